@@ -1,0 +1,172 @@
+//! Linear layer, activations and row normalisation: forward and backward, as plain loops over rows.
+
+use crate::backend::{LinearGrads, LinearOut};
+use crate::config::Activation;
+use crate::float::Float;
+use crate::matrix::Matrix;
+
+/// √(2/π), the GELU tanh-approximation constant.
+const GELU_C: f64 = 0.797_884_560_802_865_4;
+const GELU_A: f64 = 0.044_715;
+
+/// act(x) for one element.
+#[inline]
+pub fn activation_forward<F: Float>(x: F, act: Activation) -> F {
+    match act {
+        Activation::Identity => x,
+        Activation::Relu => x.max(F::zero()),
+        Activation::Tanh => x.tanh(),
+        // 0.5·x·(1 + tanh(c·(x + a·x³)))
+        Activation::Gelu => {
+            let u = F::of(GELU_C) * (x + F::of(GELU_A) * x * x * x);
+            F::of(0.5) * x * (F::one() + u.tanh())
+        }
+    }
+}
+
+/// act'(x) for one element. ReLU'(0) = 0, as in PyTorch.
+#[inline]
+fn activation_derivative<F: Float>(x: F, act: Activation) -> F {
+    match act {
+        Activation::Identity => F::one(),
+        Activation::Relu => {
+            if x > F::zero() {
+                F::one()
+            } else {
+                F::zero()
+            }
+        }
+        Activation::Tanh => {
+            let t = x.tanh();
+            F::one() - t * t
+        }
+        // d/dx [0.5·x·(1 + tanh u)] = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·c·(1 + 3a·x²)
+        Activation::Gelu => {
+            let u = F::of(GELU_C) * (x + F::of(GELU_A) * x * x * x);
+            let t = u.tanh();
+            let du = F::of(GELU_C) * (F::one() + F::of(3.0 * GELU_A) * x * x);
+            F::of(0.5) * (F::one() + t) + F::of(0.5) * x * (F::one() - t * t) * du
+        }
+    }
+}
+
+/// pre = x·W + b (x: n×in, W: in×out, b: 1×out); out = act(pre).
+pub fn linear_forward<F: Float>(x: &Matrix<F>, w: &Matrix<F>, b: &Matrix<F>, act: Activation) -> LinearOut<Matrix<F>> {
+    assert_eq!(x.cols, w.rows, "linear_forward: x has {} columns, W has {} rows", x.cols, w.rows);
+    assert_eq!((b.rows, b.cols), (1, w.cols), "linear_forward: bias must be 1×{}", w.cols);
+    let mut pre = x.matmul(w);
+    for r in 0..pre.rows {
+        for (v, &bias) in pre.row_mut(r).iter_mut().zip(&b.data) {
+            *v = *v + bias;
+        }
+    }
+    let out = if act == Activation::Identity {
+        pre.clone()
+    } else {
+        Matrix::from_vec(pre.rows, pre.cols, pre.data.iter().map(|&v| activation_forward(v, act)).collect())
+    };
+    LinearOut { pre, out }
+}
+
+/// dx = d_pre·Wᵀ, dW = xᵀ·d_pre, db = Σ_rows d_pre.
+pub fn linear_backward<F: Float>(
+    x: &Matrix<F>,
+    w: &Matrix<F>,
+    d_pre: &Matrix<F>,
+    need_dx: bool,
+) -> LinearGrads<Matrix<F>> {
+    assert_eq!((d_pre.rows, d_pre.cols), (x.rows, w.cols), "linear_backward: d_pre shape");
+    let dw = x.t_matmul(d_pre);
+    let mut db = Matrix::zeros(1, w.cols);
+    for r in 0..d_pre.rows {
+        for (acc, &g) in db.data.iter_mut().zip(d_pre.row(r)) {
+            *acc = *acc + g;
+        }
+    }
+    let dx = need_dx.then(|| d_pre.matmul_t(w));
+    LinearGrads { dx, dw, db }
+}
+
+/// ∂L/∂pre = ∂L/∂out ⊙ act'(pre).
+pub fn activation_backward<F: Float>(pre: &Matrix<F>, d_out: &Matrix<F>, act: Activation) -> Matrix<F> {
+    assert_eq!((pre.rows, pre.cols), (d_out.rows, d_out.cols), "activation_backward: shapes differ");
+    let data = pre.data.iter().zip(&d_out.data).map(|(&p, &g)| g * activation_derivative(p, act)).collect();
+    Matrix::from_vec(pre.rows, pre.cols, data)
+}
+
+/// Smallest norm a row is divided by, so that a zero row gives a zero (not NaN) direction.
+pub fn norm_floor<F: Float>() -> F {
+    F::of(1e-12)
+}
+
+/// ẑ_i = z_i / max(‖z_i‖, ε); returns (ẑ, n×1 norms max(‖z_i‖, ε)).
+pub fn normalize_forward<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>) {
+    let mut zhat = z.clone();
+    let mut norms = Matrix::zeros(z.rows, 1);
+    for r in 0..z.rows {
+        let n = z.row(r).iter().map(|&v| v * v).sum::<F>().sqrt().max(norm_floor());
+        norms.data[r] = n;
+        zhat.row_mut(r).iter_mut().for_each(|v| *v = *v / n);
+    }
+    (zhat, norms)
+}
+
+/// ∂L/∂z_i = (g_i − ẑ_i·(ẑ_iᵀg_i)) / ‖z_i‖ with g = ∂L/∂ẑ.
+pub fn normalize_backward<F: Float>(zhat: &Matrix<F>, norms: &Matrix<F>, d_zhat: &Matrix<F>) -> Matrix<F> {
+    let mut dz = d_zhat.clone();
+    for r in 0..zhat.rows {
+        let zr = zhat.row(r);
+        let dot: F = zr.iter().zip(d_zhat.row(r)).map(|(&a, &b)| a * b).sum();
+        let n = norms.data[r];
+        for (g, &zv) in dz.row_mut(r).iter_mut().zip(zr) {
+            *g = (*g - zv * dot) / n;
+        }
+    }
+    dz
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{normal, rng, stream};
+    use crate::testing::{assert_gradient_matches, random_matrix};
+
+    #[test]
+    fn linear_layer_gradients_match_finite_differences() {
+        for act in [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu] {
+            let mut r = rng(11, stream::TEST);
+            let x = random_matrix(&mut r, 5, 4);
+            let w = random_matrix(&mut r, 4, 3);
+            let b = random_matrix(&mut r, 1, 3);
+            let g = random_matrix(&mut r, 5, 3);
+            // L = Σ g ⊙ act(x·W + b): a random linear functional of the output.
+            let loss = |x: &Matrix<f64>, w: &Matrix<f64>, b: &Matrix<f64>| -> f64 {
+                let o = linear_forward(x, w, b, act).out;
+                o.data.iter().zip(&g.data).map(|(a, b)| a * b).sum()
+            };
+            let fwd = linear_forward(&x, &w, &b, act);
+            let d_pre = activation_backward(&fwd.pre, &g, act);
+            let grads = linear_backward(&x, &w, &d_pre, true);
+            assert_gradient_matches(&format!("dx {act:?}"), &x, &grads.dx.unwrap(), |x| loss(x, &w, &b));
+            assert_gradient_matches(&format!("dW {act:?}"), &w, &grads.dw, |w| loss(&x, w, &b));
+            assert_gradient_matches(&format!("db {act:?}"), &b, &grads.db, |b| loss(&x, &w, b));
+        }
+    }
+
+    #[test]
+    fn normalization_gradient_matches_finite_differences() {
+        let mut r = rng(12, stream::TEST);
+        let z = random_matrix(&mut r, 6, 3);
+        let g = random_matrix(&mut r, 6, 3);
+        let loss =
+            |z: &Matrix<f64>| -> f64 { normalize_forward(z).0.data.iter().zip(&g.data).map(|(a, b)| a * b).sum() };
+        let (zhat, norms) = normalize_forward(&z);
+        let dz = normalize_backward(&zhat, &norms, &g);
+        assert_gradient_matches("normalize", &z, &dz, loss);
+        for rrow in 0..zhat.rows {
+            let n: f64 = zhat.row(rrow).iter().map(|v| v * v).sum();
+            assert!((n - 1.0).abs() < 1e-12);
+        }
+        let _ = normal(&mut r);
+    }
+}

@@ -1,0 +1,24 @@
+//! spherelab-core: the contrastive-learning engine without a GPU.
+//!
+//! Data generators and augmentations, the model, the `Backend` trait and its CPU reference implementation,
+//! the losses of MATH.md with their gradients, difficult-pair selection, metrics, optimisers, the trainer,
+//! the similarity-graph theory, and run configs.
+
+pub mod backend;
+pub mod config;
+pub mod cpu;
+pub mod error;
+pub mod float;
+pub mod loss;
+pub mod matrix;
+pub mod model;
+pub mod rng;
+pub mod selection;
+#[doc(hidden)]
+pub mod testing;
+
+pub use backend::Backend;
+pub use config::RunConfig;
+pub use cpu::Cpu;
+pub use error::{Error, Result};
+pub use matrix::Matrix;
