@@ -22,3 +22,5 @@ pub use config::RunConfig;
 pub use cpu::Cpu;
 pub use error::{Error, Result};
 pub use matrix::Matrix;
+pub mod data;
+pub mod metrics;
