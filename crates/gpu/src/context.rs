@@ -1,0 +1,95 @@
+//! Device set-up and the pipeline cache: the one module that owns the wgpu device. Kernels get what they
+//! need from it; nothing is global.
+//!
+//! Set-up is `async` (the browser cannot block); `GpuContext::new` wraps it with pollster on native.
+//! Only WebGPU's default limits are requested, so the kernels that run here run in every browser.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use spherelab_core::Error;
+
+use crate::kernel::{Kernel, KernelSpec};
+
+/// The device, its queue, what the user sees about the adapter, and the compiled kernels.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// e.g. "llvmpipe (LLVM 15.0.6, 256 bits), Vulkan, Cpu".
+    pub adapter: String,
+    kernels: RefCell<HashMap<(&'static str, &'static str), Rc<Kernel>>>,
+}
+
+/// Describes an adapter in one line: name, backend, device type.
+pub fn describe(info: &wgpu::AdapterInfo) -> String {
+    format!("{}, {:?}, {:?}", info.name, info.backend, info.device_type)
+}
+
+impl GpuContext {
+    /// Finds an adapter with compute shaders and opens a device on it with WebGPU's default limits.
+    /// No adapter, or one without compute (WebGL2), is `Error::Backend` with a one-line reason: callers
+    /// fall back to the CPU backend and show that line.
+    pub async fn new_async() -> Result<Self, Error> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::Backend(format!("no GPU adapter found ({e}); computing on the CPU")))?;
+        let info = adapter.get_info();
+        let downlevel = adapter.get_downlevel_capabilities();
+        if !downlevel.flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS) {
+            return Err(Error::Backend(format!(
+                "GPU adapter {} has no compute shaders; computing on the CPU",
+                describe(&info)
+            )));
+        }
+        // WebGPU's defaults; never more. An adapter below them (downlevel) gets the downlevel defaults, with
+        // 8 storage buffers per stage still required by the loss kernels.
+        let limits = if wgpu::Limits::default().check_limits(&adapter.limits()) {
+            wgpu::Limits::default()
+        } else {
+            wgpu::Limits { max_storage_buffers_per_shader_stage: 8, ..wgpu::Limits::downlevel_defaults() }
+        };
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("spherelab"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits,
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| {
+                Error::Backend(format!("could not open GPU device {} ({e}); computing on the CPU", describe(&info)))
+            })?;
+        Ok(Self::from_device(device, queue, &info))
+    }
+
+    /// Blocking set-up on native targets.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new() -> Result<Self, Error> {
+        pollster::block_on(Self::new_async())
+    }
+
+    /// Wraps a device someone else opened (the app passes eframe's). The caller vouches that the device
+    /// supports compute shaders and at least WebGPU's default limits.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: &wgpu::AdapterInfo) -> Self {
+        Self { device, queue, adapter: describe(info), kernels: RefCell::new(HashMap::new()) }
+    }
+
+    /// The kernel for `spec`, built on first use.
+    pub fn kernel(&self, spec: &KernelSpec) -> Rc<Kernel> {
+        let key = (spec.family, spec.entry);
+        if let Some(k) = self.kernels.borrow().get(&key) {
+            return k.clone();
+        }
+        let k = Rc::new(Kernel::build(&self.device, *spec));
+        self.kernels.borrow_mut().insert(key, k.clone());
+        k
+    }
+}

@@ -1,0 +1,158 @@
+//! Linear layer forward and backward (shaders/matmul.wgsl, shaders/reduce.wgsl).
+//! pre = x·W + b, out = act(pre); dx = d·Wᵀ, dW = xᵀ·d, db = column sums of d.
+
+use bytemuck::{Pod, Zeroable};
+use spherelab_core::backend::{LinearGrads, LinearOut};
+use spherelab_core::config::Activation;
+
+use super::act_code;
+use crate::engine::{Arg, Gpu};
+use crate::kernel::{Access, KernelSpec};
+use crate::sizes;
+use crate::tensor::GpuTensor;
+
+const MATMUL: KernelSpec = KernelSpec {
+    family: "matmul",
+    source: include_str!("../../../../shaders/matmul.wgsl"),
+    entry: "main",
+    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite],
+    common: true,
+};
+
+const COLUMN_SUMS: KernelSpec = KernelSpec {
+    family: "reduce",
+    source: include_str!("../../../../shaders/reduce.wgsl"),
+    entry: "column_sums",
+    bindings: &[Access::Read, Access::ReadWrite],
+    common: true,
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    act: u32,
+    a_rs: u32,
+    a_cs: u32,
+    b_rs: u32,
+    b_cs: u32,
+    has_bias: u32,
+    write_pre: u32,
+    _pad: [u32; 2],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ReduceParams {
+    rows: u32,
+    cols: u32,
+    _pad: [u32; 2],
+}
+
+/// A matrix operand: the tensor and (row stride, column stride) of the logical matrix it stands for.
+struct Operand<'a> {
+    t: &'a GpuTensor,
+    strides: (usize, usize),
+}
+
+/// Records act(A·B + bias) into a new m × n tensor, and the pre-activation into `pre` if given.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    gpu: &Gpu,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    bias: Option<&GpuTensor>,
+    act: Activation,
+    pre: Option<&GpuTensor>,
+) -> GpuTensor {
+    let out = gpu.alloc(m, n);
+    let params = MatmulParams {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        act: act_code(act),
+        a_rs: a.strides.0 as u32,
+        a_cs: a.strides.1 as u32,
+        b_rs: b.strides.0 as u32,
+        b_cs: b.strides.1 as u32,
+        has_bias: bias.is_some() as u32,
+        write_pre: pre.is_some() as u32,
+        _pad: [0; 2],
+    };
+    let groups = ((n as u32).div_ceil(sizes::GEMM_BN), (m as u32).div_ceil(sizes::GEMM_BM), 1);
+    let args =
+        [Arg::T(a.t), Arg::T(b.t), bias.map_or(Arg::Unused, Arg::T), pre.map_or(Arg::Unused, Arg::T), Arg::T(&out)];
+    if m > 0 && n > 0 {
+        gpu.launch(&MATMUL, &params, &args, groups);
+    }
+    out
+}
+
+pub fn linear_forward(gpu: &Gpu, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, act: Activation) -> LinearOut<GpuTensor> {
+    assert_eq!(x.cols, w.rows, "linear_forward: x has {} columns, W has {} rows", x.cols, w.rows);
+    assert_eq!((b.rows, b.cols), (1, w.cols), "linear_forward: bias must be 1×{}", w.cols);
+    let (m, k, n) = (x.rows, x.cols, w.cols);
+    let a = Operand { t: x, strides: (k, 1) };
+    let bm = Operand { t: w, strides: (n, 1) };
+    if act == Activation::Identity {
+        let pre = matmul(gpu, m, k, n, a, bm, Some(b), act, None);
+        return LinearOut { out: pre.clone(), pre };
+    }
+    let pre = gpu.alloc(m, n);
+    let out = matmul(gpu, m, k, n, a, bm, Some(b), act, Some(&pre));
+    LinearOut { pre, out }
+}
+
+pub fn linear_backward(
+    gpu: &Gpu,
+    x: &GpuTensor,
+    w: &GpuTensor,
+    d_pre: &GpuTensor,
+    need_dx: bool,
+) -> LinearGrads<GpuTensor> {
+    assert_eq!((d_pre.rows, d_pre.cols), (x.rows, w.cols), "linear_backward: d_pre shape");
+    let (rows, fan_in, fan_out) = (x.rows, x.cols, w.cols);
+    // dW = xᵀ·d: A(r, k) = x[k, r] → strides (1, fan_in).
+    let dw = matmul(
+        gpu,
+        fan_in,
+        rows,
+        fan_out,
+        Operand { t: x, strides: (1, fan_in) },
+        Operand { t: d_pre, strides: (fan_out, 1) },
+        None,
+        Activation::Identity,
+        None,
+    );
+    let db = column_sums(gpu, d_pre);
+    // dx = d·Wᵀ: B(k, c) = W[c, k] → strides (1, fan_out).
+    let dx = need_dx.then(|| {
+        matmul(
+            gpu,
+            rows,
+            fan_out,
+            fan_in,
+            Operand { t: d_pre, strides: (fan_out, 1) },
+            Operand { t: w, strides: (1, fan_out) },
+            None,
+            Activation::Identity,
+            None,
+        )
+    });
+    LinearGrads { dx, dw, db }
+}
+
+/// 1 × cols tensor of the column sums of x.
+pub fn column_sums(gpu: &Gpu, x: &GpuTensor) -> GpuTensor {
+    let out = gpu.alloc(1, x.cols);
+    let params = ReduceParams { rows: x.rows as u32, cols: x.cols as u32, _pad: [0; 2] };
+    if x.cols > 0 {
+        gpu.launch_per(&COLUMN_SUMS, &params, &[Arg::T(x), Arg::T(&out)], x.cols);
+    }
+    out
+}

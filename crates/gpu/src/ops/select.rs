@@ -1,0 +1,62 @@
+//! Difficult-pair selection thresholds (shaders/select.wgsl): a radix select per row, no sorting, no N².
+
+use bytemuck::{Pod, Zeroable};
+use spherelab_core::backend::PairLayout;
+
+use crate::engine::{Arg, Gpu};
+use crate::kernel::{Access, KernelSpec};
+use crate::tensor::GpuTensor;
+
+const THRESHOLDS: KernelSpec = KernelSpec {
+    family: "select",
+    source: include_str!("../../../../shaders/select.wgsl"),
+    entry: "thresholds",
+    bindings: &[Access::Read, Access::ReadWrite],
+    common: true,
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    rows: u32,
+    n: u32,
+    dh: u32,
+    layout: u32,
+    r_lo: u32,
+    r_hi: u32,
+    _pad: [u32; 2],
+}
+
+/// r(q) = max(1, ⌈q·M⌉), at most M (MATH.md §2).
+pub fn rank(q: f32, m: usize) -> u32 {
+    let r = (q as f64 * m as f64).ceil().max(1.0) as usize;
+    r.min(m.max(1)) as u32
+}
+
+/// (rows, N, M) of a layout for h with `h_rows` = 2N rows.
+pub fn layout_shape(layout: PairLayout, h_rows: usize) -> (usize, usize, usize) {
+    let n = h_rows / 2;
+    match layout {
+        PairLayout::AllViews => (h_rows, n, h_rows.saturating_sub(2)),
+        PairLayout::CrossView => (n, n, n.saturating_sub(1)),
+    }
+}
+
+/// Thresholds (rows × 2: lo, hi) on ĥ (2N × dh, rows already normalised).
+pub fn thresholds(gpu: &Gpu, hhat: &GpuTensor, layout: PairLayout, pos_high: f32, pos_low: f32) -> GpuTensor {
+    let (rows, n, m) = layout_shape(layout, hhat.rows);
+    let out = gpu.alloc(rows, 2);
+    let params = Params {
+        rows: rows as u32,
+        n: n as u32,
+        dh: hhat.cols as u32,
+        layout: (layout == PairLayout::CrossView) as u32,
+        r_lo: rank(pos_low, m),
+        r_hi: rank(pos_high, m),
+        _pad: [0; 2],
+    };
+    if rows > 0 {
+        gpu.launch_per(&THRESHOLDS, &params, &[Arg::T(hhat), Arg::T(&out)], rows);
+    }
+    out
+}

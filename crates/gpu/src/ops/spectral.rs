@@ -1,0 +1,79 @@
+//! Spectral contrastive loss in cross-view tiles (shaders/spectral.wgsl): clip → cross (view 1 rows, then
+//! view 2 rows) → finish, then the clip's backward.
+
+use bytemuck::{Pod, Zeroable};
+use spherelab_core::backend::{LossOut, LossParams};
+use spherelab_core::config::PairMode;
+
+use super::normalize::{clip_backward, clip_forward};
+use crate::engine::{Arg, Gpu};
+use crate::kernel::{Access, KernelSpec};
+use crate::ops::FlagSource;
+use crate::sizes::{PAIR_ACC, PAIR_TILE};
+use crate::tensor::GpuTensor;
+
+const fn spec(entry: &'static str) -> KernelSpec {
+    KernelSpec {
+        family: "spectral",
+        source: include_str!("../../../../shaders/spectral.wgsl"),
+        entry,
+        bindings: &[
+            Access::Read,      // 1 w
+            Access::Read,      // 2 hhat
+            Access::Read,      // 3 thr
+            Access::Read,      // 4 bits
+            Access::ReadWrite, // 5 partial
+            Access::ReadWrite, // 6 grad
+            Access::ReadWrite, // 7 out
+        ],
+        common: true,
+    }
+}
+
+const CROSS: KernelSpec = spec("cross");
+const FINISH: KernelSpec = spec("finish");
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    d: u32,
+    dh: u32,
+    role: u32,
+    pairs: u32,
+    removal: u32,
+    _pad0: [u32; 2],
+    mu: f32,
+    margin: f32,
+    _pad1: [f32; 2],
+}
+
+pub fn loss(gpu: &Gpu, p: &LossParams, z: &GpuTensor, flags: &FlagSource<'_>) -> LossOut<GpuTensor> {
+    assert!(z.rows >= 4 && z.rows % 2 == 0, "spectral loss: z must hold 2N ≥ 4 views, has {} rows", z.rows);
+    let n = z.rows / 2;
+    let w = clip_forward(gpu, z, p.mu);
+    let partial = gpu.scratch(n);
+    let gw = gpu.alloc(z.rows, z.cols);
+    let value = gpu.alloc(1, 1);
+    let (hhat, thr, bits) = flags.args();
+    let mut params = Params {
+        n: n as u32,
+        d: z.cols as u32,
+        dh: flags.dh() as u32,
+        role: 0,
+        pairs: flags.code(),
+        removal: (p.mode == PairMode::Removal) as u32,
+        _pad0: [0; 2],
+        mu: p.mu,
+        margin: p.effective_margin(),
+        _pad1: [0.0; 2],
+    };
+    let args = [Arg::T(&w), hhat, thr, bits, Arg::Buf(partial.buffer()), Arg::T(&gw), Arg::T(&value)];
+    let groups = ((n as u32).div_ceil(PAIR_TILE), (z.cols as u32).div_ceil(PAIR_TILE * PAIR_ACC), 1);
+    gpu.launch(&CROSS, &params, &args, groups);
+    params.role = 1;
+    gpu.launch(&CROSS, &params, &args, groups);
+    gpu.launch(&FINISH, &params, &args, (1, 1, 1));
+    let grad = clip_backward(gpu, z, &gw, p.mu);
+    LossOut { value, grad }
+}

@@ -1,0 +1,96 @@
+// matmul.wgsl — tiled matrix product with bias and activation (linear forward, dx and dW of linear backward).
+//
+// Computes, for 0 ≤ r < m, 0 ≤ c < n:
+//   pre[r, c] = Σ_k A(r, k)·B(k, c) + bias[c]          (bias only when has_bias = 1)
+//   out[r, c] = act(pre[r, c])                          (pre is written only when write_pre = 1)
+// A(r, k) = a[r·a_rs + k·a_cs] and B(k, c) = b[k·b_rs + c·b_cs]: a transpose is a swap of strides, so the
+// same kernel gives x·W + b (forward), d·Wᵀ (dx) and xᵀ·d (dW) of MATH.md / cpu/layers.rs.
+// The sum over k runs in order from 0 in one accumulator per output (like the CPU reference's naive loop).
+//
+// Bindings: 0 uniform Params; 1 a (read); 2 b (read); 3 bias (read); 4 pre (read_write); 5 out (read_write).
+// Dispatch: (⌈n/BN⌉, ⌈m/BM⌉, 1) workgroups of (BN/TN) × (BM/TM) threads. Each workgroup computes a BM × BN
+// block of the output; it walks k in steps of BK, staging a BM × BK tile of A and a BK × BN tile of B in
+// workgroup memory; each thread accumulates a TM × TN sub-block in registers.
+
+struct Params {
+    m: u32, n: u32, k: u32, act: u32,
+    a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
+    has_bias: u32, write_pre: u32, _pad0: u32, _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> pre: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+const BM: u32 = {{GEMM_BM}}u;
+const BN: u32 = {{GEMM_BN}}u;
+const BK: u32 = {{GEMM_BK}}u;
+const TM: u32 = {{GEMM_TM}}u;
+const TN: u32 = {{GEMM_TN}}u;
+const TX: u32 = BN / TN;
+const TY: u32 = BM / TM;
+const NT: u32 = TX * TY;
+
+// As[kk·BM + mm], Bs[kk·BN + nn]
+var<workgroup> As: array<f32, {{GEMM_BM}} * {{GEMM_BK}}>;
+var<workgroup> Bs: array<f32, {{GEMM_BK}} * {{GEMM_BN}}>;
+
+@compute @workgroup_size({{GEMM_TX}}, {{GEMM_TY}}, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let row0 = wid.y * BM;
+    let col0 = wid.x * BN;
+    let tid = lid.y * TX + lid.x;
+    var acc: array<f32, {{GEMM_TM}} * {{GEMM_TN}}>;
+    for (var i = 0u; i < TM * TN; i++) { acc[i] = 0.0; }
+    var ar: array<f32, {{GEMM_TM}}>;
+    var br: array<f32, {{GEMM_TN}}>;
+
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        for (var e = tid; e < BM * BK; e += NT) {
+            let mm = e / BK;
+            let kk = e % BK;
+            let gm = row0 + mm;
+            let gk = k0 + kk;
+            var v = 0.0;
+            if (gm < p.m && gk < p.k) { v = a[gm * p.a_rs + gk * p.a_cs]; }
+            As[kk * BM + mm] = v;
+        }
+        for (var e = tid; e < BK * BN; e += NT) {
+            let kk = e / BN;
+            let nn = e % BN;
+            let gk = k0 + kk;
+            let gn = col0 + nn;
+            var v = 0.0;
+            if (gk < p.k && gn < p.n) { v = b[gk * p.b_rs + gn * p.b_cs]; }
+            Bs[kk * BN + nn] = v;
+        }
+        workgroupBarrier();
+        let kmax = min(BK, p.k - k0);
+        for (var kk = 0u; kk < kmax; kk++) {
+            for (var i = 0u; i < TM; i++) { ar[i] = As[kk * BM + lid.y + i * TY]; }
+            for (var j = 0u; j < TN; j++) { br[j] = Bs[kk * BN + lid.x + j * TX]; }
+            for (var i = 0u; i < TM; i++) {
+                for (var j = 0u; j < TN; j++) {
+                    acc[i * TN + j] = acc[i * TN + j] + ar[i] * br[j];
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+
+    for (var i = 0u; i < TM; i++) {
+        let gm = row0 + lid.y + i * TY;
+        if (gm >= p.m) { continue; }
+        for (var j = 0u; j < TN; j++) {
+            let gn = col0 + lid.x + j * TX;
+            if (gn >= p.n) { continue; }
+            var v = acc[i * TN + j];
+            if (p.has_bias == 1u) { v = v + bias[gn]; }
+            if (p.write_pre == 1u) { pre[gm * p.n + gn] = v; }
+            out[gm * p.n + gn] = act_forward(v, p.act);
+        }
+    }
+}
