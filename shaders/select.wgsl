@@ -18,7 +18,7 @@
 // Bindings: 0 uniform Params; 1 hhat (read, rows_h × dh: normalised h); 2 thr (read_write, rows × 2).
 // Dispatch: one workgroup of WG threads per row, folded into 2-D past 65,535 rows.
 
-struct Params { rows: u32, n: u32, dh: u32, layout: u32, r_lo: u32, r_hi: u32, _pad0: u32, _pad1: u32 }
+struct Params { rows: u32, n: u32, dh: u32, cross_view: u32, r_lo: u32, r_hi: u32, _pad0: u32, _pad1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> hhat: array<f32>;
@@ -58,7 +58,7 @@ fn thresholds(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     var cols = p.rows;
     var col_off = 0u;
     var partner = (i + p.n) % p.rows;
-    if (p.layout == 1u) { col_off = p.n; partner = i; }
+    if (p.cross_view == 1u) { col_off = p.n; partner = i; }
     if (lid.x == 0u) {
         state[0] = 0u; state[1] = p.r_lo; state[2] = 0u; state[3] = p.r_hi;
     }

@@ -12,9 +12,12 @@
 //!   of a softmax sum to 1 and the positive's −1 cancels it).
 //!   On failure the worst element is printed with its index, value and reference.
 //!
-//! Selection flags are compared by agreement fraction (≥ 99 %): a candidate similarity within float rounding
-//! of a threshold can fall on either side in f32 versus f64; the thresholds themselves (order statistics of
-//! the row, so as accurate as its elements) are compared with atol 1e-5.
+//! Selection: the thresholds (order statistics of the row, so as accurate as its elements) are compared with
+//! atol 1e-5. Flags are compared pair by pair: a pair whose similarity is within 1e-5 of a threshold (the
+//! threshold elements themselves, above all, whose f32 and f64 values differ by rounding) may flip; all others
+//! must agree, and the agreement fraction must be ≥ 95 % on rows with enough candidates. (Inside the loss
+//! kernels flags are recomputed with the selection kernel's own arithmetic, so there they agree exactly; the
+//! loss parity cases with `Pairs::Selected` check that end to end.)
 
 use spherelab_core::Cpu;
 use spherelab_core::backend::{Backend, LossParams, OptimStep, PairLayout, Pairs};
@@ -210,27 +213,28 @@ pub fn selection_thresholds_match_reference<B: Backend>(be: &B) {
                 let want = Ref::new().select_thresholds(&h.r, layout, hi, lo);
                 let what = format!("select_thresholds {rows}×{dh} {layout:?} hi={hi} lo={lo}");
                 check(be, &what, &got, &want, Tol { rtol: 0.0, atol_frac: 1e-5 });
-                // Flags from each side's thresholds, on the same f64 similarities: agreement ≥ 99 %.
+                // Flags from each side's thresholds on the same f64 similarities. A pair whose similarity lies
+                // within 1e-5 of a threshold (above all the threshold elements themselves, whose f32 and f64
+                // values differ by rounding) may flip; every other pair must agree.
                 let (t_got, t_want) = (be.download_f64(&got), want.data.clone());
                 let n = rows / 2;
                 let (mut agree, mut total) = (0usize, 0usize);
                 for i in 0..want.rows {
-                    for k in 0..want.rows.max(n) {
-                        let (a, b, skip) = match layout {
-                            PairLayout::AllViews => (i, k, k == i || k == (i + n) % rows || k >= rows),
-                            PairLayout::CrossView => (i, n + k, k == i || k >= n),
-                        };
-                        if skip {
-                            continue;
-                        }
-                        let c = cosine(&h.r, a, b);
+                    let cands: Vec<usize> = match layout {
+                        PairLayout::AllViews => (0..rows).filter(|&k| k != i && k != (i + n) % rows).collect(),
+                        PairLayout::CrossView => (0..n).filter(|&k| k != i).map(|k| n + k).collect(),
+                    };
+                    for k in cands {
+                        let c = cosine(&h.r, i, k);
                         let f = |t: &[f64]| t[2 * i] <= c && c < t[2 * i + 1];
+                        let near = (c - t_want[2 * i]).abs() < 1e-5 || (c - t_want[2 * i + 1]).abs() < 1e-5;
+                        assert!(near || f(&t_got) == f(&t_want), "{what}: flag of pair ({i}, {k}) differs, c = {c}");
                         agree += (f(&t_got) == f(&t_want)) as usize;
                         total += 1;
                     }
                 }
                 let frac = agree as f64 / total.max(1) as f64;
-                assert!(frac >= 0.99, "{what}: flags agree on only {:.2} % of pairs", 100.0 * frac);
+                assert!(total < 100 || frac >= 0.95, "{what}: flags agree on only {:.2} % of pairs", 100.0 * frac);
             }
         }
     }

@@ -21,16 +21,22 @@ struct Params {
     rows: u32,
     n: u32,
     dh: u32,
-    layout: u32,
+    cross_view: u32,
     r_lo: u32,
     r_hi: u32,
     _pad: [u32; 2],
 }
 
-/// r(q) = max(1, ⌈q·M⌉), at most M (MATH.md §2).
+/// r(q) = max(1, ⌈q·M⌉), at most M (MATH.md §2), exactly as the CPU reference (selection::rank): the
+/// product in f64, ceil'd after subtracting a relative 1e-6 so that f32's rounding of q (0.1 is really
+/// 0.100000001…) does not push ⌈0.1·510⌉ to 52.
 pub fn rank(q: f32, m: usize) -> u32 {
-    let r = (q as f64 * m as f64).ceil().max(1.0) as usize;
-    r.min(m.max(1)) as u32
+    if m == 0 {
+        return 0;
+    }
+    let x = q as f64 * m as f64;
+    let r = (x - 1e-6 * x.abs().max(1.0)).ceil();
+    (r.max(1.0) as usize).min(m) as u32
 }
 
 /// (rows, N, M) of a layout for h with `h_rows` = 2N rows.
@@ -50,7 +56,7 @@ pub fn thresholds(gpu: &Gpu, hhat: &GpuTensor, layout: PairLayout, pos_high: f32
         rows: rows as u32,
         n: n as u32,
         dh: hhat.cols as u32,
-        layout: (layout == PairLayout::CrossView) as u32,
+        cross_view: (layout == PairLayout::CrossView) as u32,
         r_lo: rank(pos_low, m),
         r_hi: rank(pos_high, m),
         _pad: [0; 2],
