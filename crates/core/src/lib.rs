@@ -24,3 +24,9 @@ pub use error::{Error, Result};
 pub use matrix::Matrix;
 pub mod data;
 pub mod metrics;
+pub mod schedule;
+pub mod session;
+pub mod trainer;
+
+pub use session::Session;
+pub use trainer::Trainer;
