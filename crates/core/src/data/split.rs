@@ -45,10 +45,9 @@ mod tests {
         let ds = digits();
         let s = split(&ds, 0.25, 3);
         check_partition(&ds, &s);
-        let counts = ds.class_counts();
-        for c in 0..ds.classes {
+        for (c, &count) in ds.class_counts().iter().enumerate() {
             let in_test = s.test.iter().filter(|&&i| ds.labels[i] == c).count();
-            assert_eq!(in_test, (0.25 * counts[c] as f64).round() as usize, "class {c}");
+            assert_eq!(in_test, (0.25 * count as f64).round() as usize, "class {c}");
         }
     }
 
