@@ -78,15 +78,16 @@ fn augment_point(src: &[f32], dst: &mut [f32], stats: &ViewStats, aug: &AugmentC
     let s = uniform(rng, 1.0 - scale, 1.0 + scale);
     dst.copy_from_slice(src);
     let rotate = rot > 0.0 && dst.len() == 2;
-    if scale > 0.0 || rotate {
-        let c = &stats.centroid;
-        let mut v: Vec<f64> = dst.iter().zip(c).map(|(&x, c)| s * (x as f64 - c)).collect();
-        if rotate {
-            let (sin, cos) = theta.sin_cos();
-            v = vec![cos * v[0] - sin * v[1], sin * v[0] + cos * v[1]];
-        }
-        for ((d, v), c) in dst.iter_mut().zip(v).zip(c) {
-            *d = (c + v) as f32;
+    let c = &stats.centroid;
+    if rotate {
+        // x' = c + s·R(θ)·(x − c), in place for the two coordinates.
+        let (sin, cos) = theta.sin_cos();
+        let (v0, v1) = (s * (dst[0] as f64 - c[0]), s * (dst[1] as f64 - c[1]));
+        dst[0] = (c[0] + cos * v0 - sin * v1) as f32;
+        dst[1] = (c[1] + sin * v0 + cos * v1) as f32;
+    } else if scale > 0.0 {
+        for (d, c) in dst.iter_mut().zip(c) {
+            *d = (c + s * (*d as f64 - c)) as f32;
         }
     }
     let sigma = jitter * stats.std;

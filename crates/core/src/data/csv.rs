@@ -61,12 +61,15 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
     }
     let dim = width - label_col.is_some() as usize;
     if dim == 0 {
-        return bad(format!("no feature columns: the file has only the label column '{}'", first.trim()));
+        return bad(format!("line {first_no}: no feature columns, the file has only the label column '{first}'"));
     }
 
     let mut features: Vec<f64> = Vec::new();
     let mut label_text: Vec<String> = Vec::new();
+    // First and last line of the data rows, for the "too few rows" message.
+    let mut data_lines = None;
     for (line_no, line) in rows {
+        data_lines = Some((data_lines.map_or(line_no, |(a, _)| a), line_no));
         let fields = split(line, sep);
         if fields.len() != width {
             return bad(format!("line {line_no} has {} fields, expected {width}", fields.len()));
@@ -96,8 +99,12 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
         }
     }
     let n = features.len() / dim;
-    if n < MIN_ROWS {
-        return bad(format!("only {n} data rows: need at least {MIN_ROWS}"));
+    match data_lines {
+        None => return bad(format!("line {first_no} is a header and no data rows follow: need at least {MIN_ROWS}")),
+        Some((a, b)) if n < MIN_ROWS => {
+            return bad(format!("only {n} data rows (lines {a}–{b}): need at least {MIN_ROWS}"));
+        }
+        _ => {}
     }
 
     standardise(&mut features, dim);
@@ -229,11 +236,12 @@ mod tests {
     fn empty_short_and_label_only_files_are_errors() {
         assert!(err("").contains("empty"));
         assert!(err("\n  \n# just a comment\n").contains("empty"));
-        let e = err("a,b\n1,2\n3,4\n5,6\n");
-        assert!(e.contains("only 3 data rows") && e.contains("at least 4"), "{e}");
-        assert!(err("a,b\n").contains("only 0 data rows"));
+        let e = err("a,b\n1,2\n3,4\n\n5,6\n");
+        assert!(e.contains("only 3 data rows (lines 2–5)") && e.contains("at least 4"), "{e}");
+        let e = err("a,b\n");
+        assert!(e.contains("line 1 is a header and no data rows follow"), "{e}");
         let e = err("label\n1\n2\n1\n2\n");
-        assert!(e.contains("only the label column"), "{e}");
+        assert!(e.contains("line 1") && e.contains("only the label column"), "{e}");
         let e = err("label,x,class\n1,2,3\n");
         assert!(e.contains("line 1") && e.contains("two label columns"), "{e}");
         let e = err("a,label\n1,x\n2,\n3,x\n4,y\n");
