@@ -116,3 +116,38 @@ pub(crate) mod test_util {
         PairFlags::from_matrix::<f64>(&m, layout)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Golden values written by bench/pml_reference.py (pytorch-metric-learning in float64): NTXentLoss on
+    /// cat(view1, view2) with labels cat(0..N, 0..N) is our InfoNCE; SupConLoss is our SupCon. Values and
+    /// input gradients must agree to rounding.
+    #[test]
+    fn losses_match_pytorch_metric_learning_golden_values() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/pml_golden.json")).expect("fixture parses");
+        let cases = doc["cases"].as_array().expect("cases");
+        assert!(cases.len() >= 8);
+        let nums =
+            |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+        for (c, case) in cases.iter().enumerate() {
+            let (rows, cols) = (case["rows"].as_u64().unwrap() as usize, case["cols"].as_u64().unwrap() as usize);
+            let z = Matrix::from_vec(rows, cols, nums(&case["z"]));
+            let tau = case["tau"].as_f64().unwrap();
+            let labels: Vec<usize> =
+                case["labels"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+            let (value, grad) = match case["loss"].as_str().unwrap() {
+                "ntxent" => infonce::value_and_grad(&z, tau, infonce::Modifier::Scale { sigma: 0.0, rho: 1.0 }, None),
+                "supcon" => supcon::value_and_grad(&z, tau, &labels),
+                other => panic!("unknown loss {other}"),
+            };
+            let want = case["value"].as_f64().unwrap();
+            assert!((value - want).abs() < 1e-12 * want.abs().max(1.0), "case {c}: value {value} vs PML {want}");
+            for (k, (g, w)) in grad.data.iter().zip(nums(&case["grad"])).enumerate() {
+                assert!((g - w).abs() < 1e-12 * w.abs().max(1.0), "case {c} element {k}: grad {g} vs PML {w}");
+            }
+        }
+    }
+}
