@@ -33,9 +33,10 @@ pub fn knn_predict(train: &Matrix<f32>, train_labels: &[usize], test: &Matrix<f3
         let sims = test_hat.rows_range(start, end).matmul_t(&train_hat);
         for r in 0..end - start {
             // Keep the k best (similarity descending, index ascending on ties) in a small sorted list.
+            // (Cosines of finite rows are never NaN, so `<=` is a total order here.)
             nearest.clear();
             for (j, &s) in sims.row(r).iter().enumerate() {
-                if nearest.len() == k && !(s > nearest[k - 1].0) {
+                if nearest.len() == k && s <= nearest[k - 1].0 {
                     continue;
                 }
                 let pos = nearest.partition_point(|&(t, _)| t >= s);

@@ -24,7 +24,7 @@ pub fn effective_rank(h: &Matrix<f32>) -> f64 {
     // Clamp the tiny negative eigenvalues rounding leaves on rank-deficient data.
     let sigma: Vec<f64> = eig.iter().map(|&e: &f64| e.max(0.0).sqrt()).collect();
     let total: f64 = sigma.iter().sum();
-    if !(total > 0.0) || !total.is_finite() {
+    if total <= 0.0 || !total.is_finite() {
         return 0.0;
     }
     let entropy: f64 = sigma.iter().map(|s| s / total).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();

@@ -51,9 +51,8 @@ pub fn similarity_estimates(z: &Matrix<f32>, labels: &[usize], difficult: &[bool
         g.1 += row.iter().map(|v| v * v).sum::<f64>();
         g.2 += 1;
     };
-    for i in 0..n {
+    for (i, &c) in labels[..n].iter().enumerate() {
         let row = zh.row(i);
-        let c = labels[i];
         add(&mut all, row);
         add(&mut class_all[c], row);
         if !difficult.get(i).copied().unwrap_or(false) {
