@@ -23,4 +23,6 @@ pub use cpu::Cpu;
 pub use error::{Error, Result};
 pub use matrix::Matrix;
 pub mod data;
+pub mod difficulty;
 pub mod metrics;
+pub mod theory;
