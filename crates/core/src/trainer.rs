@@ -1,0 +1,616 @@
+//! The trainer: a run is a config plus a seed. It draws batches, makes two augmented views per sample,
+//! runs the model and the loss on any `Backend`, updates the parameters, and records the loss every step
+//! and the metrics every `eval_every` steps. Written once against the trait; knows nothing of any UI.
+//!
+//! A GPU backend never reads back inside a step: loss values stay on the device and are collected in one
+//! read-back every `eval_every` steps (or when the caller asks), so a step is one command buffer.
+
+use serde::Serialize;
+
+use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, Pairs, Readback};
+use crate::config::{LossKind, PairMode, RunConfig};
+use crate::data::{self, Dataset, Split};
+use crate::error::{Error, Result};
+use crate::matrix::Matrix;
+use crate::metrics;
+use crate::model::{self, LayerInit, Model};
+use crate::rng::{self, Rng};
+use crate::schedule::lr_at;
+use crate::selection::{self, PairFlags};
+
+/// The loss of one step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepRecord {
+    pub step: usize,
+    pub loss: f32,
+    pub lr: f32,
+}
+
+/// Metrics on held-out samples (MATH.md §4), taken after `step` steps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricRecord {
+    pub step: usize,
+    /// Mean training loss over the steps since the previous record.
+    pub loss: f32,
+    pub alignment: f64,
+    pub uniformity: f64,
+    pub tolerance: f64,
+    pub knn_accuracy: f64,
+    pub probe_accuracy: f64,
+    pub effective_rank: f64,
+    /// Fraction of flagged pairs whose labels differ, on the held-out views (None when selection is off).
+    pub selection_precision: Option<f64>,
+    /// Fraction of candidate pairs flagged, on the held-out views (None when selection is off).
+    pub flagged_fraction: Option<f64>,
+}
+
+/// Everything recorded so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct History {
+    pub steps: Vec<StepRecord>,
+    pub metrics: Vec<MetricRecord>,
+}
+
+/// Host copies of the model's outputs for every sample of the data set (clean inputs, no augmentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embeddings {
+    pub step: usize,
+    /// n × d_h: encoder features.
+    pub h: Matrix<f32>,
+    /// n × d: the model's output (on the unit sphere when the model normalises).
+    pub z: Matrix<f32>,
+}
+
+/// The most recent training batch, for inspection (similarity matrix, flags, hardness).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchInspection {
+    /// Sample index of each of the N samples; view rows i and i + N belong to sample `indices[i]`.
+    pub indices: Vec<usize>,
+    /// 2N × d model outputs of the two views.
+    pub z: Matrix<f32>,
+    /// 2N × d_h encoder features.
+    pub h: Matrix<f32>,
+    /// Flags in the loss's layout (2N × 2N, or N × N for spectral), when selection is on.
+    pub flags: Option<PairFlags>,
+}
+
+/// What `Trainer::set_config` had to rebuild.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// Only hyper-parameters changed: training goes on.
+    Nothing,
+    /// The model's shape changed: new initialisation, step 0.
+    Model,
+    /// The data changed: new data, new split, new model, step 0.
+    Data,
+}
+
+/// Held-out views fixed at the start of a run, so that metric curves are not noisy from re-drawing views.
+struct EvalSet {
+    /// Held-out sample indices (at most eval_max_points).
+    test: Vec<usize>,
+    /// 2M × dim: two augmented views of each test sample.
+    views: Vec<f32>,
+    /// Train sample indices used as the probe's and kNN's training set.
+    train: Vec<usize>,
+}
+
+/// A training run on backend B.
+pub struct Trainer<B: Backend> {
+    backend: B,
+    config: RunConfig,
+    data: Dataset,
+    split: Split,
+    /// Training samples not pruned away.
+    active_train: Vec<usize>,
+    init: Vec<LayerInit>,
+    model: Model<B::Tensor>,
+    step: usize,
+    /// Samples are drawn epoch by epoch from a shuffled order.
+    order: Vec<usize>,
+    cursor: usize,
+    batch_rng: Rng,
+    aug_rng: Rng,
+    eval: EvalSet,
+    history: History,
+    /// Loss tensors not yet read back, with their step and learning rate.
+    pending: Vec<(usize, f32, B::Tensor)>,
+    inflight: Option<(Vec<(usize, f32)>, Readback)>,
+    last_batch: Option<(Vec<usize>, Vec<f32>)>,
+}
+
+/// The total number of steps the schedule spans.
+fn schedule_span(cfg: &RunConfig) -> usize {
+    cfg.train.steps.max(1)
+}
+
+impl<B: Backend> Trainer<B> {
+    /// Builds the data from the config and starts a run at step 0.
+    pub fn new(backend: B, config: RunConfig) -> Result<Self> {
+        config.validate()?;
+        let data = data::build(&config.data, config.seed)?;
+        Self::with_data(backend, config, data, &[])
+    }
+
+    /// Starts a run on given data (the app's edited data, a CSV loaded from bytes), leaving out the
+    /// training samples in `excluded` (pruning: same seed, same initialisation, fewer samples).
+    pub fn with_data(backend: B, config: RunConfig, data: Dataset, excluded: &[usize]) -> Result<Self> {
+        config.validate()?;
+        if data.len() < 4 {
+            return Err(Error::invalid(format!("the data set has {} samples: at least 4 are needed", data.len())));
+        }
+        let split = data::split(&data, config.data.test_fraction, config.seed);
+        let mut drop = vec![false; data.len()];
+        for &i in excluded {
+            if i < drop.len() {
+                drop[i] = true;
+            }
+        }
+        let active_train: Vec<usize> = split.train.iter().copied().filter(|&i| !drop[i]).collect();
+        if active_train.len() < 2 {
+            return Err(Error::invalid("pruning left fewer than 2 training samples: prune a smaller fraction"));
+        }
+        let init = model::init_layers(&config.model, data.dim, config.seed);
+        let model = Model::upload(&backend, &init, config.model.encoder.len(), config.model.normalize);
+        let eval = Self::make_eval_set(&config, &data, &split);
+        let mut t = Self {
+            backend,
+            config,
+            data,
+            split,
+            active_train,
+            init,
+            model,
+            step: 0,
+            order: Vec::new(),
+            cursor: 0,
+            batch_rng: rng::rng(0, 0),
+            aug_rng: rng::rng(0, 0),
+            eval,
+            history: History::default(),
+            pending: Vec::new(),
+            inflight: None,
+            last_batch: None,
+        };
+        t.restart_streams();
+        Ok(t)
+    }
+
+    fn make_eval_set(config: &RunConfig, data: &Dataset, split: &Split) -> EvalSet {
+        let max = config.train.eval_max_points.max(2);
+        let mut r = rng::rng(config.seed, rng::stream::EVAL);
+        let pick = |r: &mut Rng, from: &[usize]| -> Vec<usize> {
+            let mut v = from.to_vec();
+            if v.len() > max {
+                rng::shuffle(r, &mut v);
+                v.truncate(max);
+                v.sort_unstable();
+            }
+            v
+        };
+        let test = pick(&mut r, &split.test);
+        let train = pick(&mut r, &split.train);
+        let views = data::make_views(data, &test, &config.augment, &mut r);
+        EvalSet { test, views, train }
+    }
+
+    fn restart_streams(&mut self) {
+        self.batch_rng = rng::rng(self.config.seed, rng::stream::BATCH);
+        self.aug_rng = rng::rng(self.config.seed, rng::stream::AUGMENT);
+        self.order = self.active_train.clone();
+        self.cursor = self.order.len();
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    pub fn info(&self) -> BackendInfo {
+        self.backend.info()
+    }
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    pub fn split(&self) -> &Split {
+        &self.split
+    }
+
+    /// Steps taken so far.
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+
+    /// Records so far (losses up to the last read-back).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Training samples in use (the split's train part minus pruned samples).
+    pub fn active_train(&self) -> &[usize] {
+        &self.active_train
+    }
+
+    /// N for this step: the configured batch size, at most the number of training samples.
+    fn batch_size(&self) -> usize {
+        self.config.train.batch_size.min(self.active_train.len())
+    }
+
+    /// The next N sample indices, epoch by epoch without replacement.
+    fn next_batch(&mut self) -> Vec<usize> {
+        let n = self.batch_size();
+        if self.cursor + n > self.order.len() {
+            rng::shuffle(&mut self.batch_rng, &mut self.order);
+            self.cursor = 0;
+        }
+        let idx = self.order[self.cursor..self.cursor + n].to_vec();
+        self.cursor += n;
+        idx
+    }
+
+    fn loss_params(&self) -> LossParams {
+        let (l, s) = (&self.config.loss, &self.config.selection);
+        LossParams {
+            kind: l.kind,
+            tau: l.tau,
+            mu: l.mu,
+            align_alpha: l.align_alpha,
+            unif_t: l.unif_t,
+            w_align: l.w_align,
+            w_unif: l.w_unif,
+            mode: if l.kind.supports_selection() { s.mode } else { PairMode::None },
+            sigma: s.sigma,
+            rho: s.rho,
+            margin: s.margin,
+        }
+    }
+
+    fn upload_labels(&self, idx: &[usize]) -> B::Tensor {
+        let per_view: Vec<f32> = idx.iter().chain(idx).map(|&i| self.data.labels[i] as f32).collect();
+        self.backend.upload(per_view.len(), 1, &per_view)
+    }
+
+    /// One training step. Returns an error (and changes nothing more) once a read-back shows the loss
+    /// is not finite or has exploded.
+    pub fn step(&mut self) -> Result<()> {
+        let idx = self.next_batch();
+        let views = data::make_views(&self.data, &idx, &self.config.augment, &mut self.aug_rng);
+        let b = &self.backend;
+        let x = b.upload(2 * idx.len(), self.data.dim, &views);
+        let cache = self.model.forward(b, &x);
+        let params = self.loss_params();
+        let sel = &self.config.selection;
+        let thresholds = (params.mode != PairMode::None && !sel.all_pairs)
+            .then(|| b.select_thresholds(&cache.h, params.layout(), sel.pos_high, sel.pos_low));
+        let pairs = match (params.mode, sel.all_pairs, &thresholds) {
+            (PairMode::None, _, _) => Pairs::None,
+            (_, true, _) => Pairs::All,
+            (_, false, Some(t)) => Pairs::Selected { h: &cache.h, thresholds: t },
+            (_, false, None) => Pairs::None,
+        };
+        let labels = (params.kind == LossKind::Supcon).then(|| self.upload_labels(&idx));
+        let out = b.loss(&params, cache.output(), &pairs, labels.as_ref());
+        let grads = self.model.backward(b, &cache, &out.grad);
+        let lr = lr_at(&self.config.optimizer, self.step, schedule_span(&self.config));
+        let o = &self.config.optimizer;
+        let opt = OptimStep {
+            kind: o.kind,
+            lr,
+            momentum: o.momentum,
+            nesterov: o.nesterov,
+            weight_decay: o.weight_decay,
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            t: self.step as u64 + 1,
+        };
+        for (layer, (dw, db)) in self.model.layers.iter_mut().zip(&grads.layers) {
+            b.optimizer_step(&opt, &mut layer.w, dw, &mut layer.w_state.0, &mut layer.w_state.1);
+            b.optimizer_step(&opt, &mut layer.b, db, &mut layer.b_state.0, &mut layer.b_state.1);
+        }
+        b.end_step();
+        self.step += 1;
+        self.pending.push((self.step, lr, out.value));
+        self.last_batch = Some((idx, views));
+        if self.pending.len() >= self.config.train.eval_every {
+            self.collect_losses(true)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `steps` steps, computing metrics every `eval_every` steps and after the last one.
+    pub fn run(&mut self, steps: usize, mut on_step: impl FnMut(&Self)) -> Result<()> {
+        let every = self.config.train.eval_every;
+        for s in 0..steps {
+            self.step()?;
+            if self.step % every == 0 || s + 1 == steps {
+                self.evaluate()?;
+            }
+            on_step(self);
+        }
+        Ok(())
+    }
+
+    /// Moves read-back loss values into the history. With `block`, waits for every pending value;
+    /// without, takes what has arrived (the browser cannot wait). Errors if a loss is not finite.
+    pub fn collect_losses(&mut self, block: bool) -> Result<()> {
+        if self.inflight.is_none() && !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            let tensors: Vec<&B::Tensor> = pending.iter().map(|(_, _, t)| t).collect();
+            let rb = self.backend.read_async(&tensors);
+            let keys = pending.iter().map(|&(s, lr, _)| (s, lr)).collect();
+            self.inflight = Some((keys, rb));
+        }
+        let Some((_, rb)) = &self.inflight else { return Ok(()) };
+        while block && !rb.is_ready() {
+            self.backend.poll();
+        }
+        let Some(result) = rb.try_take() else { return Ok(()) };
+        let (keys, _) = self.inflight.take().expect("in flight");
+        let values = result.map_err(Error::Backend)?;
+        for ((step, lr), v) in keys.into_iter().zip(values) {
+            let loss = v.first().copied().unwrap_or(f32::NAN);
+            self.history.steps.push(StepRecord { step, loss, lr });
+            self.check_divergence(step, loss)?;
+        }
+        Ok(())
+    }
+
+    fn check_divergence(&self, step: usize, loss: f32) -> Result<()> {
+        // Every loss here is bounded by a few hundred for sane settings (InfoNCE ≤ 2/τ + log 2N); a value
+        // past 1e6 means the parameters are running away.
+        if loss.is_finite() && loss.abs() < 1e6 {
+            return Ok(());
+        }
+        let what = if loss.is_finite() { format!("exploded to {loss:.3e}") } else { format!("became {loss}") };
+        Err(Error::Diverged(format!(
+            "training diverged at step {step}: the loss {what}. The learning rate ({}) is probably too high{}; \
+             lower it and press reset",
+            self.config.optimizer.lr,
+            if matches!(self.config.loss.kind, LossKind::Infonce | LossKind::Supcon | LossKind::Dcl) {
+                format!(", or the temperature τ = {} too low", self.config.loss.tau)
+            } else {
+                String::new()
+            }
+        )))
+    }
+
+    /// Runs the model on given host inputs (rows × dim) and downloads (h, output).
+    fn forward_host(&self, rows: usize, x: &[f32]) -> (Matrix<f32>, Matrix<f32>) {
+        let b = &self.backend;
+        let xt = b.upload(rows, self.data.dim, x);
+        let cache = self.model.forward(b, &xt);
+        let (hr, hc) = b.dims(&cache.h);
+        let out = cache.output();
+        let (zr, zc) = b.dims(out);
+        let h = Matrix::from_vec(hr, hc, b.download(&cache.h));
+        let z = Matrix::from_vec(zr, zc, b.download(out));
+        (h, z)
+    }
+
+    fn gather(&self, idx: &[usize]) -> Vec<f32> {
+        idx.iter().flat_map(|&i| self.data.sample(i).iter().copied()).collect()
+    }
+
+    /// Computes the metrics of MATH.md §4 on the held-out set and appends them to the history.
+    pub fn evaluate(&mut self) -> Result<MetricRecord> {
+        self.collect_losses(true)?;
+        let m = self.eval.test.len();
+        let b = &self.backend;
+        // Alignment and uniformity on the device, on the two fixed held-out views.
+        let xt = b.upload(2 * m, self.data.dim, &self.eval.views);
+        let cache = self.model.forward(b, &xt);
+        let au = b.download(&b.align_uniform(cache.output(), 2.0));
+        let (zr, zc) = b.dims(cache.output());
+        let z_views = Matrix::from_vec(zr, zc, b.download(cache.output()));
+        let (hr, hc) = b.dims(&cache.h);
+        let h_views = Matrix::from_vec(hr, hc, b.download(&cache.h));
+        let test_labels: Vec<usize> = self.eval.test.iter().map(|&i| self.data.labels[i]).collect();
+        let z1 = z_views.rows_range(0, m);
+        let tolerance = metrics::tolerance(&z1, &test_labels);
+        // Probe and kNN on clean (unaugmented) features h.
+        let train_x = self.gather(&self.eval.train);
+        let (h_train, _) = self.forward_host(self.eval.train.len(), &train_x);
+        let test_x = self.gather(&self.eval.test);
+        let (h_test, _) = self.forward_host(m, &test_x);
+        let train_labels: Vec<usize> = self.eval.train.iter().map(|&i| self.data.labels[i]).collect();
+        let classes = self.data.classes.max(1);
+        let knn_accuracy = metrics::knn_accuracy(&h_train, &train_labels, &h_test, &test_labels, 5);
+        let probe_accuracy =
+            metrics::probe_accuracy(&h_train, &train_labels, &h_test, &test_labels, classes, self.config.seed);
+        let effective_rank = metrics::effective_rank(&h_test);
+        let (selection_precision, flagged_fraction) = self.selection_quality(&h_views, &test_labels);
+        let since = self.history.metrics.last().map(|r| r.step).unwrap_or(0);
+        let recent: Vec<f32> = self.history.steps.iter().filter(|s| s.step > since).map(|s| s.loss).collect();
+        let loss = if recent.is_empty() { f32::NAN } else { recent.iter().sum::<f32>() / recent.len() as f32 };
+        let rec = MetricRecord {
+            step: self.step,
+            loss,
+            alignment: au[0] as f64,
+            uniformity: au[1] as f64,
+            tolerance,
+            knn_accuracy,
+            probe_accuracy,
+            effective_rank,
+            selection_precision,
+            flagged_fraction,
+        };
+        self.history.metrics.push(rec.clone());
+        Ok(rec)
+    }
+
+    /// Flags of the current selection settings on given views' features (2M × d_h, view layout).
+    fn flags_for(&self, h: &Matrix<f32>) -> Option<PairFlags> {
+        let params = self.loss_params();
+        if params.mode == PairMode::None {
+            return None;
+        }
+        let sel = &self.config.selection;
+        let layout = params.layout();
+        Some(if sel.all_pairs {
+            PairFlags::all_pairs(h.rows, layout)
+        } else {
+            let th = selection::thresholds(h, layout, sel.pos_high, sel.pos_low);
+            selection::flags_from_thresholds(h, &th, layout)
+        })
+    }
+
+    /// (precision, flagged fraction) of the selection on held-out views: a flagged pair is "right" when
+    /// its two samples have different labels (a difficult cross-class pair, not a same-class one).
+    fn selection_quality(&self, h_views: &Matrix<f32>, labels: &[usize]) -> (Option<f64>, Option<f64>) {
+        let Some(flags) = self.flags_for(h_views) else { return (None, None) };
+        let m = labels.len();
+        let label_of_row = |r: usize| labels[r % m];
+        let label_of_col = |c: usize| if flags.cols == m { labels[c] } else { labels[c % m] };
+        let (mut flagged, mut cross, mut candidates) = (0usize, 0usize, 0usize);
+        for i in 0..flags.rows {
+            for k in 0..flags.cols {
+                let is_candidate = if flags.cols == m { k != i } else { k != i && k != (i + m) % (2 * m) };
+                if !is_candidate {
+                    continue;
+                }
+                candidates += 1;
+                if flags.get(i, k) {
+                    flagged += 1;
+                    if label_of_row(i) != label_of_col(k) {
+                        cross += 1;
+                    }
+                }
+            }
+        }
+        let precision = (flagged > 0 && self.data.has_labels).then(|| cross as f64 / flagged as f64);
+        (precision, Some(flagged as f64 / candidates.max(1) as f64))
+    }
+
+    /// The model's h and output for every sample of the data set.
+    pub fn embeddings(&self) -> Embeddings {
+        let (h, z) = self.forward_host(self.data.len(), &self.data.x);
+        Embeddings { step: self.step, h, z }
+    }
+
+    /// The last training batch re-run through the current model, with its flags.
+    pub fn inspect_batch(&self) -> Option<BatchInspection> {
+        let (idx, views) = self.last_batch.as_ref()?;
+        let (h, z) = self.forward_host(2 * idx.len(), views);
+        let flags = self.flags_for(&h);
+        Some(BatchInspection { indices: idx.clone(), z, h, flags })
+    }
+
+    /// Back to step 0 with the same initialisation, the same batches and the same views.
+    pub fn reset(&mut self) {
+        self.model =
+            Model::upload(&self.backend, &self.init, self.config.model.encoder.len(), self.config.model.normalize);
+        self.step = 0;
+        self.history = History::default();
+        self.pending.clear();
+        self.inflight = None;
+        self.last_batch = None;
+        self.restart_streams();
+    }
+
+    /// Applies a new config while training runs. Hyper-parameters take effect at the next step; a new
+    /// model shape re-initialises the model; new data rebuilds everything. The seed is part of the data.
+    pub fn set_config(&mut self, config: RunConfig) -> Result<Rebuilt> {
+        config.validate()?;
+        let old = std::mem::replace(&mut self.config, config);
+        if old.data != self.config.data || old.seed != self.config.seed {
+            match data::build(&self.config.data, self.config.seed) {
+                Ok(d) => {
+                    self.replace_data(d);
+                    return Ok(Rebuilt::Data);
+                }
+                Err(e) => {
+                    self.config = old;
+                    return Err(e);
+                }
+            }
+        }
+        if old.model != self.config.model {
+            self.rebuild_model();
+            return Ok(Rebuilt::Model);
+        }
+        if old.augment != self.config.augment || old.train.eval_max_points != self.config.train.eval_max_points {
+            self.eval = Self::make_eval_set(&self.config, &self.data, &self.split);
+        }
+        Ok(Rebuilt::Nothing)
+    }
+
+    /// Replaces the data (edited in the app, or loaded from a CSV) and restarts from step 0.
+    pub fn replace_data(&mut self, data: Dataset) {
+        self.split = data::split(&data, self.config.data.test_fraction, self.config.seed);
+        self.active_train = self.split.train.clone();
+        self.data = data;
+        self.eval = Self::make_eval_set(&self.config, &self.data, &self.split);
+        self.rebuild_model();
+    }
+
+    fn rebuild_model(&mut self) {
+        self.init = model::init_layers(&self.config.model, self.data.dim, self.config.seed);
+        self.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatasetKind;
+    use crate::cpu::Cpu;
+
+    fn moons_config(steps: usize) -> RunConfig {
+        let mut cfg = RunConfig::default();
+        cfg.data.dataset = DatasetKind::Moons;
+        cfg.data.n = 512;
+        cfg.train.steps = steps;
+        cfg.train.batch_size = 128;
+        cfg.train.eval_every = steps.max(1);
+        cfg.optimizer.lr = 3e-3;
+        cfg
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_run_bit_for_bit_on_cpu_f32() {
+        let run = || {
+            let mut t = Trainer::new(Cpu::<f32>::new(), moons_config(20)).unwrap();
+            t.run(20, |_| {}).unwrap();
+            (t.history().clone(), t.embeddings())
+        };
+        let (h1, e1) = run();
+        let (h2, e2) = run();
+        assert_eq!(h1, h2);
+        assert_eq!(
+            e1.z.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            e2.z.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(h1.steps.len(), 20);
+    }
+
+    #[test]
+    fn reset_replays_the_same_steps() {
+        let mut t = Trainer::new(Cpu::<f32>::new(), moons_config(5)).unwrap();
+        t.run(5, |_| {}).unwrap();
+        let first = t.history().steps.clone();
+        t.reset();
+        assert_eq!(t.step_count(), 0);
+        t.run(5, |_| {}).unwrap();
+        assert_eq!(t.history().steps, first);
+    }
+
+    #[test]
+    fn a_huge_learning_rate_is_reported_as_divergence_not_garbage() {
+        let mut cfg = moons_config(200);
+        cfg.loss.kind = LossKind::Spectral;
+        cfg.model.normalize = false;
+        cfg.optimizer.kind = crate::config::OptimizerKind::Sgd;
+        cfg.optimizer.lr = 1e6;
+        cfg.train.eval_every = 1;
+        let mut t = Trainer::new(Cpu::<f32>::new(), cfg).unwrap();
+        let err = t.run(200, |_| {}).unwrap_err();
+        assert!(matches!(err, Error::Diverged(_)), "{err}");
+        assert!(err.to_string().contains("learning rate"), "{err}");
+    }
+}
