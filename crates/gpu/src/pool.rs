@@ -89,6 +89,9 @@ impl BufferPool {
                 })
             }
         };
+        // On wasm32 wgpu's handles are neither Send nor Sync (the browser's GPU objects live on one thread);
+        // Arc keeps the tensor shareable across threads on native.
+        #[allow(clippy::arc_with_non_send_sync)]
         Arc::new(PooledBuffer { buffer, usage, size, pool: Arc::downgrade(&self.lists) })
     }
 

@@ -50,7 +50,8 @@ fn assert_close(what: &str, got: &[f64], want: &[f64], tol: Tol) {
         }
     }
     if let Some((i, _)) = worst {
-        let bad = got.iter().zip(want).filter(|(g, w)| !((*g - *w).abs() <= (tol.rtol * w.abs()).max(atol))).count();
+        let passes = |g: f64, w: f64| g.is_finite() && (g - w).abs() <= (tol.rtol * w.abs()).max(atol);
+        let bad = got.iter().zip(want).filter(|&(&g, &w)| !passes(g, w)).count();
         panic!(
             "{what}: {bad} of {} elements out of tolerance; worst at {i}: got {} vs reference {} \
              (|diff| {:.3e}, allowed {:.3e})",

@@ -123,7 +123,7 @@ pub fn loss(
     flags: &FlagSource<'_>,
     labels: Option<&GpuTensor>,
 ) -> LossOut<GpuTensor> {
-    assert!(z.rows >= 2 && z.rows % 2 == 0, "loss: z must hold 2N ≥ 2 views, has {} rows", z.rows);
+    assert!(z.rows >= 2 && z.rows.is_multiple_of(2), "loss: z must hold 2N ≥ 2 views, has {} rows", z.rows);
     if p.kind == LossKind::Supcon {
         assert!(labels.is_some_and(|l| l.len() == z.rows), "SupCon needs a 2N × 1 label tensor");
     }

@@ -49,7 +49,7 @@ struct Params {
 }
 
 pub fn loss(gpu: &Gpu, p: &LossParams, z: &GpuTensor, flags: &FlagSource<'_>) -> LossOut<GpuTensor> {
-    assert!(z.rows >= 4 && z.rows % 2 == 0, "spectral loss: z must hold 2N ≥ 4 views, has {} rows", z.rows);
+    assert!(z.rows >= 4 && z.rows.is_multiple_of(2), "spectral loss: z must hold 2N ≥ 4 views, has {} rows", z.rows);
     let n = z.rows / 2;
     let w = clip_forward(gpu, z, p.mu);
     let partial = gpu.scratch(n);
