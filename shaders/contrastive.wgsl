@@ -33,8 +33,8 @@
 //           8 grad (read_write, rows × d: ∂L/∂ẑ).
 // Dispatch: row_stats: (⌈2N/T⌉, 1, 1) workgroups of T × T threads: a block of T rows (y) against column tiles
 //   of T (x), walked in order; each thread keeps its own online (m, l) and a tree over x merges them.
-//   row_grad: (⌈2N/T⌉, ⌈d/(T·ACC)⌉, 1): y of the grid picks a chunk of T·ACC output dimensions; each thread
-//   owns ACC dimensions of one row. finish: (1, 1, 1) workgroup of T·T threads.
+//   row_grad: (⌈2N/T⌉, ⌈d/(T·ACC)⌉, 1): y of the grid picks a chunk of T·ACC output dimensions; the
+//   T rows × chunk outputs are dealt round-robin to the T·T threads (at most ACC each). finish: (1, 1, 1) workgroup of T·T threads.
 
 struct Params {
     rows: u32, n: u32, d: u32, dh: u32,
@@ -336,7 +336,11 @@ fn pair_grad(i: u32, k: u32, s: f32, c: f32) -> f32 {
 fn row_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let i0 = wid.x * T;
     let i = i0 + lid.y;
+    let tid = lid.y * T + lid.x;
+    // This workgroup's outputs: T rows × dc dimensions from dim0, flattened as e = r·dc + (dim − dim0), and
+    // dealt to the T·T threads round-robin (e = tid + T·T·a), so small d keeps every thread busy.
     let dim0 = wid.y * T * ACC;
+    let dc = min(p.d - dim0, T * ACC);
     var acc: array<f32, {{PAIR_ACC}}>;
     for (var a = 0u; a < ACC; a++) { acc[a] = 0.0; }
     for (var k0 = 0u; k0 < p.rows; k0 += T) {
@@ -346,35 +350,36 @@ fn row_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
         let k = k0 + lid.x;
         // s and c are symmetric (the same products summed in the same order), so (k, i) reuses them.
         let g = pair_grad(i, k, s, c) + pair_grad(k, i, s, c);
-        red_m[lid.y * T + lid.x] = g;
+        red_m[tid] = g;
         workgroupBarrier();
-        if (i < p.rows) {
-            let kmax = min(T, p.rows - k0);
-            for (var kk = 0u; kk < kmax; kk++) {
-                let gk = red_m[lid.y * T + kk];
-                let row_k = (k0 + kk) * p.d;
-                for (var a = 0u; a < ACC; a++) {
-                    let dim = dim0 + lid.x + a * T;
-                    if (dim < p.d) { acc[a] = acc[a] + gk * zhat[row_k + dim]; }
-                }
-            }
-        }
-        workgroupBarrier();
-    }
-    if (i >= p.rows) { return; }
-    if (p.kind == KIND_AU && p.w_align != 0.0) {
-        // Alignment: ∂/∂ẑ_i of w_a·(1/N)·‖δ_i‖^α = w_a·(α/N)·‖δ_i‖^(α−2)·δ_i.
-        let d2 = stats[4u * i + 2u];
-        var coef = 0.0;
-        if (d2 > 0.0) { coef = p.w_align * p.alpha / f32(p.n) * pow(d2, 0.5 * p.alpha - 1.0); }
-        let j = partner(i);
+        let kmax = min(T, p.rows - k0);
         for (var a = 0u; a < ACC; a++) {
-            let dim = dim0 + lid.x + a * T;
-            if (dim < p.d) { acc[a] = acc[a] + coef * (zhat[i * p.d + dim] - zhat[j * p.d + dim]); }
+            let e = tid + T * T * a;
+            if (e >= T * dc) { break; }
+            let r = e / dc;
+            let dim = dim0 + e % dc;
+            var sum = acc[a];
+            for (var kk = 0u; kk < kmax; kk++) {
+                sum = sum + red_m[r * T + kk] * zhat[(k0 + kk) * p.d + dim];
+            }
+            acc[a] = sum;
         }
+        workgroupBarrier();
     }
     for (var a = 0u; a < ACC; a++) {
-        let dim = dim0 + lid.x + a * T;
-        if (dim < p.d) { grad[i * p.d + dim] = acc[a]; }
+        let e = tid + T * T * a;
+        if (e >= T * dc) { break; }
+        let row = i0 + e / dc;
+        let dim = dim0 + e % dc;
+        if (row >= p.rows) { continue; }
+        var v = acc[a];
+        if (p.kind == KIND_AU && p.w_align != 0.0) {
+            // Alignment: ∂/∂ẑ_i of w_a·(1/N)·‖δ_i‖^α = w_a·(α/N)·‖δ_i‖^(α−2)·δ_i.
+            let d2 = stats[4u * row + 2u];
+            var coef = 0.0;
+            if (d2 > 0.0) { coef = p.w_align * p.alpha / f32(p.n) * pow(d2, 0.5 * p.alpha - 1.0); }
+            v = v + coef * (zhat[row * p.d + dim] - zhat[partner(row) * p.d + dim]);
+        }
+        grad[row * p.d + dim] = v;
     }
 }

@@ -18,7 +18,7 @@
 // Bindings: 0 uniform Params; 1 w (read, 2N × d); 2 hhat (read, 2N × dh); 3 thr (read, N × 2); 4 bits (read,
 //           u32, N × N packed); 5 partial (read_write, N); 6 grad (read_write, 2N × d: ∂L/∂w); 7 out (read_write).
 // Dispatch: cross: (⌈N/T⌉, ⌈d/(T·ACC)⌉, 1) workgroups of T × T threads (T rows (y) against column tiles of
-//   T (x)); the first d-chunk (grid y = 0) also writes partial. finish: (1, 1, 1) of T·T threads.
+//   T (x)); the T rows × d-chunk outputs are dealt round-robin to the threads; grid y = 0 also writes partial. finish: (1, 1, 1) of T·T threads.
 
 struct Params {
     n: u32, d: u32, dh: u32, role: u32,
@@ -93,7 +93,10 @@ fn flagged(i: u32, j: u32, c: f32) -> bool {
 fn cross(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let r0 = wid.x * T;
     let r = r0 + lid.y;
+    let tid = lid.y * T + lid.x;
+    // Outputs T rows × dc dimensions, dealt round-robin to the threads as in contrastive.wgsl's row_grad.
     let dim0 = wid.y * T * ACC;
+    let dc = min(p.d - dim0, T * ACC);
     let nf = f32(p.n);
     let pair_scale = 1.0 / (nf * (nf - 1.0));
     var acc: array<f32, {{PAIR_ACC}}>;
@@ -121,34 +124,36 @@ fn cross(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wi
                 }
             }
         }
-        red[lid.y * T + lid.x] = coef / p.mu;
+        red[tid] = coef / p.mu;
         workgroupBarrier();
-        if (r < p.n) {
-            let kmax = min(T, p.n - c0);
+        let kmax = min(T, p.n - c0);
+        for (var a = 0u; a < ACC; a++) {
+            let e = tid + T * T * a;
+            if (e >= T * dc) { break; }
+            let rr = e / dc;
+            let dim = dim0 + e % dc;
+            var sum = acc[a];
             for (var kk = 0u; kk < kmax; kk++) {
-                let g = red[lid.y * T + kk];
-                let row_c = (column_off() + c0 + kk) * p.d;
-                for (var a = 0u; a < ACC; a++) {
-                    let dim = dim0 + lid.x + a * T;
-                    if (dim < p.d) { acc[a] = acc[a] + g * w[row_c + dim]; }
-                }
+                sum = sum + red[rr * T + kk] * w[(column_off() + c0 + kk) * p.d + dim];
             }
+            acc[a] = sum;
         }
         workgroupBarrier();
     }
     // This row's share of the value: a tree over the T column lanes.
-    let slot = lid.y * T + lid.x;
-    red[slot] = value / p.mu;
+    red[tid] = value / p.mu;
     workgroupBarrier();
     for (var stride = T / 2u; stride > 0u; stride = stride / 2u) {
-        if (lid.x < stride) { red[slot] = red[slot] + red[slot + stride]; }
+        if (lid.x < stride) { red[tid] = red[tid] + red[tid + stride]; }
         workgroupBarrier();
     }
-    if (r >= p.n) { return; }
-    if (p.role == 0u && wid.y == 0u && lid.x == 0u) { partial[r] = red[slot]; }
+    if (p.role == 0u && wid.y == 0u && lid.x == 0u && r < p.n) { partial[r] = red[tid]; }
     for (var a = 0u; a < ACC; a++) {
-        let dim = dim0 + lid.x + a * T;
-        if (dim < p.d) { grad[(anchor_off() + r) * p.d + dim] = acc[a]; }
+        let e = tid + T * T * a;
+        if (e >= T * dc) { break; }
+        let row = r0 + e / dc;
+        if (row >= p.n) { continue; }
+        grad[(anchor_off() + row) * p.d + dim0 + e % dc] = acc[a];
     }
 }
 

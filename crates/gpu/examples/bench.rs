@@ -32,7 +32,7 @@ fn config(which: &str) -> RunConfig {
     cfg
 }
 
-fn time_steps<B: Backend>(name: &str, backend: B, cfg: &RunConfig, steps: usize) {
+fn time_steps<B: Backend>(name: &str, backend: B, cfg: &RunConfig, steps: usize) -> Trainer<B> {
     let mut t = Trainer::new(backend, cfg.clone()).expect("trainer");
     t.step().expect("warm-up step");
     t.collect_losses(true).expect("losses");
@@ -43,6 +43,7 @@ fn time_steps<B: Backend>(name: &str, backend: B, cfg: &RunConfig, steps: usize)
     t.collect_losses(true).expect("losses");
     let per = start.elapsed().as_secs_f64() / steps as f64;
     println!("{name:>10}: {:8.2} ms/step ({})", per * 1e3, t.info().adapter);
+    t
 }
 
 fn infonce(n: usize, d: usize) {
@@ -85,9 +86,14 @@ fn main() {
         let cfg = config(case);
         println!("{case}:");
         match Gpu::new() {
-            Ok(gpu) => time_steps("gpu", gpu, &cfg, 10),
+            Ok(gpu) => {
+                let t = time_steps("gpu", gpu, &cfg, 10);
+                for (k, n, t) in t.backend().profile_report().iter().take(12) {
+                    println!("    {:8.2} ms in {n:4} × {k}", t * 1e3);
+                }
+            }
             Err(e) => println!("{e}"),
         }
-        time_steps("cpu-f32", Cpu::<f32>::new(), &cfg, 10);
+        let _ = time_steps("cpu-f32", Cpu::<f32>::new(), &cfg, 10);
     }
 }

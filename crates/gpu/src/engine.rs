@@ -21,6 +21,9 @@ pub struct Gpu {
     encoder: RefCell<Option<wgpu::CommandEncoder>>,
     /// Bound to read-only slots a kernel entry point does not use.
     dummy: wgpu::Buffer,
+    /// With SPHERELAB_GPU_PROFILE set (native): every launch is submitted and waited for on its own, and
+    /// its wall time is added up per kernel (printed by `profile_report`). For finding slow kernels only.
+    profile: Option<RefCell<std::collections::BTreeMap<String, (u32, f64)>>>,
 }
 
 /// One storage binding of a launch: a buffer, or "unused" (a dummy is bound).
@@ -50,7 +53,22 @@ impl Gpu {
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
-        Self { ctx, pool: BufferPool::default(), encoder: RefCell::new(None), dummy }
+        #[cfg(not(target_arch = "wasm32"))]
+        let profile = std::env::var_os("SPHERELAB_GPU_PROFILE").map(|_| RefCell::default());
+        #[cfg(target_arch = "wasm32")]
+        let profile = None;
+        Self { ctx, pool: BufferPool::default(), encoder: RefCell::new(None), dummy, profile }
+    }
+
+    /// Per-kernel (launches, total seconds) when profiling, slowest first.
+    pub fn profile_report(&self) -> Vec<(String, u32, f64)> {
+        let mut v: Vec<(String, u32, f64)> = self
+            .profile
+            .as_ref()
+            .map(|p| p.borrow().iter().map(|(k, &(n, t))| (k.clone(), n, t)).collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| b.2.total_cmp(&a.2));
+        v
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -128,6 +146,17 @@ impl Gpu {
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(groups.0, groups.1, groups.2);
         });
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(profile) = &self.profile {
+            let start = std::time::Instant::now();
+            self.submit();
+            let _ = self.ctx.device.poll(wgpu::PollType::wait_indefinitely());
+            let key = format!("{}::{} {:?}", spec.family, spec.entry, groups);
+            let mut p = profile.borrow_mut();
+            let e = p.entry(key).or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += start.elapsed().as_secs_f64();
+        }
     }
 
     /// Records a dispatch of one workgroup per item (folded into 2-D past 65,535).

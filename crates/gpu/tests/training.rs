@@ -1,6 +1,8 @@
 //! End-to-end: the trainer, unchanged, runs on `Gpu` and follows the reference run (`Cpu<f64>`) over
-//! 200 steps of the default run (two moons, 256 samples per batch = 512 views, MLP 2→64→64→32 with projector
-//! 32→32→2, InfoNCE, Adam), with and without difficult-pair selection.
+//! 200 steps of the default run (two moons, MLP 2→64→64→32 with projector 32→32→2, InfoNCE, Adam), with and
+//! without difficult-pair selection. The batch is 64 samples (128 views, more than one 16-row tile and not
+//! a multiple of the 64-wide matrix tiles' K) so that 200 steps stay quick on lavapipe; the 512-view run is
+//! the bench's T1 (`cargo run -p spherelab-gpu --example bench --release -- t1`).
 //!
 //! Tolerance: the two runs start from the same parameters and see the same batches; f32 rounding (~1e-7
 //! relative per op) grows through 200 optimiser steps, so the losses are compared step by step with
@@ -37,15 +39,21 @@ fn compare(what: &str, got: &[f64], want: &[f64]) {
     assert!(w < want[0], "{what}: the reference run did not learn ({} → {w})", want[0]);
 }
 
+fn config() -> RunConfig {
+    let mut cfg = RunConfig::default();
+    cfg.train.batch_size = 64;
+    cfg
+}
+
 #[test]
 fn training_on_the_gpu_follows_the_reference_for_200_steps() {
-    let cfg = RunConfig::default();
+    let cfg = config();
     compare("default run", &losses(gpu(), &cfg, 200), &losses(Cpu::<f64>::new(), &cfg, 200));
 }
 
 #[test]
 fn training_with_selection_on_the_gpu_follows_the_reference_for_200_steps() {
-    let mut cfg = RunConfig::default();
+    let mut cfg = config();
     cfg.selection.mode = PairMode::Combined;
     compare("selection (combined)", &losses(gpu(), &cfg, 200), &losses(Cpu::<f64>::new(), &cfg, 200));
 }
