@@ -8,14 +8,19 @@
 // The sum over k runs in order from 0 in one accumulator per output (like the CPU reference's naive loop).
 //
 // Bindings: 0 uniform Params; 1 a (read); 2 b (read); 3 bias (read); 4 pre (read_write); 5 out (read_write).
-// Dispatch: (⌈n/BN⌉, ⌈m/BM⌉, 1) workgroups of (BN/TN) × (BM/TM) threads. Each workgroup computes a BM × BN
+// Dispatch: (⌈n/BN⌉, ⌈m/BM⌉, S) workgroups of (BN/TN) × (BM/TM) threads. Each workgroup computes a BM × BN
 // block of the output; it walks k in steps of BK, staging a BM × BK tile of A and a BK × BN tile of B in
 // workgroup memory; each thread accumulates a TM × TN sub-block in registers.
+// Split-K (S > 1, for products with a small output and a long k such as dW = xᵀ·d over a batch): grid z
+// takes k in [z·k_split, (z+1)·k_split) and writes its partial block to out[z·m·n + …] (no bias, no
+// activation); `sum_splits` then adds the S partials of each element in order (no atomics).
+//
+// sum_splits: out[e] = Σ_{s<S} a[s·len + e] for e < len = p.m, S = p.k. Dispatch ⌈len/WG⌉ (folded) × WG.
 
 struct Params {
     m: u32, n: u32, k: u32, act: u32,
     a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-    has_bias: u32, write_pre: u32, _pad0: u32, _pad1: u32,
+    has_bias: u32, write_pre: u32, k_split: u32, _pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -48,14 +53,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var ar: array<f32, {{GEMM_TM}}>;
     var br: array<f32, {{GEMM_TN}}>;
 
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+    let k_begin = wid.z * p.k_split;
+    let k_end = min(p.k, k_begin + p.k_split);
+    let base = wid.z * p.m * p.n;
+    for (var k0 = k_begin; k0 < k_end; k0 += BK) {
         for (var e = tid; e < BM * BK; e += NT) {
             let mm = e / BK;
             let kk = e % BK;
             let gm = row0 + mm;
             let gk = k0 + kk;
             var v = 0.0;
-            if (gm < p.m && gk < p.k) { v = a[gm * p.a_rs + gk * p.a_cs]; }
+            if (gm < p.m && gk < k_end) { v = a[gm * p.a_rs + gk * p.a_cs]; }
             As[kk * BM + mm] = v;
         }
         for (var e = tid; e < BK * BN; e += NT) {
@@ -64,11 +72,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             let gk = k0 + kk;
             let gn = col0 + nn;
             var v = 0.0;
-            if (gk < p.k && gn < p.n) { v = b[gk * p.b_rs + gn * p.b_cs]; }
+            if (gk < k_end && gn < p.n) { v = b[gk * p.b_rs + gn * p.b_cs]; }
             Bs[kk * BN + nn] = v;
         }
         workgroupBarrier();
-        let kmax = min(BK, p.k - k0);
+        let kmax = min(BK, k_end - k0);
         for (var kk = 0u; kk < kmax; kk++) {
             for (var i = 0u; i < TM; i++) { ar[i] = As[kk * BM + lid.y + i * TY]; }
             for (var j = 0u; j < TN; j++) { br[j] = Bs[kk * BN + lid.x + j * TX]; }
@@ -90,7 +98,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             var v = acc[i * TN + j];
             if (p.has_bias == 1u) { v = v + bias[gn]; }
             if (p.write_pre == 1u) { pre[gm * p.n + gn] = v; }
-            out[gm * p.n + gn] = act_forward(v, p.act);
+            out[base + gm * p.n + gn] = act_forward(v, p.act);
         }
     }
+}
+
+@compute @workgroup_size({{WG}}, 1, 1)
+fn sum_splits(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+              @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = folded_group(wid, nwg) * {{WG}}u + lid.x;
+    if (e >= p.m) { return; }
+    var s = 0.0;
+    for (var z = 0u; z < p.k; z++) { s = s + a[z * p.m + e]; }
+    out[e] = s;
 }

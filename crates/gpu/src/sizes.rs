@@ -13,6 +13,12 @@ pub const GEMM_BK: u32 = 16;
 pub const GEMM_TM: u32 = 4;
 pub const GEMM_TN: u32 = 4;
 
+/// Split-K for matrix products with few output tiles and a long k: aim for about SPLIT_TARGET workgroups,
+/// each split covering at least SPLIT_MIN_K of k, at most SPLIT_MAX splits.
+pub const SPLIT_TARGET: u32 = 32;
+pub const SPLIT_MIN_K: u32 = 128;
+pub const SPLIT_MAX: u32 = 64;
+
 /// Pairwise (similarity-tile) kernels: T × T pairs per tile, T × T threads; in the gradient pass each thread
 /// owns ACC output dimensions, so one workgroup covers T·ACC dimensions (a grid axis covers the rest).
 pub const PAIR_TILE: u32 = 16;

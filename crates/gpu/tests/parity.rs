@@ -86,8 +86,10 @@ fn check<B: Backend>(be: &B, what: &str, got: &B::Tensor, want: &Matrix<f64>, to
 }
 
 const ACTS: [Activation; 4] = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu];
-/// (rows, in, out): odd sizes, exact tiles, several tiles, and a single element.
-const LINEAR_SHAPES: [(usize, usize, usize); 5] = [(6, 2, 3), (70, 33, 128), (300, 128, 33), (1, 1, 1), (65, 64, 65)];
+/// (rows, in, out): odd sizes, exact tiles, several tiles, a single element, and a long batch (dW split
+/// over k into 7 partial products).
+const LINEAR_SHAPES: [(usize, usize, usize); 6] =
+    [(6, 2, 3), (70, 33, 128), (300, 128, 33), (1, 1, 1), (65, 64, 65), (1000, 5, 7)];
 /// (2N, d) for the losses and normalisation.
 const EMB_SHAPES: [(usize, usize); 5] = [(6, 2), (6, 3), (70, 33), (300, 128), (70, 3)];
 

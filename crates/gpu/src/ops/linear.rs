@@ -11,13 +11,18 @@ use crate::kernel::{Access, KernelSpec};
 use crate::sizes;
 use crate::tensor::GpuTensor;
 
-const MATMUL: KernelSpec = KernelSpec {
-    family: "matmul",
-    source: include_str!("../../../../shaders/matmul.wgsl"),
-    entry: "main",
-    bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite],
-    common: true,
-};
+const fn matmul_spec(entry: &'static str) -> KernelSpec {
+    KernelSpec {
+        family: "matmul",
+        source: include_str!("../../../../shaders/matmul.wgsl"),
+        entry,
+        bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite],
+        common: true,
+    }
+}
+
+const MATMUL: KernelSpec = matmul_spec("main");
+const SUM_SPLITS: KernelSpec = matmul_spec("sum_splits");
 
 const COLUMN_SUMS: KernelSpec = KernelSpec {
     family: "reduce",
@@ -40,7 +45,8 @@ struct MatmulParams {
     b_cs: u32,
     has_bias: u32,
     write_pre: u32,
-    _pad: [u32; 2],
+    k_split: u32,
+    _pad: u32,
 }
 
 #[repr(C)]
@@ -70,7 +76,11 @@ fn matmul(
     act: Activation,
     pre: Option<&GpuTensor>,
 ) -> GpuTensor {
-    let out = gpu.alloc(m, n);
+    let groups = ((n as u32).div_ceil(sizes::GEMM_BN), (m as u32).div_ceil(sizes::GEMM_BM), 1);
+    let splits = split_k(groups.0 * groups.1, k, bias.is_none() && pre.is_none() && act == Activation::Identity);
+    let k_split = (k as u32).div_ceil(splits).div_ceil(sizes::GEMM_BK) * sizes::GEMM_BK;
+    let splits = (k as u32).div_ceil(k_split.max(1)).max(1);
+    let out = if splits > 1 { gpu.alloc_capacity(m, n, m * n * splits as usize) } else { gpu.alloc(m, n) };
     let params = MatmulParams {
         m: m as u32,
         n: n as u32,
@@ -82,15 +92,34 @@ fn matmul(
         b_cs: b.strides.1 as u32,
         has_bias: bias.is_some() as u32,
         write_pre: pre.is_some() as u32,
-        _pad: [0; 2],
+        k_split: if splits > 1 { k_split } else { k as u32 },
+        _pad: 0,
     };
-    let groups = ((n as u32).div_ceil(sizes::GEMM_BN), (m as u32).div_ceil(sizes::GEMM_BM), 1);
     let args =
         [Arg::T(a.t), Arg::T(b.t), bias.map_or(Arg::Unused, Arg::T), pre.map_or(Arg::Unused, Arg::T), Arg::T(&out)];
     if m > 0 && n > 0 {
-        gpu.launch(&MATMUL, &params, &args, groups);
+        gpu.launch(&MATMUL, &params, &args, (groups.0, groups.1, splits));
+    }
+    if splits > 1 && m > 0 && n > 0 {
+        let total = gpu.alloc(m, n);
+        let sum = MatmulParams { m: (m * n) as u32, k: splits, ..params };
+        let args = [Arg::T(&out), Arg::Unused, Arg::Unused, Arg::Unused, Arg::T(&total)];
+        gpu.launch_threads(&SUM_SPLITS, &sum, &args, m * n);
+        return total;
     }
     out
+}
+
+/// How many k-splits a product gets: enough to give about `SPLIT_TARGET` workgroups when the output has
+/// few tiles and k is long (dW = xᵀ·d over a batch), each split at least `SPLIT_MIN_K` long; 1 otherwise
+/// (and always 1 when a bias or activation is fused, which must apply to the full sum).
+fn split_k(tiles: u32, k: usize, plain: bool) -> u32 {
+    if !plain {
+        return 1;
+    }
+    let by_k = (k as u32) / sizes::SPLIT_MIN_K;
+    let by_tiles = sizes::SPLIT_TARGET.div_ceil(tiles.max(1));
+    by_k.min(by_tiles).clamp(1, sizes::SPLIT_MAX)
 }
 
 pub fn linear_forward(gpu: &Gpu, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, act: Activation) -> LinearOut<GpuTensor> {
