@@ -71,13 +71,19 @@ pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>,
 /// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ_i = Σ_k (G_ik + G_ki) ẑ_k: symmetrise G in place, one GEMM, then
 /// back through the normalisation.
 pub(crate) fn grad_from_similarity_grad<F: Float>(g: &mut Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
+    // G ← G + Gᵀ in 64×64 tiles, so the transposed reads stay in cache.
+    const TILE: usize = 64;
     let n = g.rows;
-    for i in 0..n {
-        g.data[i * n + i] = g.data[i * n + i] + g.data[i * n + i];
-        for k in i + 1..n {
-            let v = g.data[i * n + k] + g.data[k * n + i];
-            g.data[i * n + k] = v;
-            g.data[k * n + i] = v;
+    for bi in (0..n).step_by(TILE) {
+        for bk in (bi..n).step_by(TILE) {
+            for i in bi..(bi + TILE).min(n) {
+                let k0 = if bk == bi { i } else { bk };
+                for k in k0..(bk + TILE).min(n) {
+                    let v = g.data[i * n + k] + g.data[k * n + i];
+                    g.data[i * n + k] = v;
+                    g.data[k * n + i] = v;
+                }
+            }
         }
     }
     let d_zhat = g.matmul(zhat);
