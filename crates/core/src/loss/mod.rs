@@ -126,6 +126,33 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::PairLayout;
+    use crate::loss::test_util::{params, random_flags};
+    use crate::rng::{rng, stream};
+    use crate::testing::random_matrix;
+
+    #[test]
+    fn every_loss_in_f32_and_f64_agrees_on_random_input_in_every_mode() {
+        let mut r = rng(71, stream::TEST);
+        let z64 = random_matrix(&mut r, 24, 5);
+        let z32 = Matrix::<f32>::from_f64(24, 5, &z64.data);
+        let labels: Vec<usize> = (0..24).map(|i| (i % 12) % 5).collect();
+        for kind in LossKind::ALL {
+            for mode in PairMode::ALL {
+                let p = params(kind, mode);
+                let layout = p.layout();
+                let n = if layout == PairLayout::CrossView { 12 } else { 24 };
+                let flags = random_flags(&mut r, n, layout);
+                let (l64, g64) = loss_and_grad(&p, &z64, Some(&flags), Some(&labels));
+                let (l32, g32) = loss_and_grad(&p, &z32, Some(&flags), Some(&labels));
+                let what = format!("{} {}", kind.name(), mode.name());
+                assert!((l64 - l32 as f64).abs() < 1e-5 * l64.abs().max(1.0), "{what}: {l64} vs {l32}");
+                for (a, b) in g64.data.iter().zip(&g32.data) {
+                    assert!((a - *b as f64).abs() < 1e-5, "{what}: gradient {a} vs {b}");
+                }
+            }
+        }
+    }
 
     /// Golden values written by bench/pml_reference.py (pytorch-metric-learning in float64): NTXentLoss on
     /// cat(view1, view2) with labels cat(0..N, 0..N) is our InfoNCE; SupConLoss is our SupCon. Values and
