@@ -65,6 +65,7 @@ pub(crate) fn contrastive<F: Float>(
     if let Some(f) = flags {
         assert_eq!((f.rows, f.cols), (n2, n2), "InfoNCE/DCL: flags must be 2N × 2N = {n2} × {n2}");
     }
+    assert!(positive_in_denominator || n2 >= 4, "DCL needs N ≥ 2 samples: with one, its denominator is empty");
     let half = n2 / 2;
     let inv_n2 = F::one() / F::of(n2 as f64);
     let (zhat, norms, mut g) = normalized_gram(z); // g holds S now; row i becomes G's row i below
