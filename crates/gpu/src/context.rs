@@ -31,7 +31,14 @@ impl GpuContext {
     /// No adapter, or one without compute (WebGL2), is `Error::Backend` with a one-line reason: callers
     /// fall back to the CPU backend and show that line.
     pub async fn new_async() -> Result<Self, Error> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+        Self::with_backends_async(wgpu::InstanceDescriptor::new_without_display_handle().backends).await
+    }
+
+    /// As `new_async`, looking for adapters only on `backends` (e.g. `wgpu::Backends::GL` to force OpenGL).
+    pub async fn with_backends_async(backends: wgpu::Backends) -> Result<Self, Error> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        let instance = wgpu::Instance::new(desc);
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
@@ -91,5 +98,19 @@ impl GpuContext {
         let k = Rc::new(Kernel::build(&self.device, *spec));
         self.kernels.borrow_mut().insert(key, k.clone());
         k
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_adapter_is_a_backend_error_that_says_the_cpu_takes_over() {
+        match pollster::block_on(GpuContext::with_backends_async(wgpu::Backends::empty())) {
+            Err(Error::Backend(msg)) => assert!(msg.contains("computing on the CPU"), "message: {msg}"),
+            Err(e) => panic!("wrong error kind: {e}"),
+            Ok(ctx) => panic!("an instance with no backends found adapter {}", ctx.adapter),
+        }
     }
 }
