@@ -90,8 +90,8 @@ const ACTS: [Activation; 4] = [Activation::Identity, Activation::Relu, Activatio
 /// over k into 7 partial products).
 const LINEAR_SHAPES: [(usize, usize, usize); 6] =
     [(6, 2, 3), (70, 33, 128), (300, 128, 33), (1, 1, 1), (65, 64, 65), (1000, 5, 7)];
-/// (2N, d) for the losses and normalisation.
-const EMB_SHAPES: [(usize, usize); 5] = [(6, 2), (6, 3), (70, 33), (300, 128), (70, 3)];
+/// (2N, d) for the losses and normalisation; d = 130 takes two 128-dimension chunks of the gradient pass.
+const EMB_SHAPES: [(usize, usize); 6] = [(6, 2), (6, 3), (70, 33), (300, 128), (70, 3), (70, 130)];
 
 pub fn linear_forward_matches_reference<B: Backend>(be: &B) {
     let mut r = rng(1, stream::TEST);
