@@ -49,3 +49,42 @@ fn infonce_on_8192_views_of_128_dims_runs_within_default_limits() {
 fn infonce_on_65536_views_runs_within_default_limits() {
     infonce_on_identical_views(65_536, 8);
 }
+
+/// Kernels launched with more than 65,535 workgroups fold their grid into 2-D; these two cases check on a
+/// real dispatch that every element is still computed exactly once: column sums over 70,000 columns
+/// (one workgroup per column) and an activation backward over 65,540·256 elements (one thread each).
+#[test]
+fn grids_past_65535_workgroups_are_folded_and_cover_every_element() {
+    use spherelab_core::config::Activation;
+    let gpu =
+        Gpu::new().unwrap_or_else(|e| panic!("this test needs a GPU adapter (lavapipe: mesa-vulkan-drivers): {e}"));
+
+    let cols = 70_000;
+    let d: Vec<f32> = (0..3 * cols).map(|e| (e % 7) as f32 - 3.0).collect();
+    let x = gpu.upload(3, 1, &[1.0, 2.0, 3.0]);
+    let w = gpu.zeros(1, cols);
+    let g = gpu.linear_backward(&x, &w, &gpu.upload(3, cols, &d), false);
+    let db = gpu.download(&g.db);
+    for (c, v) in db.iter().enumerate() {
+        let want: f32 = (0..3).map(|r| d[r * cols + c]).sum();
+        assert_eq!(*v, want, "db column {c}");
+    }
+    let dw = gpu.download(&g.dw);
+    for (c, v) in dw.iter().enumerate() {
+        let want: f32 = (0..3).map(|r| (r + 1) as f32 * d[r * cols + c]).sum();
+        assert_eq!(*v, want, "dW column {c}");
+    }
+
+    let (rows, width) = (65_540, 256);
+    let pre: Vec<f32> = (0..rows * width).map(|e| if e % 3 == 0 { -1.0 } else { 1.0 }).collect();
+    let d_out: Vec<f32> = (0..rows * width).map(|e| (e % 5) as f32).collect();
+    let got = gpu.download(&gpu.activation_backward(
+        &gpu.upload(rows, width, &pre),
+        &gpu.upload(rows, width, &d_out),
+        Activation::Relu,
+    ));
+    for (e, v) in got.iter().enumerate() {
+        let want = if e % 3 == 0 { 0.0 } else { (e % 5) as f32 };
+        assert_eq!(*v, want, "activation_backward element {e}");
+    }
+}
