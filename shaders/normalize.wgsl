@@ -45,11 +45,11 @@ fn backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
             @builtin(num_workgroups) nwg: vec3<u32>) {
     let r = row_of(lid, wid, nwg);
     if (r >= p.rows) { return; }
-    var dot = 0.0;
-    for (var c = 0u; c < p.cols; c++) { dot = dot + x[r * p.cols + c] * g[r * p.cols + c]; }
+    var proj = 0.0;
+    for (var c = 0u; c < p.cols; c++) { proj = proj + x[r * p.cols + c] * g[r * p.cols + c]; }
     let n = y[r];
     for (var c = 0u; c < p.cols; c++) {
-        out[r * p.cols + c] = (g[r * p.cols + c] - x[r * p.cols + c] * dot) / n;
+        out[r * p.cols + c] = (g[r * p.cols + c] - x[r * p.cols + c] * proj) / n;
     }
 }
 
@@ -74,10 +74,10 @@ fn clip_backward(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgrou
         for (var c = 0u; c < p.cols; c++) { out[r * p.cols + c] = g[r * p.cols + c]; }
         return;
     }
-    var dot = 0.0;
-    for (var c = 0u; c < p.cols; c++) { dot = dot + x[r * p.cols + c] * g[r * p.cols + c]; }
-    dot = dot / n;
+    var proj = 0.0;
+    for (var c = 0u; c < p.cols; c++) { proj = proj + x[r * p.cols + c] * g[r * p.cols + c]; }
+    proj = proj / n;
     for (var c = 0u; c < p.cols; c++) {
-        out[r * p.cols + c] = (g[r * p.cols + c] - x[r * p.cols + c] / n * dot) * (p.sqrt_mu / n);
+        out[r * p.cols + c] = (g[r * p.cols + c] - x[r * p.cols + c] / n * proj) * (p.sqrt_mu / n);
     }
 }

@@ -20,7 +20,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
 @compute @workgroup_size({{WG}}, 1, 1)
-fn step(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+fn update(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = folded_group(wid, nwg) * {{WG}}u + lid.x;
     if (i >= p.len) { return; }

@@ -9,7 +9,7 @@
 // Flags p_ij (pairs = 0 none, 1 all, 2 selected, 3 explicit) are those of view-1 row i: selected ones are
 // recomputed as 1[lo_i ≤ c_ij < hi_i], c_ij = ĥ_iᵀĥ_{N+j}, accumulated exactly as select.wgsl does.
 //
-// cross (role 0): anchor rows r = view-1 rows, columns c = view-2 rows, pair (i, j) = (r, c); writes
+// cross_view (role 0): anchor rows r = view-1 rows, columns c = view-2 rows, pair (i, j) = (r, c); writes
 //   ∂L/∂w1 into grad rows 0..N and each row's share of the value, Σ_c (c = r ? −(2/N)·s_rr : e·x²/(N(N−1)))/μ,
 //   into partial[r]. role 1: anchors = view-2 rows, columns = view-1 rows, pair (i, j) = (c, r); writes ∂L/∂w2
 //   into grad rows N..2N.
@@ -17,7 +17,7 @@
 //
 // Bindings: 0 uniform Params; 1 w (read, 2N × d); 2 hhat (read, 2N × dh); 3 thr (read, N × 2); 4 bits (read,
 //           u32, N × N packed); 5 partial (read_write, N); 6 grad (read_write, 2N × d: ∂L/∂w); 7 out (read_write).
-// Dispatch: cross: (⌈N/T⌉, ⌈d/(T·ACC)⌉, 1) workgroups of T × T threads (T rows (y) against column tiles of
+// Dispatch: cross_view: (⌈N/T⌉, ⌈d/(T·ACC)⌉, 1) workgroups of T × T threads (T rows (y) against column tiles of
 //   T (x)); the T rows × d-chunk outputs are dealt round-robin to the threads; grid y = 0 also writes partial. finish: (1, 1, 1) of T·T threads.
 
 struct Params {
@@ -90,7 +90,7 @@ fn flagged(i: u32, j: u32, c: f32) -> bool {
 }
 
 @compute @workgroup_size({{PAIR_TILE}}, {{PAIR_TILE}}, 1)
-fn cross(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let r0 = wid.x * T;
     let r = r0 + lid.y;
     let tid = lid.y * T + lid.x;

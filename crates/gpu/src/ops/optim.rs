@@ -11,7 +11,7 @@ use crate::tensor::GpuTensor;
 const STEP: KernelSpec = KernelSpec {
     family: "optim",
     source: include_str!("../../../../shaders/optim.wgsl"),
-    entry: "step",
+    entry: "update",
     bindings: &[Access::Read, Access::ReadWrite, Access::ReadWrite, Access::ReadWrite],
     common: true,
 };

@@ -30,7 +30,7 @@ const fn spec(entry: &'static str) -> KernelSpec {
     }
 }
 
-const CROSS: KernelSpec = spec("cross");
+const CROSS: KernelSpec = spec("cross_view");
 const FINISH: KernelSpec = spec("finish");
 
 #[repr(C)]
