@@ -19,6 +19,8 @@ pub struct Gpu {
     ctx: GpuContext,
     pool: BufferPool,
     encoder: RefCell<Option<wgpu::CommandEncoder>>,
+    /// Command buffers submitted so far (a training step should be exactly one).
+    submissions: std::cell::Cell<u64>,
     /// Bound to read-only slots a kernel entry point does not use.
     dummy: wgpu::Buffer,
     /// With SPHERELAB_GPU_PROFILE set (native): every launch is submitted and waited for on its own, and
@@ -57,7 +59,14 @@ impl Gpu {
         let profile = std::env::var_os("SPHERELAB_GPU_PROFILE").map(|_| RefCell::default());
         #[cfg(target_arch = "wasm32")]
         let profile = None;
-        Self { ctx, pool: BufferPool::default(), encoder: RefCell::new(None), dummy, profile }
+        Self {
+            ctx,
+            pool: BufferPool::default(),
+            encoder: RefCell::new(None),
+            submissions: Default::default(),
+            dummy,
+            profile,
+        }
     }
 
     /// Per-kernel (launches, total seconds) when profiling, slowest first.
@@ -73,6 +82,11 @@ impl Gpu {
 
     pub fn context(&self) -> &GpuContext {
         &self.ctx
+    }
+
+    /// How many command buffers have been submitted.
+    pub fn submissions(&self) -> u64 {
+        self.submissions.get()
     }
 
     pub fn pool(&self) -> &BufferPool {
@@ -179,6 +193,7 @@ impl Gpu {
     pub fn submit(&self) {
         if let Some(enc) = self.encoder.borrow_mut().take() {
             self.ctx.queue.submit([enc.finish()]);
+            self.submissions.set(self.submissions.get() + 1);
         }
         self.pool.recycle();
     }

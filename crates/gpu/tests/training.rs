@@ -57,3 +57,17 @@ fn training_with_selection_on_the_gpu_follows_the_reference_for_200_steps() {
     cfg.selection.mode = PairMode::Combined;
     compare("selection (combined)", &losses(gpu(), &cfg, 200), &losses(Cpu::<f64>::new(), &cfg, 200));
 }
+
+#[test]
+fn a_training_step_is_one_command_buffer() {
+    let mut cfg = config();
+    cfg.selection.mode = PairMode::Combined;
+    cfg.train.eval_every = 1000; // no read-back inside the steps measured
+    let mut t = Trainer::new(gpu(), cfg).expect("trainer");
+    t.step().expect("first step"); // set-up work (parameter uploads, zeroed optimiser state) rides along
+    for _ in 0..3 {
+        let before = t.backend().submissions();
+        t.step().expect("step");
+        assert_eq!(t.backend().submissions() - before, 1, "one step must submit exactly one command buffer");
+    }
+}
