@@ -1,1 +1,68 @@
-fn main() {}
+//! `spherelab`: the contrastive-learning lab without a window.
+//!
+//! - `spherelab train`  trains a small encoder on toy data and writes metrics, embeddings, a summary and plots;
+//! - `spherelab loss`   evaluates a loss and its gradient on embeddings given in files;
+//! - `spherelab theory` evaluates the similarity-graph model's closed forms (MATH.md §5).
+//!
+//! Every error a user can cause is one line on stderr that names the problem, and exit code 2; a panic is a
+//! bug in spherelab and says so (exit 101).
+
+mod backend;
+mod csvio;
+mod loss_cmd;
+mod outputs;
+mod plots;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "spherelab", version, about = "A contrastive-learning lab: train, check losses, evaluate the theory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train an encoder; writes metrics.csv, losses.csv, embeddings.tsv, metadata.tsv, summary.json,
+    /// config.toml and PNG plots to --out.
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a loss and its gradient on two views given as CSV files.
+    Loss(loss_cmd::LossArgs),
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "internal error: spherelab crashed{place}: {msg}. This is a bug in spherelab, not in your input: \
+             please report it with the command you ran."
+        );
+    }));
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train::run(*a),
+        Command::Loss(a) => loss_cmd::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` joins the context chain with ": " on one line.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Choosing the compute backend. Every subcommand that computes goes through `with_backend`, so the GPU is
+//! wired in one place: the command's work is a `BackendTask`, generic over `B: Backend`, and this module
+//! decides which `B` it runs on.
+
+use anyhow::Result;
+use clap::ValueEnum;
+use spherelab_core::{Backend, Cpu};
+
+/// What the user asked for with `--backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// The GPU when one is usable, else the CPU (with a notice).
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// Precision of the CPU backend (the GPU computes in f32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+/// A piece of work that can run on any backend. (A trait rather than a closure because the work is
+/// generic over the backend type, which a closure cannot be.)
+pub trait BackendTask {
+    type Output;
+    fn run<B: Backend>(self, backend: B) -> Result<Self::Output>;
+}
+
+/// Runs `task` on the backend `choice` asks for. `precision` applies when the CPU computes.
+///
+/// The GPU backend (spherelab-gpu) is not wired in yet: `gpu` and `auto` say so in one line on stderr and
+/// run on the CPU. To wire it: try `spherelab_gpu::Gpu::new()` for `Gpu | Auto`, run the task on it when
+/// that succeeds, and fall through to the CPU with the error as the notice when it does not.
+pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision, task: T) -> Result<T::Output> {
+    match choice {
+        BackendChoice::Cpu => {}
+        BackendChoice::Gpu | BackendChoice::Auto => {
+            notice("the GPU backend is not available in this build: computing on the CPU");
+        }
+    }
+    match precision {
+        Precision::F32 => task.run(Cpu::<f32>::new()),
+        Precision::F64 => task.run(Cpu::<f64>::new()),
+    }
+}
+
+/// One line on stderr that tells the user something changed from what they asked, without failing.
+pub fn notice(msg: &str) {
+    eprintln!("note: {msg}");
+}

@@ -1,0 +1,8 @@
+//! Behaviour of the `spherelab` binary, run as a user would run it. One test binary (submodules rather than
+//! one file per topic) so the workspace links it once.
+
+mod bad_input;
+mod common;
+mod loss;
+mod theory;
+mod train;
