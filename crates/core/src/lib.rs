@@ -26,6 +26,7 @@ pub mod data;
 pub mod metrics;
 pub mod schedule;
 pub mod session;
+pub mod share;
 pub mod trainer;
 
 pub use session::Session;

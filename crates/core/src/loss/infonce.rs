@@ -1,0 +1,234 @@
+//! InfoNCE / NT-Xent (SimCLR) with the difficult-pair modifiers (MATH.md §1.1), and the shared code of
+//! DCL (§1.5), which differs only in leaving the positive out of the denominator.
+//!
+//! Shapes: z is 2N × d (views stacked, j(i) = (i + N) mod 2N); S = ẐẐᵀ is 2N × 2N; flags are 2N × 2N.
+//!
+//! Value, per anchor i, over the denominator set D(i) = {k ≠ i} (InfoNCE) or {k ∉ {i, j(i)}} (DCL):
+//!   τ_ik = τ(ρ p_ik + 1 − p_ik),   a_ik = (s_ik + σ p_ik)/τ_ik      (modifiers; σ = 0, ρ = 1 off)
+//!   a_ik = s_ik (1 − p_ik)/τ                                         (removal: flagged logits are 0)
+//!   ℓ_i = −a_{i,j(i)} + log Σ_{k∈D(i)} exp(a_ik)                      (max-shifted)
+//!   L = (1/2N) Σ_i ℓ_i
+//! Gradient, with q_ik = exp(a_ik)/Σ_{k'∈D(i)} exp(a_ik') and a'_ik = ∂a_ik/∂s_ik (1/τ_ik, or 0 for a
+//! removed logit):
+//!   ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k=j(i)]) · a'_ik / 2N
+//! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation (see `super::grad_from_similarity_grad`).
+
+use super::{grad_from_similarity_grad, normalized_gram};
+use crate::backend::LossParams;
+use crate::config::PairMode;
+use crate::float::Float;
+use crate::matrix::Matrix;
+use crate::selection::PairFlags;
+
+/// What a flagged pair does to its logit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Modifier {
+    /// a_ik = (s_ik + σ·p_ik) / (τ·(ρ·p_ik + 1 − p_ik)). σ = 0, ρ = 1 leaves flagged pairs as they are.
+    Scale { sigma: f64, rho: f64 },
+    /// a_ik = s_ik·(1 − p_ik)/τ: a flagged logit is the constant 0 (it stays in the denominator as e⁰).
+    Remove,
+}
+
+impl Modifier {
+    /// The modifier of `p.mode` (σ and ρ through `effective_sigma` / `effective_rho`).
+    pub fn from_params(p: &LossParams) -> Self {
+        match p.mode {
+            PairMode::Removal => Modifier::Remove,
+            _ => Modifier::Scale { sigma: p.effective_sigma() as f64, rho: p.effective_rho() as f64 },
+        }
+    }
+}
+
+/// InfoNCE (MATH.md §1.1): (L, ∂L/∂z). `flags`: 2N × 2N, or `None` for no flagged pair.
+pub fn value_and_grad<F: Float>(
+    z: &Matrix<F>,
+    tau: F,
+    modifier: Modifier,
+    flags: Option<&PairFlags>,
+) -> (F, Matrix<F>) {
+    contrastive(z, tau, modifier, flags, true)
+}
+
+/// The shared InfoNCE/DCL computation; `positive_in_denominator` = true for InfoNCE, false for DCL.
+pub(crate) fn contrastive<F: Float>(
+    z: &Matrix<F>,
+    tau: F,
+    modifier: Modifier,
+    flags: Option<&PairFlags>,
+    positive_in_denominator: bool,
+) -> (F, Matrix<F>) {
+    let n2 = z.rows; // 2N views
+    assert!(n2 >= 2 && n2.is_multiple_of(2), "InfoNCE/DCL: z needs an even number (≥ 2) of rows, got {n2}");
+    if let Some(f) = flags {
+        assert_eq!((f.rows, f.cols), (n2, n2), "InfoNCE/DCL: flags must be 2N × 2N = {n2} × {n2}");
+    }
+    let half = n2 / 2;
+    let inv_n2 = F::one() / F::of(n2 as f64);
+    let (zhat, norms, mut g) = normalized_gram(z); // g holds S now; row i becomes G's row i below
+
+    // Per-row scratch: the logit a_ik (then e^{a_ik − max}) and its slope a'_ik = ∂a_ik/∂s_ik.
+    let mut a = vec![F::zero(); n2];
+    let mut slope = vec![F::zero(); n2];
+    let mut total = 0.0f64; // Σ_i ℓ_i, accumulated in f64
+    for i in 0..n2 {
+        let j = (i + half) % n2;
+        let s_row = g.row_mut(i);
+        // Logits and their slopes. p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
+        for k in 0..n2 {
+            let p = k != i && k != j && flags.is_some_and(|f| f.get(i, k));
+            let s = s_row[k];
+            (a[k], slope[k]) = match (modifier, p) {
+                (_, false) => (s / tau, F::one() / tau),
+                (Modifier::Remove, true) => (F::zero(), F::zero()),
+                (Modifier::Scale { sigma, rho }, true) => {
+                    let tau_ik = tau * F::of(rho);
+                    ((s + F::of(sigma)) / tau_ik, F::one() / tau_ik)
+                }
+            };
+        }
+        let in_den = |k: usize| k != i && (positive_in_denominator || k != j);
+        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+        let a_pos = a[j];
+        let max = (0..n2).filter(|&k| in_den(k)).map(|k| a[k]).fold(F::neg_infinity(), F::max);
+        let mut sum = F::zero();
+        for k in (0..n2).filter(|&k| in_den(k)) {
+            a[k] = (a[k] - max).exp();
+            sum = sum + a[k];
+        }
+        total += (-a_pos + max + sum.ln()).f64();
+        // G_ik = ∂L/∂s_ik = (q_ik·1[k∈D] − 1[k=j]) · a'_ik / 2N, written over S's row.
+        for k in 0..n2 {
+            let q = if in_den(k) { a[k] / sum } else { F::zero() };
+            let target = if k == j { F::one() } else { F::zero() };
+            s_row[k] = (q - target) * slope[k] * inv_n2;
+        }
+    }
+    let grad = grad_from_similarity_grad(&mut g, &zhat, &norms);
+    (F::of(total / n2 as f64), grad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::PairLayout;
+    use crate::config::{LossKind, PairMode};
+    use crate::loss::loss_and_grad;
+    use crate::loss::test_util::{params, random_flags};
+    use crate::rng::{rng, stream};
+    use crate::testing::{assert_gradient_matches, random_matrix};
+
+    /// The textbook formula in plain double loops, no max shift, no GEMM: the oracle for the fast path.
+    fn naive_infonce(z: &Matrix<f64>, tau: f64) -> f64 {
+        let n2 = z.rows;
+        let zh: Vec<Vec<f64>> = (0..n2)
+            .map(|i| {
+                let n = z.row(i).iter().map(|v| v * v).sum::<f64>().sqrt();
+                z.row(i).iter().map(|v| v / n).collect()
+            })
+            .collect();
+        let sim = |i: usize, k: usize| zh[i].iter().zip(&zh[k]).map(|(a, b)| a * b).sum::<f64>();
+        let mut total = 0.0;
+        for i in 0..n2 {
+            let j = (i + n2 / 2) % n2;
+            let den: f64 = (0..n2).filter(|&k| k != i).map(|k| (sim(i, k) / tau).exp()).sum();
+            total += -(sim(i, j) / tau) + den.ln();
+        }
+        total / n2 as f64
+    }
+
+    #[test]
+    fn infonce_gradient_matches_finite_differences_in_every_mode() {
+        let mut r = rng(21, stream::TEST);
+        let z = random_matrix(&mut r, 8, 3);
+        let random = random_flags(&mut r, 8, PairLayout::AllViews);
+        let all = PairFlags::all_pairs(8, PairLayout::AllViews);
+        for mode in PairMode::ALL {
+            for (name, flags) in [("random flags", &random), ("all pairs", &all)] {
+                let p = params(LossKind::Infonce, mode);
+                let (_, grad) = loss_and_grad(&p, &z, Some(flags), None);
+                assert_gradient_matches(&format!("InfoNCE {} {name}", mode.name()), &z, &grad, |x| {
+                    loss_and_grad(&p, x, Some(flags), None).0
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn infonce_of_identical_embeddings_is_log_of_2n_minus_1_for_any_tau() {
+        for &tau in &[0.05f32, 0.1, 0.5, 1.0, 3.0] {
+            for &n in &[1usize, 2, 5, 64] {
+                let z = Matrix::from_vec(2 * n, 3, [0.3, -1.2, 2.0].repeat(2 * n));
+                let mut p = params(LossKind::Infonce, PairMode::None);
+                p.tau = tau;
+                let (l, grad): (f64, _) = loss_and_grad(&p, &z, None, None);
+                let want = ((2 * n - 1) as f64).ln();
+                assert!((l - want).abs() < 1e-12, "τ = {tau}, N = {n}: {l} vs {want}");
+                assert!(grad.data.iter().all(|g| g.abs() < 1e-12), "identical embeddings are a stationary point");
+            }
+        }
+    }
+
+    #[test]
+    fn infonce_without_flags_equals_a_naive_double_loop() {
+        let mut r = rng(22, stream::TEST);
+        for &(n2, d) in &[(2usize, 2usize), (6, 3), (16, 5)] {
+            let z = random_matrix(&mut r, n2, d);
+            let (l, _) = value_and_grad(&z, 0.3, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None);
+            let want = naive_infonce(&z, 0.3);
+            assert!((l - want).abs() < 1e-12, "{n2}×{d}: {l} vs {want}");
+            // Mode None ignores flags even when given; Scale with σ = 0, ρ = 1 ignores them by value.
+            let flags = PairFlags::all_pairs(n2, PairLayout::AllViews);
+            let mut p = params(LossKind::Infonce, PairMode::None);
+            p.tau = 0.3;
+            let (l2, _): (f64, _) = loss_and_grad(&p, &z, Some(&flags), None);
+            let want = naive_infonce(&z, 0.3f32 as f64); // LossParams holds τ as f32
+            assert!((l2 - want).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn infonce_modifiers_change_exactly_the_flagged_logits() {
+        // One flagged pair (0,1) in a 4-view batch, by hand: a_01 = (s_01 + σ)/(ρτ) in Combined mode,
+        // 0 in Removal mode; every other logit is s/τ.
+        let mut r = rng(23, stream::TEST);
+        let z = random_matrix(&mut r, 4, 3);
+        let zh = z.normalized_rows();
+        let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
+        let mut m = Matrix::<f64>::zeros(4, 4);
+        m.data[1] = 1.0;
+        let flags = PairFlags::from_matrix(&m, PairLayout::AllViews);
+        let (tau, sigma, rho) = (0.4, 0.3, 0.6);
+        let lse = |v: &[f64]| v.iter().map(|x| x.exp()).sum::<f64>().ln();
+        let row0 = |a01: f64| -s(0, 2) / tau + lse(&[a01, s(0, 2) / tau, s(0, 3) / tau]);
+        let rest: f64 = (1..4)
+            .map(|i| {
+                let j = (i + 2) % 4;
+                let logits: Vec<f64> = (0..4).filter(|&k| k != i).map(|k| s(i, k) / tau).collect();
+                -s(i, j) / tau + lse(&logits)
+            })
+            .sum();
+        for (mode, a01) in [(PairMode::Combined, (s(0, 1) + sigma) / (rho * tau)), (PairMode::Removal, 0.0)] {
+            let p = params(LossKind::Infonce, mode);
+            let (l, _): (f64, _) = loss_and_grad(&p, &z, Some(&flags), None);
+            let want = (row0(a01) + rest) / 4.0;
+            assert!((l - want).abs() < 1e-6, "{}: {l} vs {want}", mode.name()); // τ, σ, ρ are f32 in params
+        }
+    }
+
+    #[test]
+    fn infonce_in_f32_and_f64_agree_on_random_input() {
+        let mut r = rng(24, stream::TEST);
+        let z64 = random_matrix(&mut r, 32, 6);
+        let flags = random_flags(&mut r, 32, PairLayout::AllViews);
+        let z32 = Matrix::<f32>::from_f64(32, 6, &z64.data);
+        for mode in PairMode::ALL {
+            let p = params(LossKind::Infonce, mode);
+            let (l64, g64) = loss_and_grad(&p, &z64, Some(&flags), None);
+            let (l32, g32) = loss_and_grad(&p, &z32, Some(&flags), None);
+            assert!((l64 - l32 as f64).abs() < 1e-5, "{l64} vs {l32}");
+            for (a, b) in g64.data.iter().zip(&g32.data) {
+                assert!((a - *b as f64).abs() < 1e-5, "{a} vs {b}");
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the web build and the browser tests need, when missing:
+#   - the wasm32 target;
+#   - the wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock (they must match);
+#   - Debian's chromium and playwright-core from npm (no browser download: we drive /usr/bin/chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -n "$want" ]; then
+    have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+    if [ "$have" != "$want" ]; then
+        echo "==> installing wasm-bindgen-cli $want (have: ${have:-none}; takes a few minutes)"
+        cargo install wasm-bindgen-cli --version "$want" --locked --quiet
+    fi
+fi
+
+if [ -f web/tests/package.json ]; then
+    if ! command -v chromium >/dev/null; then
+        sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    fi
+    if [ ! -d web/tests/node_modules/playwright-core ]; then
+        echo "==> npm ci (playwright-core, no browser download)"
+        (cd web/tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    fi
+fi
