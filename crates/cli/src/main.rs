@@ -25,11 +25,13 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train an encoder; writes metrics.csv, losses.csv, embeddings.tsv, metadata.tsv, summary.json,
     /// config.toml and PNG plots to --out.
-    Train(Box<train::TrainArgs>),
+    Train(train::TrainArgs),
     /// Evaluate a loss and its gradient on two views given as CSV files.
     Loss(loss_cmd::LossArgs),
 }
@@ -54,7 +56,7 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train::run(*a),
+        Command::Train(a) => train::run(a),
         Command::Loss(a) => loss_cmd::run(a),
     };
     match result {

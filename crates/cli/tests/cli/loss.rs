@@ -1,6 +1,9 @@
 //! `spherelab loss`: golden values, and agreement with direct computations of MATH.md §1 written here
 //! independently (plain f64 loops), values and gradients (by central differences).
 
+// The direct computations index like the formulas (i, j over samples) on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use serde_json::Value;
 
 use crate::common::{scratch, spherelab, stderr, stdout, write};
@@ -205,9 +208,11 @@ fn infonce_removal_with_explicit_pairs_agrees_with_a_direct_computation() {
     let dir = scratch("pairs");
     let pp = write(&dir, "p.csv", &csv(&p));
     let (loss, ga, gb) = cli_loss("infonce", &a, &b, &["--tau", "0.3", "--mode", "removal", "--pairs", &pp]);
-    let direct = infonce(&a, &b, 0.3, Some(&p));
+    // Loss parameters are f32 (as on every backend), so τ = 0.3 is the f32 nearest 0.3.
+    let tau = 0.3f32 as f64;
+    let direct = infonce(&a, &b, tau, Some(&p));
     assert!(close(loss, direct, 1e-12), "{loss} vs {direct}");
-    check_gradient(|a, b| infonce(a, b, 0.3, Some(&p)), &a, &b, &ga, &gb);
+    check_gradient(|a, b| infonce(a, b, tau, Some(&p)), &a, &b, &ga, &gb);
 }
 
 #[test]
@@ -224,13 +229,15 @@ fn spectral_align_uniform_supcon_and_dcl_agree_with_direct_computations() {
     let dir = scratch("labels");
     let labels = [0, 1, 0, 1];
     let pl = write(&dir, "labels.csv", "0\n1\n0\n1\n");
+    // Loss parameters are f32 (as on every backend): τ = 0.4 is the f32 nearest 0.4.
+    let tau = 0.4f32 as f64;
     let (loss, ga, gb) = cli_loss("supcon", &a, &b, &["--tau", "0.4", "--labels", &pl]);
-    assert!(close(loss, supcon(&a, &b, &labels, 0.4), 1e-12), "supcon {loss} vs {}", supcon(&a, &b, &labels, 0.4));
-    check_gradient(|a, b| supcon(a, b, &labels, 0.4), &a, &b, &ga, &gb);
+    assert!(close(loss, supcon(&a, &b, &labels, tau), 1e-12), "supcon {loss} vs {}", supcon(&a, &b, &labels, tau));
+    check_gradient(|a, b| supcon(a, b, &labels, tau), &a, &b, &ga, &gb);
 
-    let (loss, ga, gb) = cli_loss("dcl", &a, &b, &["--tau", "0.6"]);
-    assert!(close(loss, dcl(&a, &b, 0.6), 1e-12), "dcl {loss} vs {}", dcl(&a, &b, 0.6));
-    check_gradient(|a, b| dcl(a, b, 0.6), &a, &b, &ga, &gb);
+    let (loss, ga, gb) = cli_loss("dcl", &a, &b, &["--tau", "0.75"]);
+    assert!(close(loss, dcl(&a, &b, 0.75), 1e-12), "dcl {loss} vs {}", dcl(&a, &b, 0.75));
+    check_gradient(|a, b| dcl(a, b, 0.75), &a, &b, &ga, &gb);
 }
 
 #[test]

@@ -120,7 +120,7 @@ fn a_short_run_on_moons_writes_every_file() {
 fn a_three_dimensional_embedding_is_plotted_by_principal_components() {
     let dir = scratch("train-3d");
     let out = dir.join("run");
-    let o = short_run(&out, &["--projector", "16,3", "--steps", "10", "--eval-every", "5"]);
+    let o = short_run(&out, &["--projector", "16,3"]);
     assert!(o.status.success(), "train failed: {}", stderr(&o));
     let first = read(&out.join("embeddings.tsv")).lines().next().unwrap().to_string();
     assert_eq!(first.split('\t').count(), 3);
