@@ -7,27 +7,28 @@
 pub mod backend;
 pub mod config;
 pub mod cpu;
+pub mod data;
+pub mod difficulty;
 pub mod error;
 pub mod float;
 pub mod loss;
 pub mod matrix;
+pub mod metrics;
 pub mod model;
 pub mod rng;
+pub mod schedule;
 pub mod selection;
+pub mod session;
+pub mod share;
 #[doc(hidden)]
 pub mod testing;
+pub mod theory;
+pub mod trainer;
 
 pub use backend::Backend;
 pub use config::RunConfig;
 pub use cpu::Cpu;
 pub use error::{Error, Result};
 pub use matrix::Matrix;
-pub mod data;
-pub mod metrics;
-pub mod schedule;
-pub mod session;
-pub mod share;
-pub mod trainer;
-
 pub use session::Session;
 pub use trainer::Trainer;

@@ -1,40 +1,35 @@
-//! Metrics of MATH.md §4 computed on the host. STUB: signatures fixed; bodies to be written.
+//! Metrics of MATH.md §4 computed on the host, on matrices read back from any backend.
+//!
+//! One file per metric: tolerance, kNN accuracy, the linear probe, effective rank, the α̂/β̂/γ̂ similarity
+//! estimates of the paper's Table 10, and Wang & Liu's hardness weights. Everything accumulates in f64 and
+//! is deterministic; none of it panics on empty or degenerate inputs (a metric with nothing to average
+//! returns 0, or `None` where the type allows it).
+
+mod hardness;
+mod knn;
+mod probe;
+mod rank;
+mod similarity;
+mod tolerance;
+
+pub use hardness::hardness_weights;
+pub use knn::{DEFAULT_K, knn_accuracy, knn_predict};
+pub use probe::{LinearProbe, probe_accuracy};
+pub use rank::effective_rank;
+pub use similarity::{PairCounts, SimilarityEstimates, similarity_estimates};
+pub use tolerance::tolerance;
 
 use crate::matrix::Matrix;
 
-/// Tolerance (Wang & Liu 2021): mean over same-label pairs i ≠ j of ẑ_iᵀẑ_j (rows normalised inside).
-pub fn tolerance(z: &Matrix<f32>, labels: &[usize]) -> f64 {
-    let _ = (z, labels);
-    todo!()
-}
-
-/// kNN accuracy, cosine similarity, majority vote of k nearest train rows (ties: nearest wins).
-pub fn knn_accuracy(
-    train: &Matrix<f32>,
-    train_labels: &[usize],
-    test: &Matrix<f32>,
-    test_labels: &[usize],
-    k: usize,
-) -> f64 {
-    let _ = (train, train_labels, test, test_labels, k);
-    todo!()
-}
-
-/// Linear-probe accuracy: multinomial logistic regression on standardised features, trained on train, scored on test.
-pub fn probe_accuracy(
-    train: &Matrix<f32>,
-    train_labels: &[usize],
-    test: &Matrix<f32>,
-    test_labels: &[usize],
-    classes: usize,
-    seed: u64,
-) -> f64 {
-    let _ = (train, train_labels, test, test_labels, classes, seed);
-    todo!()
-}
-
-/// Effective rank of centred h: exp(entropy of its normalised singular values).
-pub fn effective_rank(h: &Matrix<f32>) -> f64 {
-    let _ = h;
-    todo!()
+/// Rows of `m` divided by their ℓ2 norm, in f64 (rows of norm 0 stay 0).
+pub(crate) fn unit_rows_f64(m: &Matrix<f32>) -> Matrix<f64> {
+    let mut out = Matrix::from_f32(m.rows, m.cols, &m.data);
+    for r in 0..out.rows {
+        let row = out.row_mut(r);
+        let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|v| *v /= norm);
+        }
+    }
+    out
 }

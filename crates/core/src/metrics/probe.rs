@@ -1,0 +1,268 @@
+//! The linear probe (MATH §4): multinomial logistic regression on frozen, standardised features.
+//!
+//! Model: p(y = c | x) = softmax_c(x̃ᵀW + b) with x̃ = (x − mean)/std, mean and std from the train rows.
+//! Loss: mean cross-entropy + (λ/2)‖W‖², λ = `L2`. The loss is convex, so the probe starts from W = 0, b = 0
+//! and takes a fixed number of full-batch Adam steps: no randomness, the same answer every time, and the
+//! cost is fixed (two small GEMMs per step: logits X̃·W and gradient X̃ᵀ(P − Y)/n). Accumulation is in f64.
+//! The app refits it every few seconds and draws its decision regions from `predict_proba`.
+
+use crate::matrix::Matrix;
+use crate::rng::{rng, shuffle, stream};
+
+/// Full-batch Adam steps.
+const STEPS: usize = 300;
+/// Adam's step size on standardised features.
+const LEARNING_RATE: f64 = 0.05;
+/// L2 penalty on W (not on b): keeps W finite on separable data and the regions smooth.
+const L2: f64 = 1e-4;
+/// Rows beyond this are subsampled (seeded, stream PROBE) to keep a fit's cost bounded.
+const MAX_ROWS: usize = 8192;
+/// A feature with a smaller standard deviation is only centred, not scaled (it is constant).
+const MIN_STD: f64 = 1e-8;
+
+/// A fitted multinomial logistic regression on standardised features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearProbe {
+    /// Number of classes C.
+    pub classes: usize,
+    /// Per-feature mean of the train rows (d).
+    pub mean: Vec<f64>,
+    /// Per-feature 1/std of the train rows (d); 1 for constant features.
+    pub inv_std: Vec<f64>,
+    /// Weights on standardised features (d × C).
+    pub weights: Matrix<f64>,
+    /// Biases (C).
+    pub bias: Vec<f64>,
+}
+
+impl LinearProbe {
+    /// Fits the probe on `train` (n × d) with labels in 0..classes. Rows whose label is out of range (or
+    /// beyond `labels.len()`) are left out. `seed` only picks the subsample when there are more than
+    /// 8192 rows; otherwise the fit is fully deterministic from zero. With no usable row the probe predicts
+    /// the uniform distribution.
+    pub fn fit(train: &Matrix<f32>, labels: &[usize], classes: usize, seed: u64) -> Self {
+        let classes = classes.max(1);
+        let d = train.cols;
+        let mut rows: Vec<usize> = (0..train.rows.min(labels.len())).filter(|&i| labels[i] < classes).collect();
+        if rows.len() > MAX_ROWS {
+            shuffle(&mut rng(seed, stream::PROBE), &mut rows);
+            rows.truncate(MAX_ROWS);
+            rows.sort_unstable();
+        }
+        let n = rows.len();
+        let mut probe = LinearProbe {
+            classes,
+            mean: vec![0.0; d],
+            inv_std: vec![1.0; d],
+            weights: Matrix::zeros(d, classes),
+            bias: vec![0.0; classes],
+        };
+        if n == 0 {
+            return probe;
+        }
+
+        // Standardisation statistics from the train rows.
+        for &i in &rows {
+            probe.mean.iter_mut().zip(train.row(i)).for_each(|(m, &v)| *m += v as f64);
+        }
+        probe.mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut var = vec![0.0; d];
+        for &i in &rows {
+            var.iter_mut().zip(train.row(i)).zip(&probe.mean).for_each(|((s, &v), m)| *s += (v as f64 - m).powi(2));
+        }
+        for (inv, s) in probe.inv_std.iter_mut().zip(&var) {
+            let std = (s / n as f64).sqrt();
+            *inv = if std > MIN_STD { 1.0 / std } else { 1.0 };
+        }
+        let mut x = Matrix::zeros(n, d);
+        for (r, &i) in rows.iter().enumerate() {
+            let row = probe.standardise(train.row(i));
+            x.row_mut(r).copy_from_slice(&row);
+        }
+
+        // Full-batch Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8) on (W, b).
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+        let mut m_w = vec![0.0; d * classes];
+        let mut v_w = vec![0.0; d * classes];
+        let mut m_b = vec![0.0; classes];
+        let mut v_b = vec![0.0; classes];
+        for step in 1..=STEPS {
+            // G = (softmax(X̃W + b) − Y)/n: the gradient of the mean cross-entropy with respect to the logits.
+            let mut g = probe.logits(&x);
+            for r in 0..n {
+                let row = g.row_mut(r);
+                softmax_in_place(row);
+                row[labels[rows[r]]] -= 1.0;
+                row.iter_mut().for_each(|v| *v /= n as f64);
+            }
+            let mut grad_w = x.t_matmul(&g);
+            grad_w.data.iter_mut().zip(&probe.weights.data).for_each(|(gw, w)| *gw += L2 * w);
+            let mut grad_b = vec![0.0; classes];
+            for r in 0..n {
+                grad_b.iter_mut().zip(g.row(r)).for_each(|(gb, v)| *gb += v);
+            }
+            let c1 = 1.0 - b1.powi(step as i32);
+            let c2 = 1.0 - b2.powi(step as i32);
+            let adam = |p: &mut f64, grad: f64, m: &mut f64, v: &mut f64| {
+                *m = b1 * *m + (1.0 - b1) * grad;
+                *v = b2 * *v + (1.0 - b2) * grad * grad;
+                *p -= LEARNING_RATE * (*m / c1) / ((*v / c2).sqrt() + eps);
+            };
+            for i in 0..d * classes {
+                adam(&mut probe.weights.data[i], grad_w.data[i], &mut m_w[i], &mut v_w[i]);
+            }
+            for c in 0..classes {
+                adam(&mut probe.bias[c], grad_b[c], &mut m_b[c], &mut v_b[c]);
+            }
+        }
+        probe
+    }
+
+    /// (x − mean)/std for one row (missing trailing features count as the mean).
+    fn standardise(&self, row: &[f32]) -> Vec<f64> {
+        (0..self.mean.len()).map(|j| row.get(j).map_or(0.0, |&v| (v as f64 - self.mean[j]) * self.inv_std[j])).collect()
+    }
+
+    /// X̃·W + b for standardised rows X̃ (n × C).
+    fn logits(&self, x: &Matrix<f64>) -> Matrix<f64> {
+        let mut out = x.matmul(&self.weights);
+        for r in 0..out.rows {
+            out.row_mut(r).iter_mut().zip(&self.bias).for_each(|(o, b)| *o += b);
+        }
+        out
+    }
+
+    /// Class probabilities of every row of `x` (rows × classes); every row sums to 1.
+    pub fn predict_proba(&self, x: &Matrix<f32>) -> Matrix<f32> {
+        let mut xs = Matrix::zeros(x.rows, self.mean.len());
+        for r in 0..x.rows {
+            let row = self.standardise(x.row(r));
+            xs.row_mut(r).copy_from_slice(&row);
+        }
+        let mut p = self.logits(&xs);
+        for r in 0..p.rows {
+            softmax_in_place(p.row_mut(r));
+        }
+        Matrix::from_vec(p.rows, p.cols, p.to_f32())
+    }
+
+    /// The most probable class of every row of `x` (lowest index on ties).
+    pub fn predict(&self, x: &Matrix<f32>) -> Vec<usize> {
+        let p = self.predict_proba(x);
+        (0..p.rows).map(|r| argmax(p.row(r))).collect()
+    }
+
+    /// Fraction of rows of `x` whose predicted class equals the label (0 for no rows).
+    pub fn accuracy(&self, x: &Matrix<f32>, labels: &[usize]) -> f64 {
+        let predictions = self.predict(x);
+        let n = predictions.len().min(labels.len());
+        if n == 0 {
+            return 0.0;
+        }
+        predictions.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / n as f64
+    }
+}
+
+/// Max-shifted softmax of one row, in place.
+fn softmax_in_place(row: &mut [f64]) {
+    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    row.iter_mut().for_each(|v| {
+        *v = (*v - max).exp();
+        sum += *v;
+    });
+    row.iter_mut().for_each(|v| *v /= sum);
+}
+
+/// Index of the largest value (first on ties).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Linear-probe accuracy: multinomial logistic regression on standardised features, trained on train, scored on test.
+pub fn probe_accuracy(
+    train: &Matrix<f32>,
+    train_labels: &[usize],
+    test: &Matrix<f32>,
+    test_labels: &[usize],
+    classes: usize,
+    seed: u64,
+) -> f64 {
+    LinearProbe::fit(train, train_labels, classes, seed).accuracy(test, test_labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::normal;
+
+    /// `per_class` Gaussian points (std `spread`) around class centres 3·e_c in `d` dimensions.
+    pub(crate) fn blobs(
+        classes: usize,
+        per_class: usize,
+        d: usize,
+        spread: f64,
+        seed: u64,
+    ) -> (Matrix<f32>, Vec<usize>) {
+        let mut g = rng(seed, stream::TEST);
+        let mut data = Vec::new();
+        let mut labels = Vec::new();
+        for c in 0..classes {
+            for _ in 0..per_class {
+                data.extend((0..d).map(|j| ((if j == c % d { 3.0 } else { 0.0 }) + spread * normal(&mut g)) as f32));
+                labels.push(c);
+            }
+        }
+        (Matrix::from_vec(classes * per_class, d, data), labels)
+    }
+
+    #[test]
+    fn probe_separates_linearly_separable_blobs() {
+        let (train, tl) = blobs(4, 100, 5, 0.5, 1);
+        let (test, sl) = blobs(4, 100, 5, 0.5, 2);
+        let acc = probe_accuracy(&train, &tl, &test, &sl, 4, 0);
+        assert!(acc >= 0.95, "probe accuracy {acc}");
+    }
+
+    #[test]
+    fn probe_probabilities_sum_to_one_and_fit_is_deterministic() {
+        let (train, tl) = blobs(3, 40, 4, 1.0, 3);
+        let probe = LinearProbe::fit(&train, &tl, 3, 7);
+        assert_eq!(probe, LinearProbe::fit(&train, &tl, 3, 7));
+        let p = probe.predict_proba(&train);
+        assert_eq!((p.rows, p.cols), (120, 3));
+        for r in 0..p.rows {
+            let s: f64 = p.row(r).iter().map(|&v| v as f64).sum();
+            assert!((s - 1.0).abs() < 1e-5, "row {r} sums to {s}");
+        }
+    }
+
+    #[test]
+    fn probe_without_rows_predicts_uniformly() {
+        let probe = LinearProbe::fit(&Matrix::zeros(0, 3), &[], 4, 0);
+        let p = probe.predict_proba(&Matrix::zeros(2, 3));
+        assert!(p.data.iter().all(|&v| (v - 0.25).abs() < 1e-7));
+        assert_eq!(probe.accuracy(&Matrix::zeros(0, 3), &[]), 0.0);
+    }
+
+    /// Timing of the app's case (768 × 32, 10 classes); run with `--ignored --nocapture` in release.
+    #[test]
+    #[ignore]
+    fn probe_fit_time_768x32x10() {
+        let (train, tl) = blobs(10, 77, 32, 2.0, 4);
+        let t = std::time::Instant::now();
+        let probe = LinearProbe::fit(&train, &tl, 10, 0);
+        println!(
+            "LinearProbe::fit {}×32×10: {:?} (train accuracy {})",
+            train.rows,
+            t.elapsed(),
+            probe.accuracy(&train, &tl)
+        );
+    }
+}
