@@ -12,6 +12,7 @@ mod csvio;
 mod loss_cmd;
 mod outputs;
 mod plots;
+mod theory_cmd;
 mod train;
 
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a loss and its gradient on two views given as CSV files.
     Loss(loss_cmd::LossArgs),
+    /// The similarity-graph model (MATH.md §5): spectral gaps, error bounds, and whether removing difficult
+    /// examples, a margin or a temperature on their pairs helps.
+    Theory(theory_cmd::TheoryArgs),
 }
 
 fn install_panic_hook() {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train::run(a),
         Command::Loss(a) => loss_cmd::run(a),
+        Command::Theory(a) => theory_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,11 @@ fn num(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
 }
 
+/// An optional number (the explicit spectra are skipped for very large matrices): "-" when absent.
+fn opt(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_f64).map_or("-".into(), |x| format!("{x:.6}"))
+}
+
 fn yes(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -81,19 +86,18 @@ fn render(a: &TheoryArgs, v: &Value) -> String {
     let pair = |s: &mut String, label: &str, closed: f64, explicit: String| {
         s.push_str(&format!("  {label:<30} {closed:>12.6}   {explicit}\n"))
     };
-    pair(&mut s, "without difficult (λ_wo)", num(v, "lambda_wo"), g(num(v, "explicit_lambda_clean")));
+    pair(&mut s, "without difficult (λ_wo)", num(v, "lambda_wo"), opt(v, "explicit_lambda_clean"));
     pair(
         &mut s,
         "with difficult (λ_wd)",
         num(v, "lambda_wd"),
         format!(
             "{} (index-matched), {} (block)",
-            g(num(v, "explicit_lambda_index_matched")),
-            g(num(v, "explicit_lambda_block"))
+            opt(v, "explicit_lambda_index_matched"),
+            opt(v, "explicit_lambda_block")
         ),
     );
-    let removed = v.get("explicit_lambda_removed").and_then(Value::as_f64).map_or("-".into(), g);
-    pair(&mut s, "difficult removed (λ_R)", num(v, "lambda_removed"), removed);
+    pair(&mut s, "difficult removed (λ_R)", num(v, "lambda_removed"), opt(v, "explicit_lambda_removed"));
     s.push_str("\nerror bound E(λ) = 4δ/(1−λ) + 8δ\n");
     line(&mut s, "without difficult examples (E_wo)", g(num(v, "bound_wo")));
     line(&mut s, "with difficult examples (E_wd)", g(num(v, "bound_wd")));

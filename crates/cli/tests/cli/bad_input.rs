@@ -87,7 +87,7 @@ fn beta_not_below_gamma_is_refused_by_theory() {
     let o = spherelab(&[
         "theory", "--n", "8", "--r", "2", "--nd", "2", "--alpha", "0.387", "--beta", "0.3", "--gamma", "0.241",
     ]);
-    assert_bad_input(&o, &["β"]);
+    assert_bad_input(&o, &["beta", "smaller than gamma"]);
 }
 
 #[test]
