@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde_json::json;
+use serde::Serialize;
+use spherelab_core::RunConfig;
+use spherelab_core::trainer::MetricRecord;
 
 use crate::train::RunResult;
 
@@ -77,37 +79,67 @@ pub fn metadata_tsv(r: &RunResult) -> String {
     s
 }
 
-/// The run's last metric record as JSON (every field, nulls where a metric does not apply).
-fn final_metrics(r: &RunResult) -> serde_json::Value {
-    match r.history.metrics.last() {
-        Some(m) => serde_json::to_value(m).unwrap_or_default(),
-        None => serde_json::Value::Null,
-    }
+/// summary.json. A struct rather than `json!` so that keys keep this order (most useful first) and f32
+/// values print in their shortest form (0.3, not 0.30000001192092896).
+#[derive(Serialize)]
+struct Summary<'a> {
+    /// The last metric record: loss (mean training loss since the previous record), alignment, uniformity,
+    /// tolerance, knn_accuracy, probe_accuracy, effective_rank, selection_precision, flagged_fraction.
+    #[serde(rename = "final")]
+    last: Option<&'a MetricRecord>,
+    final_step_loss: Option<f32>,
+    steps: usize,
+    seconds: f64,
+    steps_per_second: f64,
+    backend: BackendSummary<'a>,
+    dataset: DatasetSummary<'a>,
+    embedding_dim: usize,
+    config: &'a RunConfig,
+}
+
+#[derive(Serialize)]
+struct BackendSummary<'a> {
+    kind: &'a str,
+    adapter: &'a str,
+}
+
+#[derive(Serialize)]
+struct DatasetSummary<'a> {
+    name: &'a str,
+    samples: usize,
+    dim: usize,
+    classes: usize,
+    difficult: usize,
+    train: usize,
+    test: usize,
+}
+
+fn steps_per_second(steps: usize, seconds: f64) -> f64 {
+    if seconds > 0.0 { steps as f64 / seconds } else { 0.0 }
 }
 
 pub fn summary_json(r: &RunResult) -> Result<String> {
     let steps = r.history.steps.last().map_or(0, |s| s.step);
-    let difficult = (0..r.data.len()).filter(|&i| r.data.difficult(i)).count();
-    let v = json!({
-        "final": final_metrics(r),
-        "final_step_loss": r.history.steps.last().map(|s| s.loss),
-        "backend": { "kind": r.info.kind, "adapter": r.info.adapter },
-        "steps": steps,
-        "seconds": r.seconds,
-        "steps_per_second": if r.seconds > 0.0 { steps as f64 / r.seconds } else { 0.0 },
-        "dataset": {
-            "name": r.data.name,
-            "samples": r.data.len(),
-            "dim": r.data.dim,
-            "classes": r.data.classes,
-            "difficult": difficult,
-            "train": r.split.train.len(),
-            "test": r.split.test.len(),
+    let summary = Summary {
+        last: r.history.metrics.last(),
+        final_step_loss: r.history.steps.last().map(|s| s.loss),
+        steps,
+        seconds: r.seconds,
+        steps_per_second: steps_per_second(steps, r.seconds),
+        backend: BackendSummary { kind: &r.info.kind, adapter: &r.info.adapter },
+        dataset: DatasetSummary {
+            name: &r.data.name,
+            samples: r.data.len(),
+            dim: r.data.dim,
+            classes: r.data.classes,
+            difficult: (0..r.data.len()).filter(|&i| r.data.difficult(i)).count(),
+            train: r.split.train.len(),
+            test: r.split.test.len(),
         },
-        "embedding_dim": r.embeddings.z.cols,
-        "config": r.config,
-    });
-    Ok(serde_json::to_string_pretty(&v)? + "\n")
+        embedding_dim: r.embeddings.z.cols,
+        config: &r.config,
+    };
+    Ok(serde_json::to_string_pretty(&summary)? + "\n")
 }
 
 pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
@@ -131,7 +163,7 @@ pub fn summary_line(dir: &Path, r: &RunResult) -> String {
         r.config.loss.kind.name(),
         r.info.kind,
         r.seconds,
-        if r.seconds > 0.0 { steps as f64 / r.seconds } else { 0.0 },
+        steps_per_second(steps, r.seconds),
         f(m.map(|m| m.loss as f64)),
         f(m.map(|m| m.alignment)),
         f(m.map(|m| m.uniformity)),

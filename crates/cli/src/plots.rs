@@ -64,7 +64,14 @@ struct Curve {
 }
 
 /// A line chart of `curves` over steps, saved to `path`.
-fn line_chart(path: &Path, title: &str, y_desc: &str, y_range: Option<(f64, f64)>, curves: &[Curve]) -> Result<()> {
+fn line_chart(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    y_range: Option<(f64, f64)>,
+    legend_at: SeriesLabelPosition,
+    curves: &[Curve],
+) -> Result<()> {
     register_font();
     let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -81,6 +88,7 @@ fn line_chart(path: &Path, title: &str, y_desc: &str, y_range: Option<(f64, f64)
         .configure_mesh()
         .x_desc("step")
         .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .label_style((FAMILY, 14))
         .light_line_style(WHITE.mix(0.0))
         .draw()
@@ -101,7 +109,7 @@ fn line_chart(path: &Path, title: &str, y_desc: &str, y_range: Option<(f64, f64)
             .label_font((FAMILY, 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_at)
             .draw()
             .map_err(|e| plot_err(path, e))?;
     }
@@ -133,19 +141,28 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
         points: r.history.steps.iter().map(|s| (s.step as f64, s.loss as f64)).collect(),
     };
     let mean = metric_curve(r, "mean since last evaluation", PALETTE[0], |m| m.loss as f64);
-    line_chart(&dir.join("loss.png"), &format!("{loss} loss on {name}"), "training loss", None, &[per_step, mean])?;
+    line_chart(
+        &dir.join("loss.png"),
+        &format!("{loss} loss on {name}"),
+        "training loss",
+        None,
+        SeriesLabelPosition::UpperRight,
+        &[per_step, mean],
+    )?;
     line_chart(
         &dir.join("alignment.png"),
-        "alignment (held out): mean ‖ẑ₁ − ẑ₂‖², lower is better",
+        "alignment on held-out views: mean ‖z1 − z2‖² (lower = positives closer)",
         "alignment",
         None,
+        SeriesLabelPosition::UpperRight,
         &[metric_curve(r, "alignment", PALETTE[1], |m| m.alignment)],
     )?;
     line_chart(
         &dir.join("uniformity.png"),
-        "uniformity (held out): log mean exp(−2‖ẑᵢ − ẑⱼ‖²), lower is better",
+        "uniformity on held-out views, t = 2 (lower = more spread out)",
         "uniformity",
         None,
+        SeriesLabelPosition::UpperRight,
         &[metric_curve(r, "uniformity", PALETTE[2], |m| m.uniformity)],
     )?;
     let chance = 1.0 / r.data.classes.max(1) as f64;
@@ -161,6 +178,7 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
         &format!("held-out accuracy on {name}"),
         "accuracy",
         Some((0.0, 1.02)),
+        SeriesLabelPosition::LowerRight,
         &[
             metric_curve(r, "kNN (k = 5, cosine, on h)", PALETTE[3], |m| m.knn_accuracy),
             metric_curve(r, "linear probe (on h)", PALETTE[4], |m| m.probe_accuracy),
@@ -233,6 +251,9 @@ fn embedding_plot(path: &Path, r: &RunResult) -> Result<()> {
     chart
         .configure_mesh()
         .label_style((FAMILY, 13))
+        // Round first so the origin reads "0.0", not "-0.0".
+        .x_label_formatter(&|x| format!("{:.1}", (x * 10.0).round() / 10.0 + 0.0))
+        .y_label_formatter(&|y| format!("{:.1}", (y * 10.0).round() / 10.0 + 0.0))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| plot_err(path, e))?;

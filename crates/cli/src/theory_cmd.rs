@@ -36,7 +36,8 @@ pub struct TheoryArgs {
 }
 
 pub fn run(a: TheoryArgs) -> Result<()> {
-    let input = TheoryInput { n: a.n, r: a.r, n_d: a.n_d, alpha: a.alpha, beta: a.beta, gamma: a.gamma, delta: a.delta };
+    let input =
+        TheoryInput { n: a.n, r: a.r, n_d: a.n_d, alpha: a.alpha, beta: a.beta, gamma: a.gamma, delta: a.delta };
     input.validate()?;
     let report = theory::evaluate(&input);
     if a.json {

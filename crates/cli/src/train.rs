@@ -343,7 +343,7 @@ impl BackendTask for TrainTask {
                 let h = t.history();
                 if let Some(m) = h.metrics.last() {
                     bar.set_message(format!(
-                        "loss {:.4}  knn {:.3}  probe {:.3}",
+                        "loss {:.3} knn {:.2} probe {:.2}",
                         h.steps.last().map_or(m.loss, |s| s.loss),
                         m.knn_accuracy,
                         m.probe_accuracy
@@ -374,7 +374,7 @@ fn progress_bar(steps: u64, info: &BackendInfo) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}  {msg}")
+    let style = ProgressStyle::with_template("{prefix} [{bar:20}] {pos}/{len} eta {eta} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
