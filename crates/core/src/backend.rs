@@ -140,7 +140,10 @@ pub struct OptimStep {
 /// A read-back in flight. CPU backends fill it at once; the GPU fills it when the map completes
 /// (the browser cannot block, so callers poll).
 #[derive(Clone, Default)]
-pub struct Readback(Arc<Mutex<Option<Result<Vec<Vec<f32>>, String>>>>);
+pub struct Readback(Arc<Mutex<Option<ReadbackResult>>>);
+
+/// The tensors' values in the order asked for, or why the read-back failed.
+pub type ReadbackResult = Result<Vec<Vec<f32>>, String>;
 
 impl Readback {
     pub fn ready(values: Vec<Vec<f32>>) -> Self {
@@ -152,12 +155,12 @@ impl Readback {
     }
 
     /// Called by the backend when the data has arrived.
-    pub fn fulfil(&self, result: Result<Vec<Vec<f32>>, String>) {
+    pub fn fulfil(&self, result: ReadbackResult) {
         *self.0.lock().expect("readback lock") = Some(result);
     }
 
     /// Takes the data if it has arrived.
-    pub fn try_take(&self) -> Option<Result<Vec<Vec<f32>>, String>> {
+    pub fn try_take(&self) -> Option<ReadbackResult> {
         self.0.lock().expect("readback lock").take()
     }
 

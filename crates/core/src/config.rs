@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// The whole configuration of one run. A run is this plus its seed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
     pub seed: u64,
@@ -18,21 +18,6 @@ pub struct RunConfig {
     pub selection: SelectionConfig,
     pub optimizer: OptimizerConfig,
     pub train: TrainConfig,
-}
-
-impl Default for RunConfig {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            data: DataConfig::default(),
-            augment: AugmentConfig::default(),
-            model: ModelConfig::default(),
-            loss: LossConfig::default(),
-            selection: SelectionConfig::default(),
-            optimizer: OptimizerConfig::default(),
-            train: TrainConfig::default(),
-        }
-    }
 }
 
 /// Which data set to train on.
@@ -474,7 +459,7 @@ impl RunConfig {
         if !(l.mu > 0.0 && l.mu.is_finite()) {
             return bad(format!("loss.mu = {} must be > 0", l.mu));
         }
-        if !(l.align_alpha > 0.0) || !(l.unif_t > 0.0) {
+        if l.align_alpha.is_nan() || l.align_alpha <= 0.0 || l.unif_t.is_nan() || l.unif_t <= 0.0 {
             return bad(format!("loss.align_alpha = {} and loss.unif_t = {} must be > 0", l.align_alpha, l.unif_t));
         }
         let s = &self.selection;
@@ -504,7 +489,7 @@ impl RunConfig {
         if !(0.0..1.0).contains(&o.beta1) || !(0.0..1.0).contains(&o.beta2) || !(0.0..1.0).contains(&o.momentum) {
             return bad("optimizer.beta1, beta2 and momentum must lie in [0, 1)".into());
         }
-        if !(o.eps > 0.0) || !(o.weight_decay >= 0.0) {
+        if o.eps.is_nan() || o.eps <= 0.0 || o.weight_decay.is_nan() || o.weight_decay < 0.0 {
             return bad("optimizer.eps must be > 0 and weight_decay ≥ 0".into());
         }
         let t = &self.train;

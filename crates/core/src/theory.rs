@@ -85,7 +85,8 @@ impl TheoryInput {
     }
 }
 
-/// Every closed form of MATH §5 and the explicit spectra that check them (serialised as the CLI's JSON).
+/// Every closed form of MATH §5 and the explicit spectra that check them (serialised as the CLI's JSON;
+/// an infinite bound, e.g. when every sample would be removed, serialises as null like a missing spectrum).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TheoryReport {
     pub c0: f64,
@@ -388,5 +389,16 @@ mod tests {
             assert!(keys.contains(&k), "missing {k}");
         }
         assert_eq!(keys.len(), 20);
+    }
+
+    /// Timing of the largest explicit evaluation; run with `--ignored --nocapture` in release.
+    #[test]
+    #[ignore]
+    fn evaluate_time_at_the_explicit_size_limit() {
+        let input = TheoryInput { n: EXPLICIT_MAX_SIZE / 3, ..TheoryInput::default() };
+        let t = std::time::Instant::now();
+        let rep = evaluate(&input);
+        println!("evaluate with {}-row explicit matrices: {:?}", EXPLICIT_MAX_SIZE, t.elapsed());
+        assert!(rep.explicit_lambda_block.is_some());
     }
 }

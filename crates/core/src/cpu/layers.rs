@@ -14,7 +14,15 @@ const GELU_A: f64 = 0.044_715;
 pub fn activation_forward<F: Float>(x: F, act: Activation) -> F {
     match act {
         Activation::Identity => x,
-        Activation::Relu => x.max(F::zero()),
+        // NaN passes through (as in PyTorch), so that a broken input shows up as a NaN loss instead of
+        // being silently zeroed by max().
+        Activation::Relu => {
+            if x > F::zero() || x.is_nan() {
+                x
+            } else {
+                F::zero()
+            }
+        }
         Activation::Tanh => x.tanh(),
         // 0.5·x·(1 + tanh(c·(x + a·x³)))
         Activation::Gelu => {
