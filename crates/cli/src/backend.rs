@@ -11,14 +11,18 @@ use spherelab_core::{Backend, Cpu};
 pub enum BackendChoice {
     /// The GPU when one is usable, else the CPU (with a notice).
     Auto,
+    /// The CPU reference backend.
     Cpu,
+    /// The WGSL backend (wgpu); falls back to the CPU with a notice when no adapter is usable.
     Gpu,
 }
 
 /// Precision of the CPU backend (the GPU computes in f32).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Precision {
+    /// Single precision, as the GPU computes.
     F32,
+    /// Double precision: the reference.
     F64,
 }
 
@@ -32,8 +36,14 @@ pub trait BackendTask {
 /// Runs `task` on the backend `choice` asks for. `precision` applies when the CPU computes.
 ///
 /// The GPU backend (spherelab-gpu) is not wired in yet: `gpu` and `auto` say so in one line on stderr and
-/// run on the CPU. To wire it: try `spherelab_gpu::Gpu::new()` for `Gpu | Auto`, run the task on it when
-/// that succeeds, and fall through to the CPU with the error as the notice when it does not.
+/// run on the CPU. Wiring it is this, in place of the notice below:
+///
+/// ```ignore
+/// BackendChoice::Gpu | BackendChoice::Auto => match spherelab_gpu::Gpu::new() {
+///     Ok(gpu) => return task.run(gpu),
+///     Err(e) => notice(&format!("no usable GPU ({e}): computing on the CPU")),
+/// },
+/// ```
 pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision, task: T) -> Result<T::Output> {
     match choice {
         BackendChoice::Cpu => {}
