@@ -253,7 +253,7 @@ pub fn run(args: LossArgs) -> Result<()> {
     let input = prepare(&args)?;
     let out = with_backend(args.backend, args.precision, &input)?;
     if !out.loss.is_finite() {
-        bail!("the loss is {} on these inputs (a zero row cannot be normalised; check A and B)", out.loss);
+        bail!("the loss is {} on these inputs: check A and B for extreme values", out.loss);
     }
     if args.json {
         println!("{}", serde_json::to_string(&out)?);

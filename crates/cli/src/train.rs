@@ -205,8 +205,41 @@ fn widths(flag: &str, v: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// Every float flag must be a finite number (clap accepts "nan" and "inf" as f32). The config's own checks
+/// cover ranges, but not every knob has a range (σ, m), and a NaN there would only show up later as a
+/// misleading "training diverged".
+fn check_finite(a: &TrainArgs) -> Result<()> {
+    let flags = [
+        ("noise", a.noise),
+        ("omega", a.omega),
+        ("test-fraction", a.test_fraction),
+        ("jitter", a.jitter),
+        ("rotation", a.rotation),
+        ("scale", a.scale),
+        ("tau", a.tau),
+        ("mu", a.mu),
+        ("align-alpha", a.align_alpha),
+        ("unif-t", a.unif_t),
+        ("pos-high", a.pos_high),
+        ("pos-low", a.pos_low),
+        ("sigma", a.sigma),
+        ("rho", a.rho),
+        ("margin", a.margin),
+        ("lr", a.lr),
+        ("momentum", a.momentum),
+        ("weight-decay", a.weight_decay),
+    ];
+    for (name, v) in flags {
+        if let Some(v) = v.filter(|v| !v.is_finite()) {
+            bail!("--{name} {v}: must be a finite number");
+        }
+    }
+    Ok(())
+}
+
 /// Defaults, then the config file, then the flags; validated.
 pub fn resolve_config(a: &TrainArgs) -> Result<RunConfig> {
+    check_finite(a)?;
     let mut c = match &a.config {
         Some(p) => load_config(p)?,
         None => RunConfig::default(),
@@ -220,7 +253,8 @@ pub fn resolve_config(a: &TrainArgs) -> Result<RunConfig> {
                 bail!("--dataset csv: needs a path, e.g. --dataset csv:points.csv");
             }
             if !Path::new(path).is_file() {
-                bail!("--dataset {d}: no such file '{path}'");
+                let why = if Path::new(path).exists() { "is not a file" } else { "does not exist" };
+                bail!("--dataset {d}: '{path}' {why}");
             }
             c.data.dataset = DatasetKind::Csv;
             c.data.csv_path = Some(path.to_string());

@@ -41,6 +41,13 @@ fn a_non_positive_temperature_is_refused() {
 }
 
 #[test]
+fn a_non_finite_flag_is_named() {
+    let o = spherelab(&["train", "--sigma", "nan", "--out", "/nonexistent/never-written"]);
+    assert_bad_input(&o, &["--sigma", "finite"]);
+    assert_bad_input(&loss_with(GOOD, GOOD, "infonce", &["--sigma", "inf"]), &["--sigma", "finite"]);
+}
+
+#[test]
 fn an_unknown_loss_or_dataset_or_mode_lists_the_choices() {
     assert_bad_input(&loss_with(GOOD, GOOD, "triplet", &[]), &["unknown loss 'triplet'", "infonce"]);
     let o = spherelab(&["train", "--dataset", "mnist", "--out", "/nonexistent/never-written"]);
