@@ -256,9 +256,9 @@ pub fn run(args: LossArgs) -> Result<()> {
         bail!("the loss is {} on these inputs: check A and B for extreme values", out.loss);
     }
     if args.json {
-        println!("{}", serde_json::to_string(&out)?);
+        crate::emit(&(serde_json::to_string(&out)? + "\n"));
     } else {
-        println!("{}", out.loss);
+        crate::emit(&format!("{}\n", out.loss));
     }
     Ok(())
 }

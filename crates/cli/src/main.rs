@@ -40,6 +40,20 @@ enum Command {
     Theory(theory_cmd::TheoryArgs),
 }
 
+/// Writes a command's result to stdout. A closed pipe (`spherelab loss … | head -c 10`) ends the program
+/// quietly, as other Unix tools do, instead of panicking inside `println!`.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();

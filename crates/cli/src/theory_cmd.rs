@@ -41,12 +41,12 @@ pub fn run(a: TheoryArgs) -> Result<()> {
     input.validate()?;
     let report = theory::evaluate(&input);
     if a.json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::emit(&(serde_json::to_string(&report)? + "\n"));
         return Ok(());
     }
     // The human table reads the report through its JSON form, so it shows exactly what --json prints.
     let v = serde_json::to_value(&report)?;
-    print!("{}", render(&a, &v));
+    crate::emit(&render(&a, &v));
     Ok(())
 }
 

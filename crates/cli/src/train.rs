@@ -426,6 +426,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if !args.no_plots {
         plots::write_all(&out, &result)?;
     }
-    println!("{}", outputs::summary_line(&out, &result));
+    crate::emit(&(outputs::summary_line(&out, &result) + "\n"));
     Ok(())
 }
