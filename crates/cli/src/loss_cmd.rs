@@ -46,31 +46,31 @@ pub struct LossArgs {
     #[arg(long, default_value = "none")]
     pub mode: String,
     /// Temperature τ > 0 (infonce, supcon, dcl).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub tau: Option<f32>,
     /// Margin σ on flagged logits (infonce, dcl; margin and combined modes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub sigma: Option<f32>,
     /// Temperature factor ρ on flagged pairs (infonce, dcl; temperature and combined modes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rho: Option<f32>,
     /// μ > 0 of the spectral loss.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub mu: Option<f32>,
     /// Margin m on flagged pairs of the spectral loss (margin and combined modes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub margin: Option<f32>,
     /// α of the alignment term ‖ẑ1 − ẑ2‖^α (align-uniform).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub align_alpha: Option<f32>,
     /// t of the uniformity term (align-uniform).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub unif_t: Option<f32>,
     /// Weight of the alignment term (align-uniform).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub w_align: Option<f32>,
     /// Weight of the uniformity term (align-uniform).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub w_unif: Option<f32>,
     /// Where to compute. Default cpu: this command is for checking values, and the CPU is the reference.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]

@@ -59,24 +59,24 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Data")]
     pub classes: Option<usize>,
     /// Standard deviation of the generator's noise.
-    #[arg(long, help_heading = "Data")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Data")]
     pub noise: Option<f32>,
     /// ω: fraction of samples replaced by a mix of two classes (difficult examples).
-    #[arg(long, help_heading = "Data")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Data")]
     pub omega: Option<f32>,
     /// Fraction of samples held out for the metrics.
-    #[arg(long, help_heading = "Data")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Data")]
     pub test_fraction: Option<f32>,
 
     // ---- augmentation ----
     /// Gaussian jitter of the points, in units of the data's std.
-    #[arg(long, help_heading = "Augmentation")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Augmentation")]
     pub jitter: Option<f32>,
     /// Maximum rotation of the points, in degrees.
-    #[arg(long, help_heading = "Augmentation")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Augmentation")]
     pub rotation: Option<f32>,
     /// Maximum relative scaling of the points (0.1 = ×[0.9, 1.1]).
-    #[arg(long, help_heading = "Augmentation")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Augmentation")]
     pub scale: Option<f32>,
 
     // ---- model ----
@@ -95,16 +95,16 @@ pub struct TrainArgs {
 
     // ---- loss ----
     /// Temperature τ > 0 (infonce, supcon, dcl).
-    #[arg(long, help_heading = "Loss")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Loss")]
     pub tau: Option<f32>,
     /// μ > 0 of the spectral loss.
-    #[arg(long, help_heading = "Loss")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Loss")]
     pub mu: Option<f32>,
     /// α of the alignment term (align-uniform).
-    #[arg(long, help_heading = "Loss")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Loss")]
     pub align_alpha: Option<f32>,
     /// t of the uniformity term (align-uniform).
-    #[arg(long, help_heading = "Loss")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Loss")]
     pub unif_t: Option<f32>,
 
     // ---- selection ----
@@ -112,19 +112,19 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Difficult pairs")]
     pub mode: Option<String>,
     /// posHigh: candidates above the ⌈posHigh·M⌉-th largest similarity count as same-class.
-    #[arg(long, help_heading = "Difficult pairs")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Difficult pairs")]
     pub pos_high: Option<f32>,
     /// posLow: candidates below the ⌈posLow·M⌉-th largest count as easy negatives.
-    #[arg(long, help_heading = "Difficult pairs")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Difficult pairs")]
     pub pos_low: Option<f32>,
     /// σ: margin on flagged logits (infonce, dcl).
-    #[arg(long, help_heading = "Difficult pairs")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Difficult pairs")]
     pub sigma: Option<f32>,
     /// ρ: flagged pairs use temperature ρ·τ (infonce, dcl).
-    #[arg(long, help_heading = "Difficult pairs")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Difficult pairs")]
     pub rho: Option<f32>,
     /// m: margin on flagged pairs of the spectral loss.
-    #[arg(long, help_heading = "Difficult pairs")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Difficult pairs")]
     pub margin: Option<f32>,
     /// The paper's ablation: apply the modifier to every pair except self and positive.
     #[arg(long, help_heading = "Difficult pairs")]
@@ -134,12 +134,12 @@ pub struct TrainArgs {
     #[arg(long, value_parser = ["sgd", "adam", "adamw"], help_heading = "Optimiser")]
     pub optimizer: Option<String>,
     /// Learning rate.
-    #[arg(long, help_heading = "Optimiser")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Optimiser")]
     pub lr: Option<f32>,
     /// SGD momentum.
-    #[arg(long, help_heading = "Optimiser")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Optimiser")]
     pub momentum: Option<f32>,
-    #[arg(long, help_heading = "Optimiser")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Optimiser")]
     pub weight_decay: Option<f32>,
     /// Learning-rate schedule.
     #[arg(long, value_parser = ["constant", "cosine", "warmup-cosine"], help_heading = "Optimiser")]

@@ -35,7 +35,7 @@ fn views_of_different_shapes_are_refused() {
 #[test]
 fn a_non_positive_temperature_is_refused() {
     assert_bad_input(&loss_with(GOOD, GOOD, "infonce", &["--tau", "0"]), &["--tau", "> 0"]);
-    assert_bad_input(&loss_with(GOOD, GOOD, "infonce", &["--tau=-1"]), &["--tau", "> 0"]);
+    assert_bad_input(&loss_with(GOOD, GOOD, "infonce", &["--tau", "-1"]), &["--tau", "> 0"]);
     let o = spherelab(&["train", "--tau=-0.5", "--steps", "1", "--out", "/nonexistent/never-written"]);
     assert_bad_input(&o, &["tau", "> 0"]);
 }
