@@ -36,6 +36,19 @@ pub fn is_candidate(i: usize, k: usize, rows: usize, layout: PairLayout) -> bool
     }
 }
 
+/// The columns row i leaves out, ascending: (self, positive) for AllViews; (i, rows) for CrossView, where
+/// `rows` is past the end (the diagonal is both self and positive there).
+#[inline]
+fn excluded(i: usize, rows: usize, layout: PairLayout) -> (usize, usize) {
+    match layout {
+        PairLayout::AllViews => {
+            let j = (i + rows / 2) % rows;
+            (i.min(j), i.max(j))
+        }
+        PairLayout::CrossView => (i, rows),
+    }
+}
+
 impl PairFlags {
     #[inline]
     pub fn get(&self, i: usize, k: usize) -> bool {
@@ -130,8 +143,14 @@ pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, po
     }
     let mut scratch: Vec<F> = Vec::with_capacity(m);
     for i in 0..rows {
+        // The candidates of row i: the row without its self and positive entries, copied as slices.
+        let (x, y) = excluded(i, rows, layout);
+        let row = c.row(i);
         scratch.clear();
-        scratch.extend(c.row(i).iter().enumerate().filter(|&(k, _)| is_candidate(i, k, rows, layout)).map(|(_, &v)| v));
+        scratch.extend_from_slice(&row[..x]);
+        scratch.extend_from_slice(&row[x + 1..y]);
+        scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
+        debug_assert_eq!(scratch.len(), m);
         // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
         let a = r_hi - 1;
         let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
@@ -156,8 +175,14 @@ pub fn flags_from_thresholds<F: Float>(h: &Matrix<F>, thresholds: &Matrix<F>, la
     let mut flags = vec![false; n * n];
     for i in 0..n {
         let (lo, hi) = (thresholds.at(i, 0), thresholds.at(i, 1));
-        for (k, &cik) in c.row(i).iter().enumerate() {
-            flags[i * n + k] = lo <= cik && cik < hi && is_candidate(i, k, n, layout);
+        let out = &mut flags[i * n..(i + 1) * n];
+        for (f, &cik) in out.iter_mut().zip(c.row(i)) {
+            *f = lo <= cik && cik < hi;
+        }
+        let (x, y) = excluded(i, n, layout);
+        out[x] = false;
+        if y < n {
+            out[y] = false;
         }
     }
     PairFlags { rows: n, cols: n, flags }

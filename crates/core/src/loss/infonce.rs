@@ -13,6 +13,9 @@
 //!   ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k=j(i)]) · a'_ik / 2N
 //! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation (see `super::grad_from_similarity_grad`).
 
+// Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
+#![allow(clippy::needless_range_loop)]
+
 use super::{grad_from_similarity_grad, normalized_gram};
 use crate::backend::LossParams;
 use crate::config::PairMode;
@@ -62,46 +65,66 @@ pub(crate) fn contrastive<F: Float>(
     if let Some(f) = flags {
         assert_eq!((f.rows, f.cols), (n2, n2), "InfoNCE/DCL: flags must be 2N × 2N = {n2} × {n2}");
     }
+    assert!(positive_in_denominator || n2 >= 4, "DCL needs N ≥ 2 samples: with one, its denominator is empty");
     let half = n2 / 2;
     let inv_n2 = F::one() / F::of(n2 as f64);
     let (zhat, norms, mut g) = normalized_gram(z); // g holds S now; row i becomes G's row i below
 
     // Per-row scratch: the logit a_ik (then e^{a_ik − max}) and its slope a'_ik = ∂a_ik/∂s_ik.
+    // Members of row i outside the denominator get a_ik = −∞ (so e^{a_ik − max} = 0 and q_ik = 0): the loops
+    // below then run over the whole row without branches.
     let mut a = vec![F::zero(); n2];
     let mut slope = vec![F::zero(); n2];
+    let inv_tau = F::one() / tau;
     let mut total = 0.0f64; // Σ_i ℓ_i, accumulated in f64
     for i in 0..n2 {
         let j = (i + half) % n2;
         let s_row = g.row_mut(i);
-        // Logits and their slopes. p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
-        for k in 0..n2 {
-            let p = k != i && k != j && flags.is_some_and(|f| f.get(i, k));
-            let s = s_row[k];
-            (a[k], slope[k]) = match (modifier, p) {
-                (_, false) => (s / tau, F::one() / tau),
-                (Modifier::Remove, true) => (F::zero(), F::zero()),
-                (Modifier::Scale { sigma, rho }, true) => {
-                    let tau_ik = tau * F::of(rho);
-                    ((s + F::of(sigma)) / tau_ik, F::one() / tau_ik)
+        // Logits a_ik and slopes a'_ik.
+        match flags {
+            None => {
+                for k in 0..n2 {
+                    a[k] = s_row[k] * inv_tau;
+                    slope[k] = inv_tau;
                 }
-            };
+            }
+            Some(f) => {
+                let p_row = &f.flags[i * n2..(i + 1) * n2];
+                for k in 0..n2 {
+                    // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
+                    let p = p_row[k] && k != i && k != j;
+                    (a[k], slope[k]) = match (modifier, p) {
+                        (_, false) => (s_row[k] * inv_tau, inv_tau),
+                        (Modifier::Remove, true) => (F::zero(), F::zero()), // a_ik = 0, a constant
+                        (Modifier::Scale { sigma, rho }, true) => {
+                            let tau_ik = tau * F::of(rho); // τ_ik = ρτ
+                            ((s_row[k] + F::of(sigma)) / tau_ik, F::one() / tau_ik) // (s + σ)/τ_ik
+                        }
+                    };
+                }
+            }
         }
-        let in_den = |k: usize| k != i && (positive_in_denominator || k != j);
-        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
         let a_pos = a[j];
-        let max = (0..n2).filter(|&k| in_den(k)).map(|k| a[k]).fold(F::neg_infinity(), F::max);
+        // Leave self (and, for DCL, the positive) out of the denominator.
+        a[i] = F::neg_infinity();
+        slope[i] = F::zero();
+        if !positive_in_denominator {
+            a[j] = F::neg_infinity();
+        }
+        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+        let max = a.iter().copied().fold(F::neg_infinity(), F::max);
         let mut sum = F::zero();
-        for k in (0..n2).filter(|&k| in_den(k)) {
-            a[k] = (a[k] - max).exp();
-            sum = sum + a[k];
+        for e in a.iter_mut() {
+            *e = (*e - max).exp();
+            sum = sum + *e;
         }
         total += (-a_pos + max + sum.ln()).f64();
-        // G_ik = ∂L/∂s_ik = (q_ik·1[k∈D] − 1[k=j]) · a'_ik / 2N, written over S's row.
+        // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
+        let inv_sum = F::one() / sum;
         for k in 0..n2 {
-            let q = if in_den(k) { a[k] / sum } else { F::zero() };
-            let target = if k == j { F::one() } else { F::zero() };
-            s_row[k] = (q - target) * slope[k] * inv_n2;
+            s_row[k] = a[k] * inv_sum * slope[k] * inv_n2;
         }
+        s_row[j] = s_row[j] - slope[j] * inv_n2;
     }
     let grad = grad_from_similarity_grad(&mut g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)

@@ -14,6 +14,9 @@
 //! One deliberate difference from PML: PML returns 0 for a batch with no negative pair at all (every label
 //! equal); MATH.md §1.4's formula, followed here, still gives the mean of ℓ_i over the anchors.
 
+// Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
+#![allow(clippy::needless_range_loop)]
+
 use super::{grad_from_similarity_grad, normalized_gram};
 use crate::float::Float;
 use crate::matrix::Matrix;

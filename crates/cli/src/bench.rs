@@ -1,0 +1,243 @@
+//! `spherelab bench`: steps per second per backend on the cases of the WGSL-engine issue, next to the same
+//! steps in PyTorch on the same machine (bench/torch_peer.py, run only when `import torch` works).
+//!
+//! Cases:
+//! - T1: moons, MLP 2→64→64→32, projector 32→32→3, N = 256 (512 views), InfoNCE τ = 0.2, Adam lr 1e-3;
+//! - T2: digits, MLP 64→256→256→128, projector 128→128→32, N = 512 (1,024 views), otherwise as T1;
+//!   each plain and with selection (posHigh 0.25, posLow 1.0, σ = 0.1, ρ = 0.7, combined mode);
+//! - loss-4096, loss-16384: InfoNCE forward + backward alone on 4,096 / 16,384 views, d = 128.
+//!
+//! Timing: a few warm-up steps, then wall-clock over `--steps` steps; a GPU run ends with a blocking read of
+//! the last loss so that queued work is counted.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use spherelab_core::backend::{Backend, LossParams, Pairs};
+use spherelab_core::config::{DatasetKind, LossKind, PairMode, RunConfig};
+use spherelab_core::{Cpu, Trainer};
+
+/// Arguments of `spherelab bench`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Backends to time, comma-separated: cpu, gpu.
+    #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
+    pub backend: Vec<String>,
+    /// Cases to run, comma-separated (T1-plain, T1-selected, T2-plain, T2-selected, loss-4096, loss-16384).
+    #[arg(long, value_delimiter = ',', default_value = "T1-plain,T1-selected,T2-plain,T2-selected,loss-4096,loss-16384")]
+    pub cases: Vec<String>,
+    /// Timed training steps per T1 case (T2 and the loss cases scale this down).
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Skip the PyTorch peer.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Also write the table as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// One measured cell of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    pub case: String,
+    pub backend: String,
+    pub steps_per_second: f64,
+}
+
+/// The training configuration of a T case.
+pub fn case_config(case: &str) -> Option<RunConfig> {
+    let mut c = RunConfig::default();
+    match case {
+        "T1-plain" | "T1-selected" => {
+            c.data.dataset = DatasetKind::Moons;
+            c.data.n = 2048;
+            c.model.encoder = vec![64, 64, 32];
+            c.model.projector = vec![32, 3];
+            c.train.batch_size = 256;
+        }
+        "T2-plain" | "T2-selected" => {
+            c.data.dataset = DatasetKind::Digits;
+            c.model.encoder = vec![256, 256, 128];
+            c.model.projector = vec![128, 32];
+            c.train.batch_size = 512;
+        }
+        _ => return None,
+    }
+    c.loss.kind = LossKind::Infonce;
+    c.loss.tau = 0.2;
+    c.optimizer.lr = 1e-3;
+    if case.ends_with("selected") {
+        c.selection.mode = PairMode::Combined;
+        c.selection.pos_high = 0.25;
+        c.selection.pos_low = 1.0;
+        c.selection.sigma = 0.1;
+        c.selection.rho = 0.7;
+    }
+    // No metrics inside the timed loop; losses are read back once at the end.
+    c.train.eval_every = usize::MAX / 2;
+    Some(c)
+}
+
+fn steps_for(case: &str, base: usize) -> usize {
+    match case {
+        c if c.starts_with("T2") => (base / 3).max(5),
+        "loss-4096" => (base / 10).max(3),
+        "loss-16384" => (base / 50).max(2),
+        _ => base.max(5),
+    }
+}
+
+/// Times one case on backend `b`.
+pub fn time_case<B: Backend>(backend: B, case: &str, base_steps: usize) -> Result<f64> {
+    let steps = steps_for(case, base_steps);
+    if let Some(views) = case.strip_prefix("loss-") {
+        let views: usize = views.parse().context("loss case size")?;
+        return Ok(time_loss(&backend, views, 128, steps));
+    }
+    let cfg = case_config(case).with_context(|| format!("unknown bench case '{case}'"))?;
+    let mut t = Trainer::new(backend, cfg)?;
+    for _ in 0..3 {
+        t.step()?;
+    }
+    t.collect_losses(true)?;
+    let start = Instant::now();
+    for _ in 0..steps {
+        t.step()?;
+    }
+    t.collect_losses(true)?;
+    Ok(steps as f64 / start.elapsed().as_secs_f64())
+}
+
+/// InfoNCE forward + backward alone on `views` × `d` random embeddings.
+fn time_loss<B: Backend>(b: &B, views: usize, d: usize, steps: usize) -> f64 {
+    let mut r = spherelab_core::rng::rng(0, spherelab_core::rng::stream::TEST);
+    let data: Vec<f32> = (0..views * d).map(|_| spherelab_core::rng::normal(&mut r) as f32).collect();
+    let z = b.upload(views, d, &data);
+    let params = LossParams {
+        kind: LossKind::Infonce,
+        tau: 0.2,
+        mu: 1.0,
+        align_alpha: 2.0,
+        unif_t: 2.0,
+        w_align: 1.0,
+        w_unif: 1.0,
+        mode: PairMode::None,
+        sigma: 0.0,
+        rho: 1.0,
+        margin: 0.0,
+    };
+    let run = || {
+        let out = b.loss(&params, &z, &Pairs::None, None);
+        b.end_step();
+        out
+    };
+    let warm = run();
+    b.download(&warm.value);
+    let start = Instant::now();
+    let mut last = None;
+    for _ in 0..steps {
+        last = Some(run());
+    }
+    if let Some(out) = last {
+        b.download(&out.value);
+    }
+    steps as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Runs the PyTorch peer if this machine's Python has torch; returns (case, steps/s) pairs and its version.
+fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, String)> {
+    let python = std::env::var("SPHERELAB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py");
+    let ok = Command::new(&python).args(["-c", "import torch"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        eprintln!("note: PyTorch not found for '{python}' (set SPHERELAB_PYTHON to a Python with torch): no peer column");
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let out = Command::new(&python)
+        .arg(script)
+        .args(["--steps", &steps.to_string(), "--threads", &threads.to_string(), "--cases", &cases.join(",")])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("note: the PyTorch peer failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        return None;
+    }
+    let mut version = String::new();
+    let rows = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            version = v["torch"].as_str().unwrap_or("").to_string();
+            Some((v["case"].as_str()?.to_string(), v["steps_per_second"].as_f64()?))
+        })
+        .collect();
+    Some((rows, version))
+}
+
+/// Entry point of `spherelab bench`. `open_gpu` runs a case on the GPU backend if one is usable
+/// (the CLI passes its own GPU opener so this module stays free of device set-up).
+pub fn run(
+    args: &BenchArgs,
+    mut gpu: Option<&mut dyn FnMut(&str, usize) -> Result<f64>>,
+    gpu_adapter: Option<String>,
+) -> Result<()> {
+    let mut rows: Vec<Measurement> = Vec::new();
+    let cpu_info = Cpu::<f32>::new().info();
+    let progress = std::io::stderr().is_terminal();
+    for case in &args.cases {
+        for be in &args.backend {
+            let sps = match be.as_str() {
+                "cpu" => Some(time_case(Cpu::<f32>::new(), case, args.steps)?),
+                "gpu" => match gpu.as_mut() {
+                    Some(f) => Some(f(case, args.steps)?),
+                    None => None,
+                },
+                other => anyhow::bail!("unknown backend '{other}': choose cpu or gpu"),
+            };
+            if let Some(sps) = sps {
+                if progress {
+                    eprintln!("  {case:<12} {be:<4} {sps:>10.1} steps/s");
+                }
+                rows.push(Measurement { case: case.clone(), backend: be.clone(), steps_per_second: sps });
+            }
+        }
+    }
+    let peer = if args.no_peer { None } else { run_peer(&args.cases, args.steps) };
+    let mut torch_version = String::new();
+    if let Some((peer_rows, version)) = &peer {
+        torch_version = version.clone();
+        for (case, sps) in peer_rows {
+            rows.push(Measurement { case: case.clone(), backend: "pytorch".into(), steps_per_second: *sps });
+        }
+    }
+    print_table(&rows, &args.cases, &cpu_info.adapter, gpu_adapter.as_deref(), &torch_version);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&rows)?).with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &str) {
+    let get = |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
+    let cell = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+        _ => "—".into(),
+    };
+    println!("cpu: {cpu}");
+    println!("gpu: {}", gpu.unwrap_or("not used"));
+    println!("pytorch: {}", if torch.is_empty() { "not run" } else { torch });
+    println!();
+    println!("| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for case in cases {
+        let (c, g, p) = (get(case, "cpu"), get(case, "gpu"), get(case, "pytorch"));
+        println!("| {case} | {} | {} | {} | {} | {} |", cell(c), cell(g), cell(p), ratio(c, p), ratio(g, p));
+    }
+}
