@@ -57,6 +57,20 @@ pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision,
     }
 }
 
+/// The GPU's adapter, if `with_backend` can open one (for `bench`, which must not time the CPU fallback
+/// under the GPU's name). Goes through `with_backend`, so wiring the GPU there wires it here too.
+pub fn gpu_adapter() -> Option<String> {
+    struct Info;
+    impl BackendTask for Info {
+        type Output = spherelab_core::backend::BackendInfo;
+        fn run<B: Backend>(self, backend: B) -> Result<Self::Output> {
+            Ok(backend.info())
+        }
+    }
+    let info = with_backend(BackendChoice::Gpu, Precision::F32, Info).ok()?;
+    info.kind.starts_with("gpu").then_some(info.adapter)
+}
+
 /// One line on stderr that tells the user something changed from what they asked, without failing.
 pub fn notice(msg: &str) {
     eprintln!("note: {msg}");

@@ -8,6 +8,7 @@
 //! bug in spherelab and says so (exit 101).
 
 mod backend;
+mod bench;
 mod csvio;
 mod loss_cmd;
 mod outputs;
@@ -38,6 +39,9 @@ enum Command {
     /// The similarity-graph model (MATH.md §5): spectral gaps, error bounds, and whether removing difficult
     /// examples, a margin or a temperature on their pairs helps.
     Theory(theory_cmd::TheoryArgs),
+    /// Steps per second per backend on fixed cases (moons and digits, with and without selection, and
+    /// InfoNCE alone on 4,096 and 16,384 views), next to PyTorch when it is installed.
+    Bench(bench::BenchArgs),
 }
 
 /// Writes a command's result to stdout. A closed pipe (`spherelab loss … | head -c 10`) ends the program
@@ -52,6 +56,23 @@ pub fn emit(text: &str) {
         eprintln!("error: cannot write to stdout: {e}");
         std::process::exit(2);
     }
+}
+
+/// `bench` times the GPU only when one really opens (never the CPU fallback under the GPU's name).
+fn run_bench(args: &bench::BenchArgs) -> anyhow::Result<()> {
+    struct Case<'a>(&'a str, usize);
+    impl backend::BackendTask for Case<'_> {
+        type Output = f64;
+        fn run<B: spherelab_core::Backend>(self, b: B) -> anyhow::Result<f64> {
+            bench::time_case(b, self.0, self.1)
+        }
+    }
+    let adapter = if args.backend.iter().any(|b| b == "gpu") { backend::gpu_adapter() } else { None };
+    let mut on_gpu = |case: &str, steps: usize| {
+        backend::with_backend(backend::BackendChoice::Gpu, backend::Precision::F32, Case(case, steps))
+    };
+    let gpu: Option<bench::GpuRunner<'_>> = if adapter.is_some() { Some(&mut on_gpu) } else { None };
+    bench::run(args, gpu, adapter)
 }
 
 fn install_panic_hook() {
@@ -77,6 +98,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Loss(a) => loss_cmd::run(a),
         Command::Theory(a) => theory_cmd::run(a),
+        Command::Bench(a) => run_bench(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! one file per topic) so the workspace links it once.
 
 mod bad_input;
+mod bench;
 mod common;
 mod loss;
 mod theory;
