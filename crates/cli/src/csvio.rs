@@ -78,9 +78,10 @@ pub fn parse_table(text: &str, name: &str) -> Result<Table> {
     let mut data = Vec::with_capacity(lines.len() * cols);
     for (line, fields) in &lines {
         if fields.len() != cols {
+            let n = fields.len();
+            let values = if n == 1 { "value" } else { "values" };
             bail!(
-                "{name}:{line}: {} values in this row, but line {first_line} has {cols}: every row needs the same number",
-                fields.len()
+                "{name}:{line}: {n} {values} in this row, but line {first_line} has {cols}: every row needs the same number"
             );
         }
         for (c, f) in fields.iter().enumerate() {
