@@ -15,6 +15,7 @@ pub mod loss;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod parallel;
 pub mod rng;
 pub mod schedule;
 pub mod selection;

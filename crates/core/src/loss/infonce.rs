@@ -21,6 +21,7 @@ use crate::backend::LossParams;
 use crate::config::PairMode;
 use crate::float::Float;
 use crate::matrix::Matrix;
+use crate::parallel::map_row_chunks;
 use crate::selection::PairFlags;
 
 /// What a flagged pair does to its logit.
@@ -73,59 +74,80 @@ pub(crate) fn contrastive<F: Float>(
     // Per-row scratch: the logit a_ik (then e^{a_ik − max}) and its slope a'_ik = ∂a_ik/∂s_ik.
     // Members of row i outside the denominator get a_ik = −∞ (so e^{a_ik − max} = 0 and q_ik = 0): the loops
     // below then run over the whole row without branches.
-    let mut a = vec![F::zero(); n2];
-    let mut slope = vec![F::zero(); n2];
     let inv_tau = F::one() / tau;
-    let mut total = 0.0f64; // Σ_i ℓ_i, accumulated in f64
-    for i in 0..n2 {
-        let j = (i + half) % n2;
-        let s_row = g.row_mut(i);
-        // Logits a_ik and slopes a'_ik.
-        match flags {
-            None => {
-                for k in 0..n2 {
-                    a[k] = s_row[k] * inv_tau;
-                    slope[k] = inv_tau;
+    // Rows are independent: chunks of 64 rows run on both cores, each returning its Σ ℓ_i in f64.
+    let partials = map_row_chunks(&mut g.data, n2, 64, |first, rows| {
+        let mut a = vec![F::zero(); n2];
+        let mut slope = vec![F::zero(); n2];
+        let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
+        for (r, s_row) in rows.chunks_mut(n2).enumerate() {
+            let i = first + r;
+            let j = (i + half) % n2;
+            // Logits a_ik and slopes a'_ik, branch-free over the row so the loops vectorise: with p ∈ {0, 1},
+            // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
+            let (a, slope, s_row) = (&mut a[..n2], &mut slope[..n2], &mut s_row[..n2]);
+            match flags {
+                None => {
+                    for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
+                        *ak = sk * inv_tau;
+                    }
+                    slope.fill(inv_tau);
                 }
-            }
-            Some(f) => {
-                let p_row = &f.flags[i * n2..(i + 1) * n2];
-                for k in 0..n2 {
-                    // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
-                    let p = p_row[k] && k != i && k != j;
-                    (a[k], slope[k]) = match (modifier, p) {
-                        (_, false) => (s_row[k] * inv_tau, inv_tau),
-                        (Modifier::Remove, true) => (F::zero(), F::zero()), // a_ik = 0, a constant
-                        (Modifier::Scale { sigma, rho }, true) => {
-                            let tau_ik = tau * F::of(rho); // τ_ik = ρτ
-                            ((s_row[k] + F::of(sigma)) / tau_ik, F::one() / tau_ik) // (s + σ)/τ_ik
+                Some(f) => {
+                    let p_row = &f.flags[i * n2..(i + 1) * n2];
+                    let flag = |p: bool| if p { F::one() } else { F::zero() };
+                    match modifier {
+                        Modifier::Scale { sigma, rho } => {
+                            let (sigma, inv_tau_flagged) = (F::of(sigma), F::one() / (tau * F::of(rho)));
+                            for (((ak, sl), &sk), &pk) in
+                                a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
+                            {
+                                let p = flag(pk);
+                                *sl = p * inv_tau_flagged + (F::one() - p) * inv_tau;
+                                *ak = (sk + sigma * p) * *sl;
+                            }
                         }
-                    };
+                        Modifier::Remove => {
+                            for (((ak, sl), &sk), &pk) in
+                                a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
+                            {
+                                *sl = (F::one() - flag(pk)) * inv_tau; // a flagged logit is the constant 0
+                                *ak = sk * *sl;
+                            }
+                        }
+                    }
+                    // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
+                    for k in [i, j] {
+                        a[k] = s_row[k] * inv_tau;
+                        slope[k] = inv_tau;
+                    }
                 }
             }
+            let a_pos = a[j];
+            // Leave self (and, for DCL, the positive) out of the denominator.
+            a[i] = F::neg_infinity();
+            slope[i] = F::zero();
+            if !positive_in_denominator {
+                a[j] = F::neg_infinity();
+            }
+            // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+            let max = a.iter().copied().fold(F::neg_infinity(), |m, x| if x > m { x } else { m });
+            for e in a.iter_mut() {
+                *e = (*e - max).exp_fast();
+            }
+            let sum: F = a.iter().copied().sum();
+            total += (-a_pos + max + sum.ln()).f64();
+            // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
+            let inv_sum = F::one() / sum;
+            let scale = inv_sum * inv_n2;
+            for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
+                *gk = ek * scale * sl;
+            }
+            s_row[j] = s_row[j] - slope[j] * inv_n2;
         }
-        let a_pos = a[j];
-        // Leave self (and, for DCL, the positive) out of the denominator.
-        a[i] = F::neg_infinity();
-        slope[i] = F::zero();
-        if !positive_in_denominator {
-            a[j] = F::neg_infinity();
-        }
-        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
-        let max = a.iter().copied().fold(F::neg_infinity(), F::max);
-        let mut sum = F::zero();
-        for e in a.iter_mut() {
-            *e = (*e - max).exp();
-            sum = sum + *e;
-        }
-        total += (-a_pos + max + sum.ln()).f64();
-        // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
-        let inv_sum = F::one() / sum;
-        for k in 0..n2 {
-            s_row[k] = a[k] * inv_sum * slope[k] * inv_n2;
-        }
-        s_row[j] = s_row[j] - slope[j] * inv_n2;
-    }
+        total
+    });
+    let total: f64 = partials.iter().sum();
     let grad = grad_from_similarity_grad(&mut g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
 }
