@@ -28,7 +28,11 @@ pub struct BenchArgs {
     #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
     pub backend: Vec<String>,
     /// Cases to run, comma-separated (T1-plain, T1-selected, T2-plain, T2-selected, loss-4096, loss-16384).
-    #[arg(long, value_delimiter = ',', default_value = "T1-plain,T1-selected,T2-plain,T2-selected,loss-4096,loss-16384")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "T1-plain,T1-selected,T2-plain,T2-selected,loss-4096,loss-16384"
+    )]
     pub cases: Vec<String>,
     /// Timed training steps per T1 case (T2 and the loss cases scale this down).
     #[arg(long, default_value_t = 100)]
@@ -155,7 +159,9 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py");
     let ok = Command::new(&python).args(["-c", "import torch"]).output().map(|o| o.status.success()).unwrap_or(false);
     if !ok {
-        eprintln!("note: PyTorch not found for '{python}' (set SPHERELAB_PYTHON to a Python with torch): no peer column");
+        eprintln!(
+            "note: PyTorch not found for '{python}' (set SPHERELAB_PYTHON to a Python with torch): no peer column"
+        );
         return None;
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -165,7 +171,10 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("note: the PyTorch peer failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+        eprintln!(
+            "note: the PyTorch peer failed: {}",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+        );
         return None;
     }
     let mut version = String::new();
@@ -180,13 +189,12 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
     Some((rows, version))
 }
 
+/// Times one case on the GPU: (case, base steps) → steps per second.
+pub type GpuRunner<'a> = &'a mut dyn FnMut(&str, usize) -> Result<f64>;
+
 /// Entry point of `spherelab bench`. `open_gpu` runs a case on the GPU backend if one is usable
 /// (the CLI passes its own GPU opener so this module stays free of device set-up).
-pub fn run(
-    args: &BenchArgs,
-    mut gpu: Option<&mut dyn FnMut(&str, usize) -> Result<f64>>,
-    gpu_adapter: Option<String>,
-) -> Result<()> {
+pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option<String>) -> Result<()> {
     let mut rows: Vec<Measurement> = Vec::new();
     let cpu_info = Cpu::<f32>::new().info();
     let progress = std::io::stderr().is_terminal();
@@ -224,7 +232,8 @@ pub fn run(
 }
 
 fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &str) {
-    let get = |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
+    let get =
+        |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
     let cell = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),

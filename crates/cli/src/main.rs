@@ -1,1 +1,111 @@
-fn main() {}
+//! `spherelab`: the contrastive-learning lab without a window.
+//!
+//! - `spherelab train`  trains a small encoder on toy data and writes metrics, embeddings, a summary and plots;
+//! - `spherelab loss`   evaluates a loss and its gradient on embeddings given in files;
+//! - `spherelab theory` evaluates the similarity-graph model's closed forms (MATH.md §5).
+//!
+//! Every error a user can cause is one line on stderr that names the problem, and exit code 2; a panic is a
+//! bug in spherelab and says so (exit 101).
+
+mod backend;
+mod bench;
+mod csvio;
+mod loss_cmd;
+mod outputs;
+mod plots;
+mod theory_cmd;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "spherelab", version, about = "A contrastive-learning lab: train, check losses, evaluate the theory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Parsed once per process, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train an encoder; writes metrics.csv, losses.csv, embeddings.tsv, metadata.tsv, summary.json,
+    /// config.toml and PNG plots to --out.
+    Train(train::TrainArgs),
+    /// Evaluate a loss and its gradient on two views given as CSV files.
+    Loss(loss_cmd::LossArgs),
+    /// The similarity-graph model (MATH.md §5): spectral gaps, error bounds, and whether removing difficult
+    /// examples, a margin or a temperature on their pairs helps.
+    Theory(theory_cmd::TheoryArgs),
+    /// Steps per second per backend on fixed cases (moons and digits, with and without selection, and
+    /// InfoNCE alone on 4,096 and 16,384 views), next to PyTorch when it is installed.
+    Bench(bench::BenchArgs),
+}
+
+/// Writes a command's result to stdout. A closed pipe (`spherelab loss … | head -c 10`) ends the program
+/// quietly, as other Unix tools do, instead of panicking inside `println!`.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `bench` times the GPU only when one really opens (never the CPU fallback under the GPU's name).
+fn run_bench(args: &bench::BenchArgs) -> anyhow::Result<()> {
+    struct Case<'a>(&'a str, usize);
+    impl backend::BackendTask for Case<'_> {
+        type Output = f64;
+        fn run<B: spherelab_core::Backend>(self, b: B) -> anyhow::Result<f64> {
+            bench::time_case(b, self.0, self.1)
+        }
+    }
+    let adapter = if args.backend.iter().any(|b| b == "gpu") { backend::gpu_adapter() } else { None };
+    let mut on_gpu = |case: &str, steps: usize| {
+        backend::with_backend(backend::BackendChoice::Gpu, backend::Precision::F32, Case(case, steps))
+    };
+    let gpu: Option<bench::GpuRunner<'_>> = if adapter.is_some() { Some(&mut on_gpu) } else { None };
+    bench::run(args, gpu, adapter)
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "internal error: spherelab crashed{place}: {msg}. This is a bug in spherelab, not in your input: \
+             please report it with the command you ran."
+        );
+    }));
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Loss(a) => loss_cmd::run(a),
+        Command::Theory(a) => theory_cmd::run(a),
+        Command::Bench(a) => run_bench(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` joins the context chain with ": " on one line.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

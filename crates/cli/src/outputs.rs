@@ -1,0 +1,174 @@
+//! The files a training run leaves in its output directory:
+//! - metrics.csv: one row per metric record (held-out metrics every `eval_every` steps);
+//! - losses.csv: every step's training loss and learning rate;
+//! - embeddings.tsv + metadata.tsv: the final embedding of every sample in the TensorFlow Embedding
+//!   Projector's format (vectors: tab-separated, no header; metadata: a header row, then one row per sample);
+//! - summary.json: the final metrics, the backend, timings and the config;
+//! - config.toml: the resolved config, loadable with `--config`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use spherelab_core::RunConfig;
+use spherelab_core::trainer::MetricRecord;
+
+use crate::train::RunResult;
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+pub fn metrics_csv(r: &RunResult) -> String {
+    let mut s = String::from(
+        "step,loss,alignment,uniformity,tolerance,knn_accuracy,probe_accuracy,effective_rank,selection_precision,flagged_fraction\n",
+    );
+    for m in &r.history.metrics {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{},{}",
+            m.step,
+            m.loss,
+            m.alignment,
+            m.uniformity,
+            m.tolerance,
+            m.knn_accuracy,
+            m.probe_accuracy,
+            m.effective_rank,
+            opt(m.selection_precision),
+            opt(m.flagged_fraction)
+        );
+    }
+    s
+}
+
+pub fn losses_csv(r: &RunResult) -> String {
+    let mut s = String::from("step,loss,lr\n");
+    for st in &r.history.steps {
+        let _ = writeln!(s, "{},{},{}", st.step, st.loss, st.lr);
+    }
+    s
+}
+
+pub fn embeddings_tsv(r: &RunResult) -> String {
+    let z = &r.embeddings.z;
+    let mut s = String::with_capacity(z.rows * z.cols * 12);
+    for i in 0..z.rows {
+        let row: Vec<String> = z.row(i).iter().map(|v| v.to_string()).collect();
+        s.push_str(&row.join("\t"));
+        s.push('\n');
+    }
+    s
+}
+
+pub fn metadata_tsv(r: &RunResult) -> String {
+    let mut split = vec!["train"; r.data.len()];
+    for &i in &r.split.test {
+        split[i] = "test";
+    }
+    let mut s = String::from("label\tdifficult\tsplit\n");
+    for (i, part) in split.iter().enumerate() {
+        let _ = writeln!(s, "{}\t{}\t{part}", r.data.labels[i], r.data.difficult(i));
+    }
+    s
+}
+
+/// summary.json. A struct rather than `json!` so that keys keep this order (most useful first) and f32
+/// values print in their shortest form (0.3, not 0.30000001192092896).
+#[derive(Serialize)]
+struct Summary<'a> {
+    /// The last metric record: loss (mean training loss since the previous record), alignment, uniformity,
+    /// tolerance, knn_accuracy, probe_accuracy, effective_rank, selection_precision, flagged_fraction.
+    #[serde(rename = "final")]
+    last: Option<&'a MetricRecord>,
+    final_step_loss: Option<f32>,
+    steps: usize,
+    seconds: f64,
+    steps_per_second: f64,
+    backend: BackendSummary<'a>,
+    dataset: DatasetSummary<'a>,
+    embedding_dim: usize,
+    config: &'a RunConfig,
+}
+
+#[derive(Serialize)]
+struct BackendSummary<'a> {
+    kind: &'a str,
+    adapter: &'a str,
+}
+
+#[derive(Serialize)]
+struct DatasetSummary<'a> {
+    name: &'a str,
+    samples: usize,
+    dim: usize,
+    classes: usize,
+    difficult: usize,
+    train: usize,
+    test: usize,
+}
+
+fn steps_per_second(steps: usize, seconds: f64) -> f64 {
+    if seconds > 0.0 { steps as f64 / seconds } else { 0.0 }
+}
+
+pub fn summary_json(r: &RunResult) -> Result<String> {
+    let steps = r.history.steps.last().map_or(0, |s| s.step);
+    let summary = Summary {
+        last: r.history.metrics.last(),
+        final_step_loss: r.history.steps.last().map(|s| s.loss),
+        steps,
+        seconds: r.seconds,
+        steps_per_second: steps_per_second(steps, r.seconds),
+        backend: BackendSummary { kind: &r.info.kind, adapter: &r.info.adapter },
+        dataset: DatasetSummary {
+            name: &r.data.name,
+            samples: r.data.len(),
+            dim: r.data.dim,
+            classes: r.data.classes,
+            difficult: (0..r.data.len()).filter(|&i| r.data.difficult(i)).count(),
+            train: r.split.train.len(),
+            test: r.split.test.len(),
+        },
+        embedding_dim: r.embeddings.z.cols,
+        config: &r.config,
+    };
+    Ok(serde_json::to_string_pretty(&summary)? + "\n")
+}
+
+pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
+    write(dir, "metrics.csv", &metrics_csv(r))?;
+    write(dir, "losses.csv", &losses_csv(r))?;
+    write(dir, "embeddings.tsv", &embeddings_tsv(r))?;
+    write(dir, "metadata.tsv", &metadata_tsv(r))?;
+    write(dir, "summary.json", &summary_json(r)?)?;
+    write(dir, "config.toml", &r.config.to_toml())?;
+    Ok(())
+}
+
+/// The one line printed when a run ends.
+pub fn summary_line(dir: &Path, r: &RunResult) -> String {
+    let steps = r.history.steps.last().map_or(0, |s| s.step);
+    let m = r.history.metrics.last();
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
+    format!(
+        "{} {} on {}: {steps} steps in {:.1}s ({:.0} steps/s), loss {}, align {}, unif {}, knn {}, probe {} → {}",
+        r.data.name,
+        r.config.loss.kind.name(),
+        r.info.kind,
+        r.seconds,
+        steps_per_second(steps, r.seconds),
+        f(m.map(|m| m.loss as f64)),
+        f(m.map(|m| m.alignment)),
+        f(m.map(|m| m.uniformity)),
+        f(m.map(|m| m.knn_accuracy)),
+        f(m.map(|m| m.probe_accuracy)),
+        dir.display()
+    )
+}

@@ -1,0 +1,129 @@
+//! `spherelab train`: a short run on moons writes every file in the promised format, and the written
+//! config repeats the run exactly.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{scratch, spherelab, stderr, stdout};
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+const N: usize = 256;
+
+fn short_run(out: &Path, extra: &[&str]) -> std::process::Output {
+    let n = N.to_string();
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "moons",
+        "--n",
+        &n,
+        "--steps",
+        "30",
+        "--batch-size",
+        "64",
+        "--eval-every",
+        "10",
+        "--backend",
+        "cpu",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    spherelab(&args)
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn a_short_run_on_moons_writes_every_file() {
+    let dir = scratch("train");
+    let out = dir.join("run");
+    let o = short_run(&out, &[]);
+    assert!(o.status.success(), "train failed: {}", stderr(&o));
+    // One summary line on stdout.
+    assert_eq!(stdout(&o).trim().lines().count(), 1, "{}", stdout(&o));
+
+    let metrics = read(&out.join("metrics.csv"));
+    let mut lines = metrics.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "step,loss,alignment,uniformity,tolerance,knn_accuracy,probe_accuracy,effective_rank,selection_precision,flagged_fraction"
+    );
+    let steps: Vec<usize> = lines.map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(steps, [10, 20, 30]);
+
+    let losses = read(&out.join("losses.csv"));
+    assert_eq!(losses.lines().next().unwrap(), "step,loss,lr");
+    assert_eq!(losses.lines().count(), 31, "a row per step");
+
+    let emb = read(&out.join("embeddings.tsv"));
+    assert_eq!(emb.lines().count(), N, "a row per sample, no header");
+    for l in emb.lines() {
+        let v: Vec<f64> = l.split('\t').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(v.len(), 2, "the default embedding has d = 2");
+        let norm = (v[0] * v[0] + v[1] * v[1]).sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "normalised embedding, |z| = {norm}");
+    }
+    let meta = read(&out.join("metadata.tsv"));
+    let mut ml = meta.lines();
+    assert_eq!(ml.next().unwrap(), "label\tdifficult\tsplit");
+    assert_eq!(ml.clone().count(), N);
+    for l in ml {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f.len(), 3);
+        assert!(
+            f[0].parse::<usize>().is_ok() && ["true", "false"].contains(&f[1]) && ["train", "test"].contains(&f[2]),
+            "{l}"
+        );
+    }
+
+    let summary: Value = serde_json::from_str(&read(&out.join("summary.json"))).expect("summary.json parses");
+    for k in ["loss", "alignment", "uniformity", "tolerance", "knn_accuracy", "probe_accuracy"] {
+        assert!(summary["final"][k].is_number(), "final.{k} in {summary}");
+    }
+    assert_eq!(summary["steps"], 30);
+    assert!(summary["backend"]["kind"].as_str().unwrap().starts_with("cpu"));
+    assert!(summary["steps_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["config"]["seed"], 3);
+
+    for png in ["loss.png", "alignment.png", "uniformity.png", "accuracy.png", "embedding.png"] {
+        let bytes = std::fs::read(out.join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
+        assert!(bytes.len() > 1000, "{png} is {} bytes", bytes.len());
+        assert_eq!(bytes[..8], PNG_SIGNATURE, "{png} is not a PNG");
+    }
+
+    // The written config loads back and repeats the run bit for bit.
+    let cfg = read(&out.join("config.toml"));
+    assert!(cfg.contains("seed = 3"), "{cfg}");
+    let again = dir.join("again");
+    let o = spherelab(&[
+        "train",
+        "--config",
+        out.join("config.toml").to_str().unwrap(),
+        "--backend",
+        "cpu",
+        "--no-plots",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "re-run from config.toml failed: {}", stderr(&o));
+    assert_eq!(read(&again.join("losses.csv")), losses);
+    assert_eq!(read(&again.join("embeddings.tsv")), emb);
+}
+
+#[test]
+fn a_three_dimensional_embedding_is_plotted_by_principal_components() {
+    let dir = scratch("train-3d");
+    let out = dir.join("run");
+    let o = short_run(&out, &["--projector", "16,3"]);
+    assert!(o.status.success(), "train failed: {}", stderr(&o));
+    let first = read(&out.join("embeddings.tsv")).lines().next().unwrap().to_string();
+    assert_eq!(first.split('\t').count(), 3);
+    let bytes = std::fs::read(out.join("embedding.png")).unwrap();
+    assert_eq!(bytes[..8], PNG_SIGNATURE);
+}
