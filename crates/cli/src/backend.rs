@@ -35,21 +35,15 @@ pub trait BackendTask {
 
 /// Runs `task` on the backend `choice` asks for. `precision` applies when the CPU computes.
 ///
-/// The GPU backend (spherelab-gpu) is not wired in yet: `gpu` and `auto` say so in one line on stderr and
-/// run on the CPU. Wiring it is this, in place of the notice below:
-///
-/// ```ignore
-/// BackendChoice::Gpu | BackendChoice::Auto => match spherelab_gpu::Gpu::new() {
-///     Ok(gpu) => return task.run(gpu),
-///     Err(e) => notice(&format!("no usable GPU ({e}): computing on the CPU")),
-/// },
-/// ```
+/// `gpu` and `auto` open the wgpu backend; when no usable adapter exists (none, or one without compute
+/// shaders) they say so in one line on stderr and run on the CPU.
 pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision, task: T) -> Result<T::Output> {
     match choice {
         BackendChoice::Cpu => {}
-        BackendChoice::Gpu | BackendChoice::Auto => {
-            notice("the GPU backend is not available in this build: computing on the CPU");
-        }
+        BackendChoice::Gpu | BackendChoice::Auto => match spherelab_gpu::Gpu::new() {
+            Ok(gpu) => return task.run(gpu),
+            Err(e) => notice(&format!("no usable GPU ({e}): computing on the CPU")),
+        },
     }
     match precision {
         Precision::F32 => task.run(Cpu::<f32>::new()),
