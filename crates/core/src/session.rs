@@ -5,6 +5,7 @@ use crate::backend::{Backend, BackendInfo};
 use crate::config::RunConfig;
 use crate::data::{Dataset, Split};
 use crate::error::Result;
+use crate::matrix::Matrix;
 use crate::trainer::{BatchInspection, Embeddings, History, MetricRecord, Rebuilt, Trainer};
 
 /// What a front end can do with a run. Mirrors `Trainer`'s public methods.
@@ -20,6 +21,8 @@ pub trait Session {
     fn evaluate(&mut self) -> Result<MetricRecord>;
     fn collect_losses(&mut self, block: bool) -> Result<()>;
     fn embeddings(&self) -> Embeddings;
+    /// The current model on any inputs (rows × dim): (h, output).
+    fn forward(&self, x: &[f32]) -> (Matrix<f32>, Matrix<f32>);
     fn inspect_batch(&self) -> Option<BatchInspection>;
     fn reset(&mut self);
     fn set_config(&mut self, config: RunConfig) -> Result<Rebuilt>;
@@ -59,6 +62,9 @@ impl<B: Backend> Session for Trainer<B> {
     }
     fn embeddings(&self) -> Embeddings {
         Trainer::embeddings(self)
+    }
+    fn forward(&self, x: &[f32]) -> (Matrix<f32>, Matrix<f32>) {
+        Trainer::forward(self, x)
     }
     fn inspect_batch(&self) -> Option<BatchInspection> {
         Trainer::inspect_batch(self)

@@ -493,6 +493,14 @@ impl<B: Backend> Trainer<B> {
         Embeddings { step: self.step, h, z }
     }
 
+    /// Runs the current model on any inputs (rows × dim, row-major, in the data's units) and returns
+    /// (h, output). Front ends use it for what is not a sample: a heat map over the input plane, the
+    /// augmented views of a hovered point.
+    pub fn forward(&self, x: &[f32]) -> (Matrix<f32>, Matrix<f32>) {
+        let rows = x.len() / self.data.dim.max(1);
+        self.forward_host(rows, &x[..rows * self.data.dim])
+    }
+
     /// The last training batch re-run through the current model, with its flags.
     pub fn inspect_batch(&self) -> Option<BatchInspection> {
         let (idx, views) = self.last_batch.as_ref()?;

@@ -1,0 +1,639 @@
+//! The shared state every panel reads: the run (a `Box<dyn Session>` on whichever backend was usable), the
+//! config being edited, play/pause/speed, the latest snapshot of the embeddings, the comparison run of a
+//! pruning experiment, and the notices shown to the user.
+//!
+//! Panels never change the lab while drawing. They return `Command`s, which the app applies after the
+//! frame is drawn (`Lab::apply`), so no panel reaches into another and every change has one code path.
+//! Training happens in `Lab::tick`, called once per frame: as many steps as fit in the frame budget.
+
+use spherelab_core::config::DatasetKind;
+use spherelab_core::data::{Dataset, InputKind};
+use spherelab_core::trainer::{BatchInspection, Embeddings, Rebuilt};
+use spherelab_core::{Error, RunConfig, Session};
+use web_time::Instant;
+
+use crate::backend_choice::{self, BackendPreference};
+
+/// What a panel asks the lab to do. Applied after drawing, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Play,
+    Pause,
+    /// One training step (and a fresh snapshot), while paused.
+    Step,
+    /// Back to step 0 with the same initialisation.
+    Reset,
+    /// A new seed: new data draw, new initialisation, new batches.
+    Reseed,
+    /// At most this many steps per frame.
+    SetSpeed(usize),
+    /// Train with this config from now on (rebuilding only what its changes require).
+    SetConfig(Box<RunConfig>),
+    /// Adds a sample at this input-plane position with this class (2-D data only).
+    AddPoint {
+        x: [f32; 2],
+        class: usize,
+    },
+    /// The class of the points a click on the input plane adds.
+    SetAddClass(usize),
+    /// Replaces the data by the user's CSV (its text and a name for it).
+    LoadCsv {
+        name: String,
+        text: String,
+    },
+    /// Replaces the config by one read from JSON.
+    LoadConfigJson(String),
+    /// The sample under the pointer (input plane or embedding view), for the views and positive pairs.
+    Hover(Option<usize>),
+    /// The anchor view (row of the current batch) whose hardness weights are shown.
+    SelectAnchor(Option<usize>),
+    /// Marks these training samples as the ones a pruning run would leave out (a preview).
+    PreviewPruning(Vec<usize>),
+    /// Retrains from the same seed without the previewed samples, alongside the main run.
+    StartComparison,
+    StopComparison,
+    /// Asks the window for a screenshot (saved as PNG when it arrives).
+    Screenshot,
+    Notify(Notice),
+    DismissDivergence,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A message to the user, shown in the status bar (errors stay until dismissed or replaced).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn info(text: impl Into<String>) -> Self {
+        Self { level: Level::Info, text: text.into() }
+    }
+    pub fn warning(text: impl Into<String>) -> Self {
+        Self { level: Level::Warning, text: text.into() }
+    }
+    pub fn error(text: impl Into<String>) -> Self {
+        Self { level: Level::Error, text: text.into() }
+    }
+}
+
+/// The second run of a pruning experiment: same seed and initialisation, fewer training samples.
+pub struct Comparison {
+    pub session: Box<dyn Session>,
+    /// Training samples left out.
+    pub excluded: Vec<usize>,
+    /// Which score chose them, for the legend.
+    pub label: String,
+    pub diverged: Option<String>,
+}
+
+/// The augmented views of the hovered sample, in input space and embedded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HoverViews {
+    pub sample: usize,
+    /// Input rows of the views (views × dim).
+    pub x: Vec<Vec<f32>>,
+    /// The model's output for each view.
+    pub z: Vec<Vec<f32>>,
+}
+
+/// The whole lab.
+pub struct Lab {
+    /// The run. `None` only when it could not be opened (the notice says why).
+    pub session: Option<Box<dyn Session>>,
+    pub backend_pref: BackendPreference,
+    /// "cpu-f32 · CPU, 2 threads" and why this backend.
+    pub backend_line: String,
+    /// The config the controls edit; applied to the run when it differs.
+    pub draft: RunConfig,
+    pub playing: bool,
+    /// Upper bound on steps per frame (the speed control).
+    pub steps_per_frame: usize,
+    /// Time for training steps per frame, so the window stays responsive (and the browser never freezes).
+    pub frame_budget_ms: f64,
+    /// Refresh the embeddings snapshot after this many steps.
+    pub snapshot_every: usize,
+    pub snapshot: Option<Embeddings>,
+    pub batch: Option<BatchInspection>,
+    /// Samples the selection singles out in the last batch: the hardest flagged partner of some anchor.
+    pub selection_marked: Vec<usize>,
+    pub hovered: Option<usize>,
+    pub hover_views: Option<HoverViews>,
+    pub anchor: Option<usize>,
+    /// Training samples a pruning run leaves out (preview, or those of the running comparison).
+    pub pruned: Vec<usize>,
+    pub comparison: Option<Comparison>,
+    /// Data that is not what the config generates (a CSV, or points the user added).
+    pub custom_data: Option<Dataset>,
+    pub notices: Vec<Notice>,
+    /// Why training stopped, when it diverged. Shown prominently; nothing new is drawn from the run.
+    pub diverged: Option<String>,
+    /// Measured speed, for the status bar.
+    pub steps_per_second: f64,
+    steps_since_snapshot: usize,
+    /// A screenshot was requested and not yet received.
+    pub screenshot_pending: bool,
+    /// The class of the points a click on the input plane adds.
+    pub add_class: usize,
+    /// Why the last CSV could not be loaded (shown under the CSV box until the next attempt).
+    pub csv_error: Option<String>,
+}
+
+impl Lab {
+    /// The default run of the app: two moons, an embedding on the circle, InfoNCE.
+    pub fn default_config() -> RunConfig {
+        let mut cfg = RunConfig::default();
+        cfg.data.dataset = DatasetKind::Moons;
+        cfg.data.n = 512;
+        cfg.data.noise = 0.08;
+        cfg.train.batch_size = 128;
+        cfg.train.steps = 5000;
+        cfg.train.eval_every = 25;
+        cfg.train.eval_max_points = 512;
+        cfg.optimizer.lr = 3e-3;
+        cfg.loss.tau = 0.2;
+        cfg.model.encoder = vec![32, 32, 16];
+        cfg.model.projector = vec![16, 2];
+        cfg
+    }
+
+    /// Opens the lab on a config. Never fails: a run that cannot be opened leaves an error notice.
+    pub fn new(config: RunConfig, backend_pref: BackendPreference) -> Self {
+        let mut lab = Self {
+            session: None,
+            backend_pref,
+            backend_line: String::new(),
+            draft: config.clone(),
+            playing: false,
+            steps_per_frame: 8,
+            frame_budget_ms: 12.0,
+            snapshot_every: 4,
+            snapshot: None,
+            batch: None,
+            selection_marked: Vec::new(),
+            hovered: None,
+            hover_views: None,
+            anchor: None,
+            pruned: Vec::new(),
+            comparison: None,
+            custom_data: None,
+            notices: Vec::new(),
+            diverged: None,
+            steps_per_second: 0.0,
+            steps_since_snapshot: 0,
+            screenshot_pending: false,
+            csv_error: None,
+            add_class: 0,
+        };
+        lab.open(config, None);
+        lab
+    }
+
+    /// Replaces the run by a new one on `config` (and `data`, when given).
+    fn open(&mut self, config: RunConfig, data: Option<Dataset>) {
+        match backend_choice::open(self.backend_pref, config.clone(), data, &[]) {
+            Ok(opened) => {
+                let info = opened.session.info();
+                self.backend_line = if opened.notice.is_empty() {
+                    format!("{} · {}", info.kind, info.adapter)
+                } else {
+                    format!("{} · {} — {}", info.kind, info.adapter, opened.notice)
+                };
+                self.session = Some(opened.session);
+                self.draft = config;
+                self.after_restart();
+            }
+            Err(e) => self.notify(Notice::error(format!("Could not start the run: {e}"))),
+        }
+    }
+
+    /// State that belongs to the old run is dropped when a run starts over.
+    fn after_restart(&mut self) {
+        self.diverged = None;
+        self.batch = None;
+        self.anchor = None;
+        self.hover_views = None;
+        self.selection_marked.clear();
+        self.steps_since_snapshot = 0;
+        self.refresh_snapshot();
+    }
+
+    pub fn session(&self) -> Option<&dyn Session> {
+        self.session.as_deref()
+    }
+
+    pub fn config(&self) -> Option<&RunConfig> {
+        self.session().map(|s| s.config())
+    }
+
+    pub fn data(&self) -> Option<&Dataset> {
+        self.session().map(|s| s.data())
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.session().map(|s| s.step_count()).unwrap_or(0)
+    }
+
+    /// Whether the data can be drawn and edited as points in the plane.
+    pub fn data_is_planar(&self) -> bool {
+        self.data().is_some_and(|d| d.kind == InputKind::Points && d.dim == 2)
+    }
+
+    pub fn notify(&mut self, notice: Notice) {
+        // Keep the list short: the status bar shows the latest, the log the last few.
+        self.notices.push(notice);
+        if self.notices.len() > 20 {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Applies the commands the panels returned, in order.
+    pub fn apply_all(&mut self, commands: Vec<Command>) {
+        for c in commands {
+            self.apply(c);
+        }
+    }
+
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::Play => {
+                if let Some(msg) = &self.diverged {
+                    let msg = msg.clone();
+                    self.notify(Notice::warning(format!("Training diverged: press Reset first. {msg}")));
+                } else {
+                    self.playing = true;
+                }
+            }
+            Command::Pause => self.playing = false,
+            Command::Step => {
+                self.playing = false;
+                if self.diverged.is_none() {
+                    self.train_steps(1, f64::INFINITY);
+                    self.refresh_snapshot();
+                }
+            }
+            Command::Reset => {
+                if let Some(s) = self.session.as_mut() {
+                    s.reset();
+                }
+                if let Some(c) = self.comparison.as_mut() {
+                    c.session.reset();
+                    c.diverged = None;
+                }
+                self.after_restart();
+                self.notify(Notice::info("Reset: back to step 0 with the same initialisation and batches."));
+            }
+            Command::Reseed => {
+                let mut cfg = self.draft.clone();
+                cfg.seed = cfg.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) % 1_000_000;
+                self.comparison = None;
+                self.pruned.clear();
+                self.set_config(cfg);
+            }
+            Command::SetSpeed(n) => self.steps_per_frame = n.clamp(1, 500),
+            Command::SetConfig(cfg) => self.set_config(*cfg),
+            Command::AddPoint { x, class } => self.add_point(x, class),
+            Command::SetAddClass(c) => self.add_class = c,
+            Command::LoadCsv { name, text } => self.load_csv(&name, &text),
+            Command::LoadConfigJson(text) => match RunConfig::from_json(&text) {
+                Ok(cfg) => {
+                    self.custom_data = None;
+                    self.comparison = None;
+                    self.pruned.clear();
+                    self.set_config(cfg);
+                    self.notify(Notice::info("Loaded the config."));
+                }
+                Err(e) => self.notify(Notice::error(format!("That config could not be loaded: {e}"))),
+            },
+            Command::Hover(h) => {
+                if h != self.hovered {
+                    self.hovered = h;
+                    self.refresh_hover_views();
+                }
+            }
+            Command::SelectAnchor(a) => self.anchor = a,
+            Command::PreviewPruning(p) => self.pruned = p,
+            Command::StartComparison => self.start_comparison(),
+            Command::StopComparison => {
+                self.comparison = None;
+                self.notify(Notice::info("Stopped the comparison run."));
+            }
+            // The app sends the request to the window; the lab only remembers that one is on its way.
+            Command::Screenshot => self.screenshot_pending = true,
+            Command::Notify(n) => self.notify(n),
+            Command::DismissDivergence => self.diverged = None,
+        }
+    }
+
+    /// Applies a config to the run: hyper-parameters at once, a new model shape or new data by rebuilding
+    /// (and saying so). An invalid config is refused with the reason; the run goes on unchanged.
+    pub fn set_config(&mut self, cfg: RunConfig) {
+        if let Err(e) = cfg.validate() {
+            self.notify(Notice::error(e.to_string()));
+            return;
+        }
+        let Some(session) = self.session.as_mut() else {
+            self.open(cfg, None);
+            return;
+        };
+        let old = session.config().clone();
+        if old == cfg {
+            self.draft = cfg;
+            return;
+        }
+        // Custom data (a CSV, added points) is not what the config generates: a new seed or model keeps it by
+        // reopening on it; picking another dataset drops it.
+        if let Some(custom) = self.custom_data.clone() {
+            if cfg.data != old.data && cfg.data.dataset != DatasetKind::Csv {
+                self.custom_data = None;
+            } else if cfg.seed != old.seed || cfg.data != old.data {
+                self.comparison = None;
+                self.open(cfg, Some(custom));
+                self.notify(Notice::info("New settings on your own data: the run starts again from step 0."));
+                return;
+            }
+        }
+        match session.set_config(cfg.clone()) {
+            Ok(Rebuilt::Nothing) => self.draft = cfg,
+            Ok(Rebuilt::Model) => {
+                self.draft = cfg;
+                self.comparison = None;
+                self.after_restart();
+                self.notify(Notice::info(
+                    "The model's shape changed: it was re-initialised and training starts again from step 0.",
+                ));
+            }
+            Ok(Rebuilt::Data) => {
+                self.draft = cfg;
+                self.comparison = None;
+                self.pruned.clear();
+                self.after_restart();
+                self.notify(Notice::info("New data (or seed): a new data set, a new model, back to step 0."));
+            }
+            Err(e) => {
+                self.draft = old;
+                self.notify(Notice::error(e.to_string()));
+            }
+        }
+        // Hyper-parameters apply to the comparison run too, so the two runs differ only in their data.
+        if let Some(c) = self.comparison.as_mut() {
+            let mut ccfg = self.draft.clone();
+            ccfg.data = c.session.config().data.clone();
+            if let Err(e) = c.session.set_config(ccfg) {
+                self.notify(Notice::warning(format!("The comparison run kept its old settings: {e}")));
+            }
+        }
+    }
+
+    fn add_point(&mut self, x: [f32; 2], class: usize) {
+        let Some(data) = self.data() else { return };
+        if data.kind != InputKind::Points || data.dim != 2 {
+            self.notify(Notice::warning("Points can be added only to 2-D data."));
+            return;
+        }
+        let mut d = data.clone();
+        let class = class.min(d.classes.saturating_sub(1));
+        d.x.extend_from_slice(&x);
+        d.labels.push(class);
+        d.mixed.push(false);
+        d.boundary.push(false);
+        self.custom_data = Some(d.clone());
+        self.comparison = None;
+        self.pruned.clear();
+        if let Some(s) = self.session.as_mut() {
+            s.replace_data(d);
+        }
+        self.after_restart();
+        self.notify(Notice::info(format!(
+            "Added a point of class {class} at ({:.2}, {:.2}): training starts again on the new data.",
+            x[0], x[1]
+        )));
+    }
+
+    fn load_csv(&mut self, name: &str, text: &str) {
+        self.csv_error = None;
+        match spherelab_core::data::parse_csv(text, name) {
+            Ok(data) => {
+                let mut cfg = self.draft.clone();
+                cfg.data.dataset = DatasetKind::Csv;
+                cfg.data.csv_path = Some(name.to_string());
+                let summary = format!(
+                    "Loaded {name}: {} samples, {} columns, {} classes. Training starts from step 0.",
+                    data.len(),
+                    data.dim,
+                    data.classes
+                );
+                self.custom_data = Some(data.clone());
+                self.comparison = None;
+                self.pruned.clear();
+                self.open(cfg, Some(data));
+                self.notify(Notice::info(summary));
+            }
+            Err(e) => {
+                let msg = format!("{name} could not be loaded: {e}");
+                self.csv_error = Some(msg.clone());
+                self.notify(Notice::error(msg));
+            }
+        }
+    }
+
+    fn start_comparison(&mut self) {
+        let Some(session) = self.session.as_ref() else { return };
+        if self.pruned.is_empty() {
+            self.notify(Notice::warning("Nothing to leave out: preview a pruning first."));
+            return;
+        }
+        let cfg = session.config().clone();
+        let data = session.data().clone();
+        match backend_choice::open(self.backend_pref, cfg, Some(data), &self.pruned) {
+            Ok(opened) => {
+                let n = self.pruned.len();
+                self.comparison = Some(Comparison {
+                    session: opened.session,
+                    excluded: self.pruned.clone(),
+                    label: format!("pruned ({n} left out)"),
+                    diverged: None,
+                });
+                // Both runs start from step 0 with the same seed, so their curves line up step for step.
+                if let Some(s) = self.session.as_mut() {
+                    s.reset();
+                }
+                self.after_restart();
+                self.playing = true;
+                self.notify(Notice::info(format!(
+                    "Retraining from the same seed without {n} samples, alongside the full run (both from step 0)."
+                )));
+            }
+            Err(e) => self.notify(Notice::error(format!("The pruned run could not start: {e}"))),
+        }
+    }
+
+    /// Trains for at most `max_steps` steps or `budget_ms` milliseconds, whichever ends first.
+    /// Returns the number of steps taken.
+    fn train_steps(&mut self, max_steps: usize, budget_ms: f64) -> usize {
+        let start = Instant::now();
+        let mut taken = 0;
+        while taken < max_steps && (taken == 0 || start.elapsed().as_secs_f64() * 1e3 < budget_ms) {
+            let Some(session) = self.session.as_mut() else { return taken };
+            let every = session.config().train.eval_every.max(1);
+            let result = session
+                .step()
+                .and_then(|_| if session.step_count() % every == 0 { session.evaluate().map(|_| ()) } else { Ok(()) });
+            if let Err(e) = result {
+                self.fail(e);
+                break;
+            }
+            if let Some(c) = self.comparison.as_mut()
+                && c.diverged.is_none()
+            {
+                let every = c.session.config().train.eval_every.max(1);
+                let r = c.session.step().and_then(|_| {
+                    if c.session.step_count() % every == 0 { c.session.evaluate().map(|_| ()) } else { Ok(()) }
+                });
+                if let Err(e) = r {
+                    c.diverged = Some(e.to_string());
+                }
+            }
+            taken += 1;
+            self.steps_since_snapshot += 1;
+        }
+        if let Some(s) = self.session.as_mut()
+            && let Err(e) = s.collect_losses(false)
+        {
+            self.fail(e);
+        }
+        taken
+    }
+
+    /// Stops training after an error; divergence gets the prominent banner.
+    fn fail(&mut self, e: Error) {
+        self.playing = false;
+        match e {
+            Error::Diverged(msg) => self.diverged = Some(msg),
+            other => self.notify(Notice::error(format!("Training stopped: {other}"))),
+        }
+    }
+
+    /// Called once per frame: trains within the frame budget while playing. Returns whether it trained
+    /// (the caller then asks for another frame).
+    pub fn tick(&mut self) -> bool {
+        if !self.playing || self.diverged.is_some() || self.session.is_none() {
+            return false;
+        }
+        let start = Instant::now();
+        let taken = self.train_steps(self.steps_per_frame, self.frame_budget_ms);
+        let secs = start.elapsed().as_secs_f64().max(1e-6);
+        // An exponential average keeps the displayed speed steady.
+        let rate = taken as f64 / secs;
+        self.steps_per_second =
+            if self.steps_per_second == 0.0 { rate } else { 0.9 * self.steps_per_second + 0.1 * rate };
+        if self.steps_since_snapshot >= self.snapshot_every {
+            self.refresh_snapshot();
+        }
+        let cfg_steps = self.session().map(|s| s.config().train.steps).unwrap_or(0);
+        if self.step_count() >= cfg_steps && cfg_steps > 0 {
+            self.playing = false;
+            self.notify(Notice::info(format!(
+                "Reached {cfg_steps} steps, the schedule's length. Press Play to keep training, or raise \"steps\"."
+            )));
+            // The next Play continues past the end: the schedule holds its final learning rate.
+            if let Some(s) = self.session.as_mut() {
+                let mut cfg = s.config().clone();
+                cfg.train.steps = cfg_steps * 2;
+                if s.set_config(cfg.clone()).is_ok() {
+                    self.draft.train.steps = cfg.train.steps;
+                }
+            }
+        }
+        taken > 0
+    }
+
+    /// Re-reads the embeddings of every sample, the last batch and the selection's marks from the run.
+    pub fn refresh_snapshot(&mut self) {
+        self.steps_since_snapshot = 0;
+        let Some(session) = self.session.as_deref() else { return };
+        if self.diverged.is_some() {
+            return;
+        }
+        let emb = session.embeddings();
+        if emb.z.data.iter().any(|v| !v.is_finite()) {
+            self.playing = false;
+            self.diverged = Some(
+                "The embeddings contain NaN or infinite values: training diverged. The learning rate is probably \
+                 too high (or the temperature too low); lower it and press Reset."
+                    .into(),
+            );
+            return;
+        }
+        self.snapshot = Some(emb);
+        self.batch = session.inspect_batch();
+        self.selection_marked = self.batch.as_ref().map(selection_marks).unwrap_or_default();
+        self.refresh_hover_views();
+    }
+
+    /// Recomputes the augmented views of the hovered sample and where the model puts them.
+    fn refresh_hover_views(&mut self) {
+        self.hover_views = None;
+        let (Some(i), Some(session)) = (self.hovered, self.session.as_deref()) else { return };
+        let data = session.data();
+        if i >= data.len() {
+            return;
+        }
+        let cfg = session.config();
+        // A fixed stream per sample, so the views of a hovered point do not flicker between frames.
+        let mut rng = spherelab_core::rng::rng(cfg.seed ^ ((i as u64) << 20), spherelab_core::rng::stream::TEST + 1);
+        let mut x_rows = Vec::new();
+        let mut flat = Vec::new();
+        for _ in 0..4 {
+            let v = spherelab_core::data::make_views(data, &[i], &cfg.augment, &mut rng);
+            for row in v.chunks(data.dim) {
+                x_rows.push(row.to_vec());
+                flat.extend_from_slice(row);
+            }
+        }
+        let (_, z) = session.forward(&flat);
+        let z_rows = (0..z.rows).map(|r| z.row(r).to_vec()).collect();
+        self.hover_views = Some(HoverViews { sample: i, x: x_rows, z: z_rows });
+    }
+}
+
+/// Samples the selection singles out in a batch. For each anchor, the partner of its most similar flagged
+/// pair is the hardest negative the selection found for it; a sample that is that hardest partner for
+/// several anchors sits where the classes meet. Returns those samples (at most about a sixth of the batch).
+pub fn selection_marks(batch: &BatchInspection) -> Vec<usize> {
+    let Some(flags) = &batch.flags else { return Vec::new() };
+    let n = batch.indices.len();
+    let hn = batch.h.normalized_rows();
+    let mut count = vec![0usize; n];
+    for i in 0..flags.rows {
+        let mut best: Option<(f32, usize)> = None;
+        for k in 0..flags.cols {
+            if !flags.get(i, k) {
+                continue;
+            }
+            // Rows of h are views; the cross-view layout (spectral) pairs view-1 row i with view-2 row k.
+            let (ri, rk) = if flags.cols == n { (i, k + n) } else { (i, k) };
+            if ri >= hn.rows || rk >= hn.rows {
+                continue;
+            }
+            let s: f32 = hn.row(ri).iter().zip(hn.row(rk)).map(|(a, b)| a * b).sum();
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, rk % n));
+            }
+        }
+        if let Some((_, k)) = best {
+            count[k] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..n).filter(|&k| count[k] >= 2).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(count[k]));
+    order.truncate((n / 6).max(1));
+    order.into_iter().map(|k| batch.indices[k]).collect()
+}

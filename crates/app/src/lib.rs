@@ -1,0 +1,223 @@
+//! spherelab-app: the contrastive-learning lab as an egui app, one code base for the desktop (this crate's
+//! binary) and the browser (this crate as a wasm library, issue 5).
+//!
+//! The app is a set of panels over one shared `Lab` (the run and what is shown of it). Each frame it
+//! (1) trains within a time budget (`Lab::tick`), (2) draws every panel from the lab, collecting the
+//! `Command`s the panels return, and (3) applies those commands. Nothing here blocks, spawns a thread or
+//! reads the clock through `std::time`, so the same code runs in a browser.
+
+pub mod backend_choice;
+pub mod lab;
+pub mod panels;
+
+use std::sync::{Arc, Mutex};
+
+use egui::{Color32, RichText};
+use serde::{Deserialize, Serialize};
+
+use lab::{Command, Lab, Level, Notice};
+use panels::{
+    controls::Controls, curves::Curves, embedding::EmbeddingView, export::ExportPanel, hardness::HardnessView,
+    input_plane::InputPlane, pruning::PruningPanel, similarity::SimilarityView, theory::TheoryPanel, toolbar::Toolbar,
+};
+
+/// The tabs of the right-hand column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SideTab {
+    Batch,
+    Theory,
+    Pruning,
+    Export,
+}
+
+/// Every panel's own state.
+#[derive(Default)]
+pub struct Panels {
+    pub toolbar: Toolbar,
+    pub controls: Controls,
+    pub input_plane: InputPlane,
+    pub embedding: EmbeddingView,
+    pub curves: Curves,
+    pub similarity: SimilarityView,
+    pub hardness: HardnessView,
+    pub theory: TheoryPanel,
+    pub pruning: PruningPanel,
+    pub export: ExportPanel,
+}
+
+/// The whole app: the lab and its panels.
+pub struct SpherelabApp {
+    pub lab: Lab,
+    pub panels: Panels,
+    pub tab: SideTab,
+    /// Where a screenshot taken by the window reports back (its callback runs outside `ui`).
+    screenshot_note: Arc<Mutex<Option<Notice>>>,
+}
+
+impl SpherelabApp {
+    /// The app on a config (the default: two moons). It starts paused in tests and playing for users.
+    pub fn new(config: spherelab_core::RunConfig, backend: backend_choice::BackendPreference) -> Self {
+        Self {
+            lab: Lab::new(config, backend),
+            panels: Panels::default(),
+            tab: SideTab::Batch,
+            screenshot_note: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// One frame: train, draw, apply what the panels asked for.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let trained = self.lab.tick();
+        let mut commands = Vec::new();
+        let lab = &self.lab;
+        let p = &mut self.panels;
+
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(2.0);
+            commands.extend(p.toolbar.ui(ui, lab));
+            ui.add_space(2.0);
+        });
+        if let Some(msg) = &lab.diverged {
+            egui::Panel::top("diverged")
+                .frame(egui::Frame::new().fill(Color32::from_rgb(150, 20, 20)).inner_margin(8.0))
+                .show(ui, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new("⚠ Training diverged").size(18.0).strong().color(Color32::WHITE));
+                        ui.label(RichText::new(msg).color(Color32::WHITE).size(14.0));
+                        if ui.button("Reset").on_hover_text("Back to step 0 with the same initialisation.").clicked() {
+                            commands.push(Command::Reset);
+                        }
+                    });
+                });
+        }
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if let Some(n) = lab.notices.last() {
+                    let color = match n.level {
+                        Level::Info => ui.visuals().text_color(),
+                        Level::Warning => Color32::from_rgb(240, 180, 60),
+                        Level::Error => Color32::from_rgb(255, 90, 90),
+                    };
+                    ui.label(RichText::new(&n.text).color(color));
+                } else {
+                    ui.label(
+                        RichText::new(
+                            "Press ▶ Play. Hover any control for what it does; hover a point to see its augmented views.",
+                        )
+                        .weak(),
+                    );
+                }
+            });
+        });
+        egui::Panel::left("controls").default_size(320.0).resizable(true).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                commands.extend(p.controls.ui(ui, lab));
+            });
+        });
+        egui::Panel::right("side").default_size(400.0).resizable(true).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (tab, name, tip) in [
+                    (
+                        SideTab::Batch,
+                        "Batch",
+                        "The current batch: its similarity matrix and the hardness of the negatives.",
+                    ),
+                    (SideTab::Theory, "Theory", "The paper's bounds: why difficult examples hurt and what fixes them."),
+                    (SideTab::Pruning, "Pruning", "Remove the most difficult samples and retrain side by side."),
+                    (SideTab::Export, "Export", "Save embeddings, metrics, config, a screenshot; load a config."),
+                ] {
+                    ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong()).on_hover_text(tip);
+                }
+            });
+            ui.separator();
+            match self.tab {
+                SideTab::Batch => {
+                    let h = ui.available_height();
+                    ui.allocate_ui(egui::vec2(ui.available_width(), h * 0.55), |ui| {
+                        commands.extend(p.similarity.ui(ui, lab));
+                    });
+                    ui.separator();
+                    commands.extend(p.hardness.ui(ui, lab));
+                }
+                SideTab::Theory => {
+                    egui::ScrollArea::vertical().show(ui, |ui| commands.extend(p.theory.ui(ui, lab)));
+                }
+                SideTab::Pruning => commands.extend(p.pruning.ui(ui, lab)),
+                SideTab::Export => commands.extend(p.export.ui(ui, lab)),
+            }
+        });
+        egui::Panel::bottom("curves").default_size(250.0).resizable(true).show(ui, |ui| {
+            commands.extend(p.curves.ui(ui, lab));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let avail = ui.available_size();
+            ui.horizontal(|ui| {
+                let w = (avail.x - 8.0) / 2.0;
+                ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
+                    ui.vertical(|ui| commands.extend(p.input_plane.ui(ui, lab)));
+                });
+                ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
+                    ui.vertical(|ui| commands.extend(p.embedding.ui(ui, lab)));
+                });
+            });
+        });
+
+        for c in commands {
+            if let Command::Screenshot = c {
+                self.request_screenshot(ui.ctx());
+            }
+            self.lab.apply(c);
+        }
+        if let Some(n) = self.screenshot_note.lock().ok().and_then(|mut g| g.take()) {
+            self.lab.notify(n);
+        }
+        if trained || self.lab.playing {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    /// Asks the window for a screenshot; the callback saves it as PNG (native) when it arrives.
+    fn request_screenshot(&mut self, ctx: &egui::Context) {
+        let note = self.screenshot_note.clone();
+        #[cfg(not(target_arch = "wasm32"))]
+        let path = std::path::Path::new(&self.panels.export.folder).join("screenshot.png");
+        ctx.request_screenshot(move |image| {
+            #[cfg(not(target_arch = "wasm32"))]
+            let n = match save_png(&path, &image) {
+                Ok(()) => Notice::info(format!("Saved the window to {}", path.display())),
+                Err(e) => Notice::error(format!("Could not save {}: {e}", path.display())),
+            };
+            #[cfg(target_arch = "wasm32")]
+            let n = {
+                let _ = image;
+                Notice::warning("Screenshots are saved by the web build's download (issue 5).")
+            };
+            if let Ok(mut g) = note.lock() {
+                *g = Some(n);
+            }
+        });
+        ctx.request_repaint();
+    }
+}
+
+impl eframe::App for SpherelabApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+/// Writes an egui image as PNG.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let [w, h] = image.size;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
+    writer.write_image_data(&bytes).map_err(|e| e.to_string())
+}

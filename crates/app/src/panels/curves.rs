@@ -1,0 +1,157 @@
+//! Curves over steps: the training loss; alignment and uniformity; tolerance; kNN and probe accuracy and the
+//! selection's precision; and the alignment-versus-uniformity trajectory (Wang & Isola's picture). When a
+//! pruning comparison runs, its curves are drawn dashed beside the main run's.
+
+use egui::{Color32, RichText};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use spherelab_core::trainer::History;
+
+use crate::lab::{Command, Lab};
+
+#[derive(Default)]
+pub struct Curves;
+
+const LOSS: Color32 = Color32::from_rgb(230, 159, 0);
+const ALIGN: Color32 = Color32::from_rgb(0, 158, 115);
+const UNIF: Color32 = Color32::from_rgb(86, 180, 233);
+const TOL: Color32 = Color32::from_rgb(204, 121, 167);
+const KNN: Color32 = Color32::from_rgb(0, 114, 178);
+const PROBE: Color32 = Color32::from_rgb(213, 94, 0);
+const PREC: Color32 = Color32::from_rgb(240, 228, 66);
+
+/// A run's series, named for the legend ("" for the main run, " (pruned)" for the comparison).
+struct Run<'a> {
+    history: &'a History,
+    suffix: &'static str,
+    dashed: bool,
+}
+
+fn style(line: Line<'_>, dashed: bool) -> Line<'_> {
+    if dashed { line.style(LineStyle::dashed_loose()) } else { line }
+}
+
+impl Curves {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+        let Some(session) = lab.session() else { return Vec::new() };
+        let mut runs = vec![Run { history: session.history(), suffix: "", dashed: false }];
+        if let Some(c) = &lab.comparison {
+            runs.push(Run { history: c.session.history(), suffix: " (pruned)", dashed: true });
+        }
+        let width = ui.available_width();
+        let height = ui.available_height().max(100.0);
+        let w = (width - 24.0) / 4.0;
+        ui.horizontal(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Loss").strong());
+                    super::help(
+                        ui,
+                        "The training loss at every step (faint) and its average between evaluations (bold). It \
+                         should fall. It is not comparable between losses: compare the metrics instead.",
+                    );
+                });
+                Plot::new("loss").height(height - 24.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                    for r in &runs {
+                        let raw: PlotPoints = r.history.steps.iter().map(|s| [s.step as f64, s.loss as f64]).collect();
+                        p.line(style(Line::new(format!("loss{}", r.suffix), raw).color(LOSS.gamma_multiply(0.35)), r.dashed));
+                        let avg: PlotPoints = r
+                            .history
+                            .metrics
+                            .iter()
+                            .filter(|m| m.loss.is_finite())
+                            .map(|m| [m.step as f64, m.loss as f64])
+                            .collect();
+                        p.line(style(Line::new(format!("mean loss{}", r.suffix), avg).color(LOSS).width(2.0), r.dashed));
+                    }
+                });
+            });
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Alignment · uniformity · tolerance").strong());
+                    super::help(
+                        ui,
+                        "On held-out samples. Alignment: mean |z₁ − z₂|² of a sample's two views (lower = views \
+                         agree; 0 is perfect). Uniformity: log mean exp(−2|z_i − z_j|²) (lower = spread more evenly; \
+                         its optimum is about −2t = −4 in high dimension, less negative on a circle). Tolerance: mean \
+                         similarity of same-class pairs (higher = classes kept together).",
+                    );
+                });
+                Plot::new("align-unif").height(height - 24.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                    for r in &runs {
+                        let m = &r.history.metrics;
+                        let series = |f: &dyn Fn(&spherelab_core::trainer::MetricRecord) -> f64| -> PlotPoints {
+                            m.iter().map(|x| [x.step as f64, f(x)]).collect()
+                        };
+                        p.line(style(Line::new(format!("alignment{}", r.suffix), series(&|x| x.alignment)).color(ALIGN).width(2.0), r.dashed));
+                        p.line(style(Line::new(format!("uniformity{}", r.suffix), series(&|x| x.uniformity)).color(UNIF).width(2.0), r.dashed));
+                        p.line(style(Line::new(format!("tolerance{}", r.suffix), series(&|x| x.tolerance)).color(TOL).width(2.0), r.dashed));
+                    }
+                })
+                .response
+                .on_hover_text("Uniformity's optimum is about −2t = −4 in high dimension (t = 2); on a circle it cannot get that low.");
+            });
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Accuracy").strong());
+                    super::help(
+                        ui,
+                        "How useful the features h are for the labels the model never saw. Probe: a linear \
+                         classifier trained on frozen h. kNN: the majority class of the 5 nearest neighbours. \
+                         Selection precision: the fraction of flagged pairs that truly are of different classes.",
+                    );
+                });
+                Plot::new("accuracy")
+                    .height(height - 24.0)
+                    .legend(Legend::default())
+                    .include_y(0.0)
+                    .include_y(1.0)
+                    .allow_scroll(false)
+                    .show(ui, |p| {
+                        for r in &runs {
+                            let m = &r.history.metrics;
+                            let knn: PlotPoints = m.iter().map(|x| [x.step as f64, x.knn_accuracy]).collect();
+                            let probe: PlotPoints = m.iter().map(|x| [x.step as f64, x.probe_accuracy]).collect();
+                            p.line(style(Line::new(format!("probe{}", r.suffix), probe).color(PROBE).width(2.0), r.dashed));
+                            p.line(style(Line::new(format!("kNN{}", r.suffix), knn).color(KNN).width(2.0), r.dashed));
+                            let prec: PlotPoints =
+                                m.iter().filter_map(|x| x.selection_precision.map(|v| [x.step as f64, v])).collect();
+                            if !prec.points().is_empty() {
+                                p.line(style(Line::new(format!("selection precision{}", r.suffix), prec).color(PREC).width(2.0), r.dashed));
+                            }
+                        }
+                    });
+            });
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Alignment vs uniformity").strong());
+                    super::help(
+                        ui,
+                        "The run's path in the plane of the two properties (Wang & Isola's Figure): each dot is an \
+                         evaluation, the last one large. Good representations sit low-left: small alignment and \
+                         low uniformity.",
+                    );
+                });
+                Plot::new("trajectory")
+                    .height(height - 24.0)
+                    .x_axis_label("uniformity")
+                    .y_axis_label("alignment")
+                    .allow_scroll(false)
+                    .show(ui, |p| {
+                        for r in &runs {
+                            let pts: Vec<[f64; 2]> =
+                                r.history.metrics.iter().map(|x| [x.uniformity, x.alignment]).collect();
+                            p.line(style(Line::new(format!("path{}", r.suffix), PlotPoints::from(pts.clone())).color(ALIGN), r.dashed));
+                            if let Some(last) = pts.last() {
+                                p.points(Points::new(format!("now{}", r.suffix), vec![*last]).radius(5.0).color(ALIGN));
+                            }
+                        }
+                    });
+            });
+        });
+        Vec::new()
+    }
+}

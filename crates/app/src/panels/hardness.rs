@@ -1,0 +1,114 @@
+//! Hardness weights (Wang & Liu 2021) for one anchor of the current batch: how strongly InfoNCE pushes each
+//! negative away, r_k = exp(s_k/τ) / Σ exp(s_k'/τ). A small τ puts almost all the weight on the few nearest
+//! negatives; a large τ spreads it evenly. A second temperature can be drawn beside the current one.
+
+use egui::{Color32, RichText};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
+
+use super::class_color;
+use crate::lab::{Command, Lab};
+
+/// Bars shown: the hardest negatives only, so they stay readable.
+const MAX_BARS: usize = 40;
+
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct HardnessView {
+    /// A second temperature to compare with, as a factor of the current τ.
+    pub compare_factor: f32,
+}
+
+impl Default for HardnessView {
+    fn default() -> Self {
+        Self { compare_factor: 4.0 }
+    }
+}
+
+impl HardnessView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+        let mut out = Vec::new();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Hardness of the negatives").strong());
+            super::help(
+                ui,
+                "For the picked anchor (click a row of the similarity matrix), how hard InfoNCE pushes each \
+                 negative away: r = exp(s/τ)/Σexp(s'/τ), sorted from the hardest. Bars are coloured by the \
+                 negative's class; a negative of the anchor's own class is pushed away too (the 'uniformity–\
+                 tolerance dilemma'). Lower τ concentrates the push on the nearest negatives.",
+            );
+        });
+        let (Some(batch), Some(session)) = (lab.batch.as_ref(), lab.session()) else {
+            ui.label("Take a step to see a batch.");
+            return out;
+        };
+        let n = batch.indices.len();
+        let anchor = lab.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
+        let labels = &session.data().labels;
+        let tau = session.config().loss.tau;
+        let anchor_class = labels[batch.indices[anchor % n]];
+        ui.horizontal(|ui| {
+            ui.label(format!("anchor: view {anchor} (class {anchor_class}) · τ = {tau:.3}"));
+            if ui.small_button("next anchor").on_hover_text("Pick another anchor of the batch.").clicked() {
+                out.push(Command::SelectAnchor(Some((anchor + 1) % (2 * n))));
+            }
+        });
+        ui.add(egui::Slider::new(&mut self.compare_factor, 0.1..=10.0).logarithmic(true).text("× τ to compare"))
+            .on_hover_text(
+                "Draw the weights at this multiple of τ too (the line): above 1 the push spreads over many \
+                 negatives, below 1 it concentrates on the hardest few.",
+            );
+        let w = spherelab_core::metrics::hardness_weights(&batch.z, anchor, tau);
+        let w2 = spherelab_core::metrics::hardness_weights(&batch.z, anchor, tau * self.compare_factor);
+        let positive = (anchor + n) % (2 * n);
+        let mut order: Vec<usize> = (0..w.len()).filter(|&k| k != anchor && k != positive).collect();
+        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
+        let effective = {
+            let total: f64 = order.iter().map(|&k| w[k]).sum();
+            let h: f64 = order.iter().map(|&k| w[k] / total).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
+            h.exp()
+        };
+        let same_share: f64 =
+            order.iter().filter(|&&k| labels[batch.indices[k % n]] == anchor_class).map(|&k| w[k]).sum::<f64>()
+                / order.iter().map(|&k| w[k]).sum::<f64>().max(1e-300);
+        ui.label(
+            RichText::new(format!(
+                "positive gets {:.0}% · effective number of negatives pushed: {effective:.1} of {} · {:.0}% of the push on same-class negatives",
+                100.0 * w[positive],
+                order.len(),
+                100.0 * same_share
+            ))
+            .small(),
+        )
+        .on_hover_text(
+            "Effective number = exp(entropy) of the weights over negatives: about 1 when one negative takes all \
+             the push, the number of negatives when all are pushed equally.",
+        );
+        let bars: Vec<Bar> = order
+            .iter()
+            .take(MAX_BARS)
+            .enumerate()
+            .map(|(rank, &k)| {
+                let c = labels[batch.indices[k % n]];
+                let mut b = Bar::new(rank as f64, w[k]).width(0.8).fill(class_color(c));
+                if c == anchor_class {
+                    b = b.stroke(egui::Stroke::new(1.5, Color32::WHITE));
+                }
+                b
+            })
+            .collect();
+        let line: PlotPoints = order.iter().take(MAX_BARS).enumerate().map(|(rank, &k)| [rank as f64, w2[k]]).collect();
+        Plot::new("hardness")
+            .height(ui.available_height().max(80.0))
+            .legend(Legend::default())
+            .x_axis_label("negatives, hardest first")
+            .allow_scroll(false)
+            .show(ui, |p| {
+                p.bar_chart(BarChart::new(format!("weight at τ = {tau:.3}"), bars));
+                p.line(
+                    Line::new(format!("at τ = {:.3}", tau * self.compare_factor), line).color(Color32::GRAY).width(2.0),
+                );
+            });
+        out
+    }
+}

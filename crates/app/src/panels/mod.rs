@@ -1,0 +1,184 @@
+//! One file per panel. Each panel is a state struct (`Default`, its persisted parts `#[serde(default)]`) with
+//! a `ui` method that reads the shared `Lab` and returns the `Command`s it wants applied after drawing.
+
+pub mod controls;
+pub mod curves;
+pub mod embedding;
+pub mod export;
+pub mod hardness;
+pub mod input_plane;
+pub mod pruning;
+pub mod similarity;
+pub mod theory;
+pub mod toolbar;
+
+use egui::{Color32, Pos2, Rect, Vec2};
+
+/// Class colours: distinct, readable on the dark and the light theme, and kind to colour-blind eyes
+/// (Okabe–Ito first, then Tableau).
+pub const CLASS_COLORS: [Color32; 10] = [
+    Color32::from_rgb(0, 114, 178),
+    Color32::from_rgb(230, 159, 0),
+    Color32::from_rgb(0, 158, 115),
+    Color32::from_rgb(204, 121, 167),
+    Color32::from_rgb(86, 180, 233),
+    Color32::from_rgb(213, 94, 0),
+    Color32::from_rgb(240, 228, 66),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(127, 127, 127),
+];
+
+pub fn class_color(class: usize) -> Color32 {
+    CLASS_COLORS[class % CLASS_COLORS.len()]
+}
+
+/// Colour of ground-truth difficult samples (rings) and of the selection's marks.
+pub const DIFFICULT_COLOR: Color32 = Color32::from_rgb(255, 60, 60);
+pub const SELECTED_COLOR: Color32 = Color32::from_rgb(255, 200, 0);
+
+/// A small "?" that explains a view; the text shows on hover.
+pub fn help(ui: &mut egui::Ui, text: &str) {
+    ui.label(egui::RichText::new("(?)").weak()).on_hover_text(text);
+}
+
+/// Maps a data-space rectangle onto a screen rectangle, keeping the aspect ratio (y up).
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    pub screen: Rect,
+    pub min: [f32; 2],
+    pub max: [f32; 2],
+}
+
+impl View {
+    /// A view of `[min, max]` in a square fitted into `screen`, with a small margin.
+    pub fn fit(screen: Rect, min: [f32; 2], max: [f32; 2]) -> Self {
+        let span = (max[0] - min[0]).max(max[1] - min[1]).max(1e-6) * 1.08;
+        let c = [(min[0] + max[0]) / 2.0, (min[1] + max[1]) / 2.0];
+        let side = screen.width().min(screen.height());
+        let screen = Rect::from_center_size(screen.center(), Vec2::splat(side));
+        Self { screen, min: [c[0] - span / 2.0, c[1] - span / 2.0], max: [c[0] + span / 2.0, c[1] + span / 2.0] }
+    }
+
+    pub fn to_screen(&self, p: [f32; 2]) -> Pos2 {
+        let tx = (p[0] - self.min[0]) / (self.max[0] - self.min[0]);
+        let ty = (p[1] - self.min[1]) / (self.max[1] - self.min[1]);
+        Pos2::new(self.screen.left() + tx * self.screen.width(), self.screen.bottom() - ty * self.screen.height())
+    }
+
+    pub fn to_data(&self, p: Pos2) -> [f32; 2] {
+        let tx = (p.x - self.screen.left()) / self.screen.width();
+        let ty = (self.screen.bottom() - p.y) / self.screen.height();
+        [self.min[0] + tx * (self.max[0] - self.min[0]), self.min[1] + ty * (self.max[1] - self.min[1])]
+    }
+}
+
+/// Bounding box of 2-D points.
+pub fn bounds(points: impl Iterator<Item = [f32; 2]>) -> ([f32; 2], [f32; 2]) {
+    let mut min = [f32::INFINITY; 2];
+    let mut max = [f32::NEG_INFINITY; 2];
+    for p in points {
+        for a in 0..2 {
+            if p[a].is_finite() {
+                min[a] = min[a].min(p[a]);
+                max[a] = max[a].max(p[a]);
+            }
+        }
+    }
+    if !min[0].is_finite() {
+        return ([-1.0, -1.0], [1.0, 1.0]);
+    }
+    (min, max)
+}
+
+/// A diverging colour map for a value in [-1, 1]: blue – white – red, faded so points stay readable on top.
+pub fn diverging(v: f32, alpha: u8) -> Color32 {
+    let v = v.clamp(-1.0, 1.0);
+    let (r, g, b) = if v < 0.0 {
+        let t = -v;
+        (255.0 * (1.0 - t) + 33.0 * t, 255.0 * (1.0 - t) + 102.0 * t, 255.0 * (1.0 - t) + 172.0 * t)
+    } else {
+        let t = v;
+        (255.0 * (1.0 - t) + 178.0 * t, 255.0 * (1.0 - t) + 24.0 * t, 255.0 * (1.0 - t) + 43.0 * t)
+    };
+    Color32::from_rgba_unmultiplied(r as u8, g as u8, b as u8, alpha)
+}
+
+/// A sequential colour map for a value in [0, 1] (dark to bright, viridis-like).
+pub fn sequential(v: f32) -> Color32 {
+    const STOPS: [(f32, [u8; 3]); 5] = [
+        (0.0, [68, 1, 84]),
+        (0.25, [59, 82, 139]),
+        (0.5, [33, 145, 140]),
+        (0.75, [94, 201, 98]),
+        (1.0, [253, 231, 37]),
+    ];
+    let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+    for w in STOPS.windows(2) {
+        let ((a, ca), (b, cb)) = (w[0], w[1]);
+        if v <= b {
+            let t = (v - a) / (b - a);
+            let mix = |i: usize| (ca[i] as f32 * (1.0 - t) + cb[i] as f32 * t) as u8;
+            return Color32::from_rgb(mix(0), mix(1), mix(2));
+        }
+    }
+    Color32::from_rgb(253, 231, 37)
+}
+
+/// The top two principal directions of the rows of `x` (n × d), by power iteration on the covariance;
+/// returns the mean and the two directions. Used to draw more than two dimensions in a plane.
+pub fn pca2(x: &[f32], d: usize) -> (Vec<f32>, [Vec<f32>; 2]) {
+    let n = if d == 0 { 0 } else { x.len() / d };
+    let mut mean = vec![0f32; d];
+    for r in x.chunks(d.max(1)) {
+        for (m, v) in mean.iter_mut().zip(r) {
+            *m += v / n.max(1) as f32;
+        }
+    }
+    let mut cov = vec![0f64; d * d];
+    for r in x.chunks(d.max(1)) {
+        for i in 0..d {
+            let a = (r[i] - mean[i]) as f64;
+            for j in 0..d {
+                cov[i * d + j] += a * (r[j] - mean[j]) as f64;
+            }
+        }
+    }
+    let mut dirs: [Vec<f32>; 2] = [vec![0.0; d], vec![0.0; d]];
+    for (k, dir) in dirs.iter_mut().enumerate() {
+        // A fixed start keeps the picture from flipping between frames.
+        let mut v: Vec<f64> = (0..d).map(|i| if i == k { 1.0 } else { 0.1 / (1.0 + i as f64) }).collect();
+        for _ in 0..60 {
+            let mut w = vec![0f64; d];
+            for i in 0..d {
+                w[i] = (0..d).map(|j| cov[i * d + j] * v[j]).sum();
+            }
+            let norm = w.iter().map(|a| a * a).sum::<f64>().sqrt();
+            if norm < 1e-300 {
+                break;
+            }
+            v = w.iter().map(|a| a / norm).collect();
+        }
+        // Deflate, so the second direction is orthogonal to the first.
+        let lambda: f64 = (0..d).map(|i| v[i] * (0..d).map(|j| cov[i * d + j] * v[j]).sum::<f64>()).sum();
+        for i in 0..d {
+            for j in 0..d {
+                cov[i * d + j] -= lambda * v[i] * v[j];
+            }
+        }
+        // The sign is fixed by the largest component, again against flipping.
+        let big = v.iter().copied().fold(0.0, |m: f64, a| if a.abs() > m.abs() { a } else { m });
+        let sign = if big < 0.0 { -1.0 } else { 1.0 };
+        *dir = v.iter().map(|a| (a * sign) as f32).collect();
+    }
+    (mean, dirs)
+}
+
+/// Projects a row onto the two PCA directions.
+pub fn project2(row: &[f32], mean: &[f32], dirs: &[Vec<f32>; 2]) -> [f32; 2] {
+    let mut out = [0.0; 2];
+    for (o, dir) in out.iter_mut().zip(dirs) {
+        *o = row.iter().zip(mean).zip(dir).map(|((v, m), w)| (v - m) * w).sum();
+    }
+    out
+}

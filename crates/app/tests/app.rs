@@ -1,0 +1,182 @@
+//! The app driven through its widgets, as a user would (egui_kittest finds widgets by their labels).
+//! Training speed must not change what a test sees, so every harness trains exactly `steps_per_frame`
+//! steps per frame (no time budget).
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spherelab_app::SpherelabApp;
+use spherelab_app::backend_choice::BackendPreference;
+use spherelab_app::lab::Lab;
+use spherelab_core::config::{LossKind, PairMode};
+
+/// A small, fast run: fewer points, a small batch, frequent evaluation.
+fn small_config() -> spherelab_core::RunConfig {
+    let mut cfg = Lab::default_config();
+    cfg.data.n = 256;
+    cfg.train.batch_size = 32;
+    cfg.train.eval_every = 5;
+    cfg.train.eval_max_points = 128;
+    cfg
+}
+
+fn harness(cfg: spherelab_core::RunConfig) -> Harness<'static, SpherelabApp> {
+    let mut app = SpherelabApp::new(cfg, BackendPreference::Cpu);
+    app.lab.frame_budget_ms = f64::INFINITY;
+    app.lab.steps_per_frame = 2;
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut SpherelabApp| app.show(ui), app)
+}
+
+#[test]
+fn the_app_starts_paused_with_its_panels() {
+    let mut h = harness(small_config());
+    h.run_steps(2);
+    assert!(h.state().lab.session.is_some(), "the run opened");
+    assert_eq!(h.state().lab.step_count(), 0);
+    h.get_by_label("▶ Play");
+    h.get_by_label("Input space");
+    h.get_by_label("Embedding space");
+    h.get_by_label_contains("backend: cpu");
+}
+
+#[test]
+fn clicking_play_advances_the_step_counter() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_label("▶ Play").click();
+    h.run_steps(6);
+    let steps = h.state().lab.step_count();
+    assert!(steps >= 8, "trained {steps} steps");
+    h.get_by_label(&format!("step {steps}"));
+    h.get_by_label("⏸ Pause").click();
+    h.run_steps(2);
+    let paused = h.state().lab.step_count();
+    h.run_steps(3);
+    assert_eq!(h.state().lab.step_count(), paused, "pause stops training");
+}
+
+#[test]
+fn changing_the_loss_changes_what_is_trained_and_the_curve_goes_on() {
+    let mut h = harness(small_config());
+    h.get_by_label("▶ Play").click();
+    h.run_steps(6);
+    let before = h.state().lab.step_count();
+    assert_eq!(h.state().lab.config().unwrap().loss.kind, LossKind::Infonce);
+    h.get_by_value("infonce").click();
+    h.run_steps(1);
+    h.get_by_label("dcl").click();
+    h.run_steps(6);
+    let lab = &h.state().lab;
+    assert_eq!(lab.config().unwrap().loss.kind, LossKind::Dcl, "the run trains the new loss");
+    assert!(lab.step_count() > before, "the run went on from step {before} (no restart)");
+    let losses = &lab.session().unwrap().history().steps;
+    assert!(losses.iter().any(|s| s.step > before), "the loss curve continues after the change");
+}
+
+#[test]
+fn turning_selection_on_marks_points_and_flags_pairs() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_value("none").click();
+    h.run_steps(1);
+    h.get_by_label("removal").click();
+    h.run_steps(1);
+    assert_eq!(h.state().lab.config().unwrap().selection.mode, PairMode::Removal);
+    h.get_by_label("▶ Play").click();
+    h.run_steps(8);
+    let lab = &h.state().lab;
+    let batch = lab.batch.as_ref().expect("a batch was inspected");
+    let flags = batch.flags.as_ref().expect("the batch has flags");
+    assert!(flags.flags.iter().any(|&f| f), "some pairs are flagged");
+    assert!(!lab.selection_marked.is_empty(), "the selection marks points in the input plane");
+}
+
+#[test]
+fn a_bad_csv_shows_its_error() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_label("Your own data (CSV)").click();
+    h.run_steps(1);
+    h.state_mut().panels.controls.csv_text = "x,y,class\n1,2,a\n3,oops,b\n".into();
+    h.run_steps(1);
+    h.get_by_label("Load CSV").click();
+    h.run_steps(2);
+    let err = h.state().lab.csv_error.clone().expect("an error is recorded");
+    assert!(err.contains("oops"), "{err}");
+    h.get_by_label_contains("'oops' is not a finite number");
+    // The run is still the one it was.
+    assert_eq!(h.state().lab.data().unwrap().name, "moons");
+}
+
+#[test]
+fn a_good_csv_replaces_the_data() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    let mut text = String::from("x,y,class\n");
+    for i in 0..40 {
+        let t = i as f32 * 0.3;
+        text.push_str(&format!("{},{},{}\n", t.cos() + (i % 2) as f32 * 3.0, t.sin(), i % 2));
+    }
+    h.state_mut().lab.apply(spherelab_app::lab::Command::LoadCsv { name: "mine.csv".into(), text });
+    h.run_steps(1);
+    let lab = &h.state().lab;
+    assert!(lab.csv_error.is_none());
+    assert_eq!(lab.data().unwrap().len(), 40);
+    assert_eq!(lab.data().unwrap().classes, 2);
+}
+
+#[test]
+fn divergence_pauses_and_says_why() {
+    let mut cfg = small_config();
+    cfg.loss.kind = LossKind::Spectral;
+    cfg.model.normalize = false;
+    cfg.optimizer.kind = spherelab_core::config::OptimizerKind::Sgd;
+    cfg.optimizer.lr = 1e6;
+    cfg.train.eval_every = 1;
+    let mut h = harness(cfg);
+    h.get_by_label("▶ Play").click();
+    h.run_steps(20);
+    let lab = &h.state().lab;
+    assert!(!lab.playing, "training paused");
+    let msg = lab.diverged.clone().expect("divergence is reported");
+    assert!(msg.contains("learning rate"), "{msg}");
+    h.get_by_label("⚠ Training diverged");
+}
+
+#[test]
+fn hovering_a_control_explains_it() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    for (label, words) in
+        [("temperature τ", "hardness knob"), ("learning rate", "Step size"), ("▶ Play", "Train continuously")]
+    {
+        h.get_by_label(label).hover();
+        h.run_steps(3);
+        h.get_by_label_contains(words);
+    }
+}
+
+/// Image snapshots need a renderer: egui_kittest renders with wgpu, here on Mesa's lavapipe. The threshold
+/// absorbs small rasterisation differences between drivers.
+#[test]
+fn snapshot_of_the_window_after_training() {
+    let mut h = harness(small_config());
+    h.get_by_label("▶ Play").click();
+    h.run_steps(10);
+    h.get_by_label("⏸ Pause").click();
+    h.run_steps(2);
+    h.snapshot_options(
+        "window_after_training",
+        &egui_kittest::SnapshotOptions::new().threshold(2.0).max_failed_pixels(2000),
+    );
+}
+
+#[test]
+fn snapshot_of_the_theory_tab() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_label("Theory").click();
+    h.run_steps(2);
+    h.snapshot_options("theory_tab", &egui_kittest::SnapshotOptions::new().threshold(2.0).max_failed_pixels(2000));
+}
