@@ -27,7 +27,8 @@ install_deps() {
         rustup target add wasm32-unknown-unknown
     fi
     rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
-    if [ -x web/install-tools.sh ]; then web/install-tools.sh; fi
+    # Web tooling (wasm-bindgen CLI, Chromium, playwright-core) only once browser tests exist.
+    if [ -x web/test.sh ] && [ -x web/install-tools.sh ]; then web/install-tools.sh; fi
 }
 
 [ "${SKIP_INSTALL:-0}" = 1 ] || install_deps
