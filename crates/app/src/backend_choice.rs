@@ -1,14 +1,10 @@
 //! Which compute backend a run uses. The app asks for the GPU engine when one is usable and falls back to
 //! the CPU reference backend (f32) otherwise, with one line the user sees in the status bar saying why.
-//!
-//! The GPU engine (crate spherelab-gpu) is not part of this build yet. To add it, the lead adds the
-//! dependency and fills in `try_gpu` (a few lines: open the device, check its downlevel flags for compute
-//! shaders, wrap it in a `Trainer`); everything else in the app already goes through `open`.
 
 use spherelab_core::data::Dataset;
-use spherelab_core::{Cpu, Result, RunConfig, Session, Trainer};
+use spherelab_core::{Backend, Cpu, Result, RunConfig, Session, Trainer};
 
-/// What the user asked for (a future command-line flag or `?backend=` in the browser's URL).
+/// What the user asked for (`--cpu` / `--gpu` on the desktop, `?backend=` in the browser's URL).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendPreference {
     /// The GPU when one is usable, else the CPU.
@@ -21,7 +17,7 @@ pub enum BackendPreference {
 /// A run opened on the chosen backend, with the one-line notice explaining that choice.
 pub struct Opened {
     pub session: Box<dyn Session>,
-    /// E.g. "CPU (GPU engine not built in)"; shown next to the backend name.
+    /// Why this backend, when it is not the one asked for (e.g. "no GPU adapter: …"); empty otherwise.
     pub notice: String,
 }
 
@@ -29,28 +25,42 @@ pub struct Opened {
 /// `excluded` leaves training samples out (a pruning run).
 pub fn open(pref: BackendPreference, config: RunConfig, data: Option<Dataset>, excluded: &[usize]) -> Result<Opened> {
     let notice = match pref {
-        BackendPreference::Cpu => "CPU (chosen)".to_string(),
-        BackendPreference::Auto | BackendPreference::Gpu => match try_gpu(&config, data.as_ref(), excluded) {
-            Ok(session) => return Ok(Opened { session, notice: String::new() }),
-            Err(why) => format!("CPU ({why})"),
+        BackendPreference::Cpu => String::new(),
+        BackendPreference::Auto | BackendPreference::Gpu => match try_gpu() {
+            Ok(gpu) => return Ok(Opened { session: trainer(gpu, config, data, excluded)?, notice: String::new() }),
+            Err(why) => format!("no usable GPU ({why}): training on the CPU"),
         },
     };
-    let session: Box<dyn Session> = match data {
-        Some(d) => Box::new(Trainer::with_data(Cpu::<f32>::new(), config, d, excluded)?),
-        None if excluded.is_empty() => Box::new(Trainer::new(Cpu::<f32>::new(), config)?),
-        None => {
-            let d = spherelab_core::data::build(&config.data, config.seed)?;
-            Box::new(Trainer::with_data(Cpu::<f32>::new(), config, d, excluded)?)
-        }
-    };
-    Ok(Opened { session, notice })
+    Ok(Opened { session: trainer(Cpu::<f32>::new(), config, data, excluded)?, notice })
 }
 
-/// Tries to open the GPU engine. Returns why not in a few words, for the user.
-fn try_gpu(
-    _config: &RunConfig,
-    _data: Option<&Dataset>,
-    _excluded: &[usize],
-) -> std::result::Result<Box<dyn Session>, String> {
-    Err("GPU engine not built in".into())
+/// A trainer on backend `b`, on the given data or the config's own.
+fn trainer<B: Backend + 'static>(
+    b: B,
+    config: RunConfig,
+    data: Option<Dataset>,
+    excluded: &[usize],
+) -> Result<Box<dyn Session>> {
+    Ok(match data {
+        Some(d) => Box::new(Trainer::with_data(b, config, d, excluded)?),
+        None if excluded.is_empty() => Box::new(Trainer::new(b, config)?),
+        None => {
+            let d = spherelab_core::data::build(&config.data, config.seed)?;
+            Box::new(Trainer::with_data(b, config, d, excluded)?)
+        }
+    })
+}
+
+/// Opens the GPU engine (native: blocks on the adapter request). One device per process is enough: later
+/// runs (a reset, a pruning comparison) reuse the adapter choice but open their own engine.
+#[cfg(not(target_arch = "wasm32"))]
+fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
+    spherelab_gpu::Gpu::new().map_err(|e| e.to_string())
+}
+
+/// In the browser the adapter request is asynchronous; the web entry opens the device before the app
+/// starts (issue 5). Until then the browser trains on the CPU.
+#[cfg(target_arch = "wasm32")]
+fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
+    Err("WebGPU is not wired in this build".into())
 }

@@ -5,8 +5,16 @@ fn main() -> eframe::Result {
     use spherelab_app::backend_choice::BackendPreference;
     use spherelab_app::{SpherelabApp, lab::Lab};
 
-    // `--cpu` forces the CPU backend (for comparing, or when a GPU driver misbehaves).
-    let backend = if std::env::args().any(|a| a == "--cpu") { BackendPreference::Cpu } else { BackendPreference::Auto };
+    // `--cpu` forces the CPU backend (for comparing, or when a GPU driver misbehaves); `--gpu` asks for the GPU
+    // (still falling back, with the reason in the status line, when none is usable).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let backend = if args.iter().any(|a| a == "--cpu") {
+        BackendPreference::Cpu
+    } else if args.iter().any(|a| a == "--gpu") {
+        BackendPreference::Gpu
+    } else {
+        BackendPreference::Auto
+    };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spherelab — contrastive learning, live")

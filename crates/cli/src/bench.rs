@@ -10,7 +10,6 @@
 //! Timing: a few warm-up steps, then wall-clock over `--steps` steps; a GPU run ends with a blocking read of
 //! the last loss so that queued work is counted.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -122,19 +121,7 @@ fn time_loss<B: Backend>(b: &B, views: usize, d: usize, steps: usize) -> f64 {
     let mut r = spherelab_core::rng::rng(0, spherelab_core::rng::stream::TEST);
     let data: Vec<f32> = (0..views * d).map(|_| spherelab_core::rng::normal(&mut r) as f32).collect();
     let z = b.upload(views, d, &data);
-    let params = LossParams {
-        kind: LossKind::Infonce,
-        tau: 0.2,
-        mu: 1.0,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode: PairMode::None,
-        sigma: 0.0,
-        rho: 1.0,
-        margin: 0.0,
-    };
+    let params = LossParams::infonce(0.2);
     let run = || {
         let out = b.loss(&params, &z, &Pairs::None, None);
         b.end_step();
@@ -197,7 +184,6 @@ pub type GpuRunner<'a> = &'a mut dyn FnMut(&str, usize) -> Result<f64>;
 pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option<String>) -> Result<()> {
     let mut rows: Vec<Measurement> = Vec::new();
     let cpu_info = Cpu::<f32>::new().info();
-    let progress = std::io::stderr().is_terminal();
     for case in &args.cases {
         for be in &args.backend {
             let sps = match be.as_str() {
@@ -209,9 +195,8 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
                 other => anyhow::bail!("unknown backend '{other}': choose cpu or gpu"),
             };
             if let Some(sps) = sps {
-                if progress {
-                    eprintln!("  {case:<12} {be:<4} {sps:>10.1} steps/s");
-                }
+                // Progress on stderr, so a long run (the GPU at 16,384 views on a software adapter) shows life.
+                eprintln!("  {case:<12} {be:<4} {sps:>10.1} steps/s");
                 rows.push(Measurement { case: case.clone(), backend: be.clone(), steps_per_second: sps });
             }
         }

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use spherelab_core::backend::{LossParams, PairLayout};
-use spherelab_core::config::{LossKind, PairMode};
+use spherelab_core::config::PairMode;
 use spherelab_core::float::Float;
 use spherelab_core::matrix::Matrix;
 use spherelab_core::rng::{rng, stream};
@@ -31,19 +31,7 @@ fn run<F: Float>(d: usize, dh: usize) {
     let mut r = rng(1, stream::TEST);
     let z: Matrix<F> = Matrix::from_f64(512, d, &random_matrix(&mut r, 512, d).data);
     let h: Matrix<F> = Matrix::from_f64(512, dh, &random_matrix(&mut r, 512, dh).data);
-    let p = LossParams {
-        kind: LossKind::Infonce,
-        tau: 0.2,
-        mu: 1.0,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode: PairMode::Combined,
-        sigma: 0.1,
-        rho: 0.7,
-        margin: 0.0,
-    };
+    let p = LossParams { mode: PairMode::Combined, sigma: 0.1, rho: 0.7, ..LossParams::infonce(0.2) };
     let step = millis(200, || {
         let t = selection::thresholds(&h, PairLayout::AllViews, 0.1, 0.9);
         let f = selection::flags_from_thresholds(&h, &t, PairLayout::AllViews);

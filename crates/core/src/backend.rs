@@ -86,6 +86,23 @@ pub struct LossParams {
 }
 
 impl LossParams {
+    /// Plain InfoNCE at temperature `tau`, no selection: the benchmark's and the large-batch tests' loss.
+    pub fn infonce(tau: f32) -> Self {
+        Self {
+            kind: LossKind::Infonce,
+            tau,
+            mu: 1.0,
+            align_alpha: 2.0,
+            unif_t: 2.0,
+            w_align: 1.0,
+            w_unif: 1.0,
+            mode: PairMode::None,
+            sigma: 0.0,
+            rho: 1.0,
+            margin: 0.0,
+        }
+    }
+
     /// Effective σ: the margin on flagged InfoNCE/DCL logits (0 when the mode has none).
     pub fn effective_sigma(&self) -> f32 {
         match self.mode {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use spherelab_core::Cpu;
 use spherelab_core::backend::{Backend, LossParams, Pairs};
-use spherelab_core::config::{DatasetKind, LossKind, PairMode, RunConfig};
+use spherelab_core::config::{DatasetKind, RunConfig};
 use spherelab_core::trainer::Trainer;
 use spherelab_gpu::Gpu;
 
@@ -50,19 +50,7 @@ fn infonce(n: usize, d: usize) {
     let gpu = Gpu::new().expect("GPU adapter");
     let data: Vec<f32> = (0..n * d).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
     let z = gpu.upload(n, d, &data);
-    let p = LossParams {
-        kind: LossKind::Infonce,
-        tau: 0.2,
-        mu: 1.0,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode: PairMode::None,
-        sigma: 0.0,
-        rho: 1.0,
-        margin: 0.0,
-    };
+    let p = LossParams::infonce(0.2);
     let start = Instant::now();
     let out = gpu.loss(&p, &z, &Pairs::None, None);
     let v = gpu.download(&out.value);

@@ -6,7 +6,6 @@
 //! `cargo run -p spherelab-gpu --example bench --release -- infonce 8192 128`.
 
 use spherelab_core::backend::{Backend, LossParams, Pairs};
-use spherelab_core::config::{LossKind, PairMode};
 use spherelab_gpu::Gpu;
 
 fn infonce_on_identical_views(views: usize, d: usize) {
@@ -16,19 +15,7 @@ fn infonce_on_identical_views(views: usize, d: usize) {
     let row: Vec<f32> = (0..d).map(|k| (k as f32 * 0.37).sin()).collect();
     let data: Vec<f32> = (0..views).flat_map(|_| row.iter().copied()).collect();
     let z = gpu.upload(views, d, &data);
-    let p = LossParams {
-        kind: LossKind::Infonce,
-        tau: 0.2,
-        mu: 1.0,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode: PairMode::None,
-        sigma: 0.0,
-        rho: 1.0,
-        margin: 0.0,
-    };
+    let p = LossParams::infonce(0.2);
     let out = gpu.loss(&p, &z, &Pairs::None, None);
     let value = gpu.download(&out.value)[0] as f64;
     let expect = ((views - 1) as f64).ln();

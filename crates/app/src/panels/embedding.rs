@@ -86,13 +86,13 @@ impl EmbeddingView {
         };
         let pca = (d > 3).then(|| pca2(&z.data, d));
         let mut pos = Vec::with_capacity(z.rows);
-        for r in 0..z.rows {
+        for (r, depth_r) in depth.iter_mut().enumerate().take(z.rows) {
             let (p, dep) = match &pca {
                 Some((mean, dirs)) => (project2(z.row(r), mean, dirs), 1.0),
                 None => proj(z.row(r)),
             };
             pos.push(p);
-            depth[r] = dep;
+            *depth_r = dep;
         }
         let on_sphere = normalized && d <= 3;
         let (min, max) = if on_sphere {

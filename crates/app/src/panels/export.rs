@@ -45,14 +45,14 @@ pub fn metadata_tsv(session: &dyn Session) -> String {
         test[i] = true;
     }
     let mut s = String::from("index\tlabel\tdifficult\tmixed\tboundary\tsplit\n");
-    for i in 0..data.len() {
+    for (i, &is_test) in test.iter().enumerate() {
         s.push_str(&format!(
             "{i}\t{}\t{}\t{}\t{}\t{}\n",
             data.labels[i],
             data.difficult(i) as u8,
             data.mixed[i] as u8,
             data.boundary[i] as u8,
-            if test[i] { "test" } else { "train" }
+            if is_test { "test" } else { "train" }
         ));
     }
     s
@@ -108,12 +108,10 @@ impl ExportPanel {
                     .button("Embeddings TSV")
                     .on_hover_text("embeddings.tsv and metadata.tsv of every sample.")
                     .clicked()
+                    && let Some(snap) = &lab.snapshot
                 {
-                    if let Some(snap) = &lab.snapshot {
-                        let files =
-                            [("embeddings.tsv", embeddings_tsv(&snap.z)), ("metadata.tsv", metadata_tsv(session))];
-                        out.push(self.write(&files));
-                    }
+                    let files = [("embeddings.tsv", embeddings_tsv(&snap.z)), ("metadata.tsv", metadata_tsv(session))];
+                    out.push(self.write(&files));
                 }
                 if ui.button("Metrics CSV").on_hover_text("metrics.csv: every evaluation of this run.").clicked() {
                     out.push(self.write(&[("metrics.csv", metrics_csv(session))]));

@@ -137,15 +137,16 @@ impl InputPlane {
         let view = View::fit(resp.rect, min, max);
         painter.rect_filled(view.screen, 4.0, ui.visuals().extreme_bg_color);
 
-        if planar && self.background != Background::None {
-            if let Some(tex) = self.heat_texture(ui.ctx(), lab, view) {
-                painter.image(
-                    tex.id(),
-                    view.screen,
-                    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                    Color32::WHITE,
-                );
-            }
+        if planar
+            && self.background != Background::None
+            && let Some(tex) = self.heat_texture(ui.ctx(), lab, view)
+        {
+            painter.image(
+                tex.id(),
+                view.screen,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
         }
 
         let pruned: std::collections::HashSet<usize> = lab.pruned.iter().copied().collect();

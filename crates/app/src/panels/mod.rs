@@ -128,7 +128,7 @@ pub fn sequential(v: f32) -> Color32 {
 /// The top two principal directions of the rows of `x` (n × d), by power iteration on the covariance;
 /// returns the mean and the two directions. Used to draw more than two dimensions in a plane.
 pub fn pca2(x: &[f32], d: usize) -> (Vec<f32>, [Vec<f32>; 2]) {
-    let n = if d == 0 { 0 } else { x.len() / d };
+    let n = x.len().checked_div(d).unwrap_or(0);
     let mut mean = vec![0f32; d];
     for r in x.chunks(d.max(1)) {
         for (m, v) in mean.iter_mut().zip(r) {
