@@ -146,7 +146,7 @@ impl SpherelabApp {
                 SideTab::Export => commands.extend(p.export.ui(ui, lab)),
             }
         });
-        egui::Panel::bottom("curves").default_size(250.0).resizable(true).show(ui, |ui| {
+        egui::Panel::bottom("curves").default_size(250.0).min_size(190.0).resizable(true).show(ui, |ui| {
             commands.extend(p.curves.ui(ui, lab));
         });
         egui::CentralPanel::default().show(ui, |ui| {
