@@ -198,3 +198,99 @@ fn snapshot_of_the_theory_tab() {
     h.run_steps(2);
     h.snapshot_options("theory_tab", &egui_kittest::SnapshotOptions::new().threshold(2.0).max_failed_pixels(2000));
 }
+
+/// Issue 4: every control has a tooltip. egui hands a widget's hover text to accesskit as its description, so
+/// every button, slider, combo box, checkbox and text field of every tab must carry one; a slider's number
+/// box (a SpinButton) shares its slider's.
+/// Series names in plot legends (the theory tab's spectrum plot).
+const PLOT_SERIES: [&str; 4] = ["eigenvalues", "λ_R", "λ_wd", "λ_wo"];
+
+#[test]
+fn every_control_has_a_tooltip() {
+    use egui_kittest::kittest::By;
+    let mut h = harness(small_config());
+    h.run_steps(2);
+    for tab in ["Batch", "Theory", "Pruning", "Export"] {
+        h.get_by_role_and_label(Role::Button, tab).click();
+        h.run_steps(3);
+        let controls = By::new().predicate(|n| {
+            matches!(
+                n.role(),
+                Role::Button
+                    | Role::Slider
+                    | Role::ComboBox
+                    | Role::CheckBox
+                    | Role::TextInput
+                    | Role::MultilineTextInput
+            )
+        });
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        for n in h.get_all(controls) {
+            let a = n.accesskit_node();
+            // egui_plot's legend entries are checkboxes too (click to hide a series); they name a series
+            // and take no tooltip.
+            if a.role() == Role::CheckBox && a.label().is_some_and(|l| PLOT_SERIES.contains(&l.as_str())) {
+                continue;
+            }
+            checked += 1;
+            if a.description().is_none_or(|d| d.trim().is_empty()) {
+                missing.push(format!("{:?} {:?}", a.role(), a.label()));
+            }
+        }
+        let sliders: Vec<String> = h.get_all_by_role(Role::Slider).filter_map(|n| n.accesskit_node().label()).collect();
+        for n in h.get_all_by_role(Role::SpinButton) {
+            let label = n.accesskit_node().label().unwrap_or_default();
+            if !sliders.contains(&label) && n.accesskit_node().description().is_none() {
+                missing.push(format!("SpinButton {label:?}"));
+            }
+        }
+        assert!(checked > 10, "the {tab} tab shows its controls ({checked})");
+        assert!(missing.is_empty(), "controls without a tooltip on the {tab} tab: {missing:#?}");
+    }
+}
+
+/// Pruning: preview crosses samples out, "Retrain without them" runs a second run from the same seed beside
+/// the first, and both advance together.
+#[test]
+fn pruning_retrains_without_the_previewed_samples_alongside() {
+    let mut h = harness(small_config());
+    h.get_by_label("▶ Play").click();
+    h.run_steps(6);
+    h.get_by_label("⏸ Pause").click();
+    h.get_by_role_and_label(Role::Button, "Pruning").click();
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "Preview").click();
+    h.run_steps(2);
+    let pruned = h.state().lab.pruned.clone();
+    assert!(!pruned.is_empty(), "the preview marks samples to remove");
+    h.get_by_role_and_label(Role::Button, "Retrain without them").click();
+    h.run_steps(6);
+    let lab = &h.state().lab;
+    let c = lab.comparison.as_ref().expect("a comparison run");
+    assert_eq!(c.excluded, pruned);
+    assert_eq!(c.session.active_train().len() + pruned.len(), lab.session().unwrap().active_train().len());
+    assert_eq!(c.session.step_count(), lab.step_count(), "both runs restarted at 0 and step together");
+    assert!(lab.step_count() > 0);
+}
+
+/// A config pasted in the Export tab replaces the run's; a broken one says what is wrong and changes nothing.
+#[test]
+fn loading_a_config_applies_it_and_a_bad_one_is_reported() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.run_steps(2);
+    h.state_mut().panels.export.config_text = r#"{"seed": 11, "loss": {"tau": 0.5}}"#.into();
+    h.get_by_role_and_label(Role::Button, "Load config").click();
+    h.run_steps(2);
+    let cfg = h.state().lab.config().unwrap().clone();
+    assert_eq!((cfg.seed, cfg.loss.tau), (11, 0.5));
+    h.state_mut().panels.export.config_text = r#"{"loss": {"tau": -3}}"#.into();
+    h.get_by_role_and_label(Role::Button, "Load config").click();
+    h.run_steps(2);
+    let lab = &h.state().lab;
+    assert_eq!(lab.config().unwrap().loss.tau, 0.5, "a bad config changes nothing");
+    let last = lab.notices.last().expect("a notice");
+    assert!(last.text.contains("tau"), "{}", last.text);
+}
