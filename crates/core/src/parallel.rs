@@ -45,13 +45,14 @@ fn data_len_of<T>(chunks: &[(usize, &mut [T])]) -> usize {
     chunks.iter().map(|(_, s)| s.len()).sum()
 }
 
+/// Threads the CPU backend may use (at most 8; 1 on wasm32).
 #[cfg(not(target_arch = "wasm32"))]
-fn thread_count() -> usize {
+pub(crate) fn thread_count() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
 }
 
 #[cfg(target_arch = "wasm32")]
-fn thread_count() -> usize {
+pub(crate) fn thread_count() -> usize {
     1
 }
 

@@ -141,29 +141,34 @@ pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, po
     if m == 0 {
         return out; // no candidates: lo = hi = 0 flags nothing
     }
-    let mut scratch: Vec<F> = Vec::with_capacity(m);
-    for i in 0..rows {
-        // The candidates of row i: the row without its self and positive entries, copied as slices.
-        let (x, y) = excluded(i, rows, layout);
-        let row = c.row(i);
-        scratch.clear();
-        scratch.extend_from_slice(&row[..x]);
-        scratch.extend_from_slice(&row[x + 1..y]);
-        scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
-        debug_assert_eq!(scratch.len(), m);
-        // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
-        let a = r_hi - 1;
-        let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
-        // lo_i: the r_lo-th largest, found in the side of the partition that holds it.
-        let b = r_lo - 1;
-        let lo = match b.cmp(&a) {
-            Ordering::Equal => hi,
-            Ordering::Greater => *scratch[a + 1..].select_nth_unstable_by(b - a - 1, descending).1,
-            Ordering::Less => *scratch[..a].select_nth_unstable_by(b, descending).1,
-        };
-        out.data[2 * i] = lo;
-        out.data[2 * i + 1] = hi;
-    }
+    // Rows are independent: chunks of 64 rows run on the cores (each row's result does not depend on how
+    // the rows are grouped, so the bits do not depend on the thread count).
+    crate::parallel::map_row_chunks(&mut out.data, 2, 64, |first, chunk| {
+        let mut scratch: Vec<F> = Vec::with_capacity(m);
+        for (j, lo_hi) in chunk.chunks_mut(2).enumerate() {
+            let i = first + j;
+            // The candidates of row i: the row without its self and positive entries, copied as slices.
+            let (x, y) = excluded(i, rows, layout);
+            let row = c.row(i);
+            scratch.clear();
+            scratch.extend_from_slice(&row[..x]);
+            scratch.extend_from_slice(&row[x + 1..y]);
+            scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
+            debug_assert_eq!(scratch.len(), m);
+            // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
+            let a = r_hi - 1;
+            let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
+            // lo_i: the r_lo-th largest, found in the side of the partition that holds it.
+            let b = r_lo - 1;
+            let lo = match b.cmp(&a) {
+                Ordering::Equal => hi,
+                Ordering::Greater => *scratch[a + 1..].select_nth_unstable_by(b - a - 1, descending).1,
+                Ordering::Less => *scratch[..a].select_nth_unstable_by(b, descending).1,
+            };
+            lo_hi[0] = lo;
+            lo_hi[1] = hi;
+        }
+    });
     out
 }
 

@@ -66,27 +66,17 @@ pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>,
     (zhat, norms, s)
 }
 
-/// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k, G overwritten), returns ∂L/∂z.
+/// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k), returns ∂L/∂z.
 ///
-/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ_i = Σ_k (G_ik + G_ki) ẑ_k: symmetrise G in place, one GEMM, then
-/// back through the normalisation.
-pub(crate) fn grad_from_similarity_grad<F: Float>(g: &mut Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
-    // G ← G + Gᵀ in 64×64 tiles, so the transposed reads stay in cache.
-    const TILE: usize = 64;
-    let n = g.rows;
-    for bi in (0..n).step_by(TILE) {
-        for bk in (bi..n).step_by(TILE) {
-            for i in bi..(bi + TILE).min(n) {
-                let k0 = if bk == bi { i } else { bk };
-                for k in k0..(bk + TILE).min(n) {
-                    let v = g.data[i * n + k] + g.data[k * n + i];
-                    g.data[i * n + k] = v;
-                    g.data[k * n + i] = v;
-                }
-            }
-        }
-    }
-    let d_zhat = g.matmul(zhat);
+/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ: two GEMMs into one output (the second reads G through
+/// transposed strides and accumulates), then back through the normalisation. Cheaper than forming G + Gᵀ,
+/// whose transposed reads miss the cache at 2N = 1,024 and beyond.
+pub(crate) fn grad_from_similarity_grad<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
+    let (n, d) = (g.rows, zhat.cols);
+    assert_eq!((g.cols, zhat.rows), (n, n), "grad_from_similarity_grad: G must be n×n with n = rows of ẑ");
+    let mut d_zhat = Matrix::zeros(n, d);
+    F::gemm(n, n, d, F::one(), &g.data, (n, 1), &zhat.data, (d, 1), F::zero(), &mut d_zhat.data);
+    F::gemm(n, n, d, F::one(), &g.data, (1, n), &zhat.data, (d, 1), F::one(), &mut d_zhat.data);
     normalize_backward(zhat, norms, &d_zhat)
 }
 
