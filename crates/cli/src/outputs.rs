@@ -6,77 +6,18 @@
 //! - summary.json: the final metrics, the backend, timings and the config;
 //! - config.toml: the resolved config, loadable with `--config`.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use spherelab_core::RunConfig;
 use spherelab_core::trainer::MetricRecord;
+use spherelab_core::{RunConfig, export};
 
 use crate::train::RunResult;
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
     let path = dir.join(name);
     std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-pub fn metrics_csv(r: &RunResult) -> String {
-    let mut s = String::from(
-        "step,loss,alignment,uniformity,tolerance,knn_accuracy,probe_accuracy,effective_rank,selection_precision,flagged_fraction\n",
-    );
-    for m in &r.history.metrics {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{}",
-            m.step,
-            m.loss,
-            m.alignment,
-            m.uniformity,
-            m.tolerance,
-            m.knn_accuracy,
-            m.probe_accuracy,
-            m.effective_rank,
-            opt(m.selection_precision),
-            opt(m.flagged_fraction)
-        );
-    }
-    s
-}
-
-pub fn losses_csv(r: &RunResult) -> String {
-    let mut s = String::from("step,loss,lr\n");
-    for st in &r.history.steps {
-        let _ = writeln!(s, "{},{},{}", st.step, st.loss, st.lr);
-    }
-    s
-}
-
-pub fn embeddings_tsv(r: &RunResult) -> String {
-    let z = &r.embeddings.z;
-    let mut s = String::with_capacity(z.rows * z.cols * 12);
-    for i in 0..z.rows {
-        let row: Vec<String> = z.row(i).iter().map(|v| v.to_string()).collect();
-        s.push_str(&row.join("\t"));
-        s.push('\n');
-    }
-    s
-}
-
-pub fn metadata_tsv(r: &RunResult) -> String {
-    let mut split = vec!["train"; r.data.len()];
-    for &i in &r.split.test {
-        split[i] = "test";
-    }
-    let mut s = String::from("label\tdifficult\tsplit\n");
-    for (i, part) in split.iter().enumerate() {
-        let _ = writeln!(s, "{}\t{}\t{part}", r.data.labels[i], r.data.difficult(i));
-    }
-    s
 }
 
 /// summary.json. A struct rather than `json!` so that keys keep this order (most useful first) and f32
@@ -143,10 +84,10 @@ pub fn summary_json(r: &RunResult) -> Result<String> {
 }
 
 pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
-    write(dir, "metrics.csv", &metrics_csv(r))?;
-    write(dir, "losses.csv", &losses_csv(r))?;
-    write(dir, "embeddings.tsv", &embeddings_tsv(r))?;
-    write(dir, "metadata.tsv", &metadata_tsv(r))?;
+    write(dir, "metrics.csv", &export::metrics_csv(&r.history))?;
+    write(dir, "losses.csv", &export::losses_csv(&r.history))?;
+    write(dir, "embeddings.tsv", &export::embeddings_tsv(&r.embeddings.z))?;
+    write(dir, "metadata.tsv", &export::metadata_tsv(&r.data, &r.split))?;
     write(dir, "summary.json", &summary_json(r)?)?;
     write(dir, "config.toml", &r.config.to_toml())?;
     Ok(())

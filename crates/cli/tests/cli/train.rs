@@ -71,13 +71,15 @@ fn a_short_run_on_moons_writes_every_file() {
     }
     let meta = read(&out.join("metadata.tsv"));
     let mut ml = meta.lines();
-    assert_eq!(ml.next().unwrap(), "label\tdifficult\tsplit");
+    assert_eq!(ml.next().unwrap(), "label\tdifficult\tmixed\tboundary\tsplit");
     assert_eq!(ml.clone().count(), N);
     for l in ml {
         let f: Vec<&str> = l.split('\t').collect();
-        assert_eq!(f.len(), 3);
+        assert_eq!(f.len(), 5);
         assert!(
-            f[0].parse::<usize>().is_ok() && ["true", "false"].contains(&f[1]) && ["train", "test"].contains(&f[2]),
+            f[0].parse::<usize>().is_ok()
+                && f[1..4].iter().all(|b| ["0", "1"].contains(b))
+                && ["train", "test"].contains(&f[4]),
             "{l}"
         );
     }
