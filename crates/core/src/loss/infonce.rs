@@ -131,11 +131,11 @@ pub(crate) fn contrastive<F: Float>(
                 a[j] = F::neg_infinity();
             }
             // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
-            let max = a.iter().copied().fold(F::neg_infinity(), |m, x| if x > m { x } else { m });
+            let max = lanes_max(a);
             for e in a.iter_mut() {
                 *e = (*e - max).exp_fast();
             }
-            let sum: F = a.iter().copied().sum();
+            let sum = lanes_sum(a);
             total += (-a_pos + max + sum.ln()).f64();
             // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
             let inv_sum = F::one() / sum;
@@ -150,6 +150,37 @@ pub(crate) fn contrastive<F: Float>(
     let total: f64 = partials.iter().sum();
     let grad = grad_from_similarity_grad(&g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
+}
+
+/// Lanes of the row reductions: eight independent accumulators the compiler keeps in one vector register
+/// (a single running sum is a chain of dependent adds that cannot vectorise). The order is fixed, so the
+/// bits do not depend on the machine's thread count.
+const LANES: usize = 8;
+
+/// max of a row (−∞ for an empty one).
+fn lanes_max<F: Float>(x: &[F]) -> F {
+    let mut acc = [F::neg_infinity(); LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (m, &v) in acc.iter_mut().zip(c) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    tail.iter().chain(&acc).copied().fold(F::neg_infinity(), |m, v| if v > m { v } else { m })
+}
+
+/// Σ of a row, in `LANES` interleaved partial sums added at the end.
+fn lanes_sum<F: Float>(x: &[F]) -> F {
+    let mut acc = [F::zero(); LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (s, &v) in acc.iter_mut().zip(c) {
+            *s = *s + v;
+        }
+    }
+    acc.iter().chain(tail).copied().fold(F::zero(), |s, v| s + v)
 }
 
 #[cfg(test)]
