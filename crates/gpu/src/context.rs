@@ -89,6 +89,18 @@ impl GpuContext {
         Self { device, queue, adapter: describe(info), kernels: RefCell::new(HashMap::new()) }
     }
 
+    /// Another context on the same device, starting with the kernels compiled so far. The browser opens its
+    /// device once, asynchronously, before the app starts; every later run (a reset, a new seed, a pruning
+    /// comparison) opens its engine synchronously on a share of it.
+    pub fn share(&self) -> Self {
+        Self {
+            device: self.device.clone(),
+            queue: self.queue.clone(),
+            adapter: self.adapter.clone(),
+            kernels: RefCell::new(self.kernels.borrow().clone()),
+        }
+    }
+
     /// The kernel for `spec`, built on first use.
     pub fn kernel(&self, spec: &KernelSpec) -> Rc<Kernel> {
         let key = (spec.family, spec.entry);
