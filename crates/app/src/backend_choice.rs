@@ -51,11 +51,12 @@ fn trainer<B: Backend + 'static>(
     })
 }
 
-/// Opens the GPU engine (native: blocks on the adapter request). One device per process is enough: later
-/// runs (a reset, a pruning comparison) reuse the adapter choice but open their own engine.
+/// Opens the GPU engine (native: blocks on the adapter request) on Vulkan, Metal or DX12. Never OpenGL: the
+/// window itself draws with OpenGL, and a second EGL context in the process aborts inside wgpu-hal.
 #[cfg(not(target_arch = "wasm32"))]
 fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
-    spherelab_gpu::Gpu::new().map_err(|e| e.to_string())
+    use spherelab_gpu::wgpu::Backends;
+    spherelab_gpu::Gpu::with_backends(Backends::VULKAN | Backends::METAL | Backends::DX12).map_err(|e| e.to_string())
 }
 
 /// In the browser the adapter request is asynchronous; the web entry opens the device before the app

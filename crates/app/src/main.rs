@@ -2,8 +2,9 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> eframe::Result {
+    use spherelab_app::SpherelabApp;
     use spherelab_app::backend_choice::BackendPreference;
-    use spherelab_app::{SpherelabApp, lab::Lab};
+    use spherelab_app::lab::{Lab, Notice};
 
     // `--cpu` forces the CPU backend (for comparing, or when a GPU driver misbehaves); `--gpu` asks for the GPU
     // (still falling back, with the reason in the status line, when none is usable).
@@ -14,6 +15,19 @@ fn main() -> eframe::Result {
         BackendPreference::Gpu
     } else {
         BackendPreference::Auto
+    };
+    // `--config run.json` starts from a saved config (the Export tab writes one); a bad file starts the default
+    // run and says what was wrong.
+    let (config, config_error) = match args.iter().position(|a| a == "--config").map(|i| args.get(i + 1)) {
+        None => (Lab::default_config(), None),
+        Some(None) => (Lab::default_config(), Some("--config needs a file: --config run.json".to_string())),
+        Some(Some(path)) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| spherelab_core::RunConfig::from_json(&text).map_err(|e| e.to_string()))
+        {
+            Ok(cfg) => (cfg, None),
+            Err(e) => (Lab::default_config(), Some(format!("Could not load {path}: {e}. Started the default run."))),
+        },
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -26,9 +40,12 @@ fn main() -> eframe::Result {
         "spherelab",
         options,
         Box::new(move |_cc| {
-            let mut app = SpherelabApp::new(Lab::default_config(), backend);
+            let mut app = SpherelabApp::new(config, backend);
             // Users are greeted by a run that is already learning.
             app.lab.playing = true;
+            if let Some(e) = config_error {
+                app.lab.notify(Notice::error(e));
+            }
             Ok(Box::new(app))
         }),
     )

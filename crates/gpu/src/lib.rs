@@ -22,3 +22,5 @@ pub mod tensor;
 pub use context::GpuContext;
 pub use engine::Gpu;
 pub use tensor::GpuTensor;
+/// wgpu itself, so callers can name backends and limits without depending on it.
+pub use wgpu;

@@ -82,7 +82,9 @@ impl SimilarityView {
                                 f.get(a, b)
                             }
                         });
-                    pixels.push(if flagged { Color32::from_rgb(255, 215, 0) } else { diverging(s, 255) });
+                    // A tint, not a cover: the similarity stays readable under the flag.
+                    let base = diverging(s, 255);
+                    pixels.push(if flagged { base.lerp_to_gamma(Color32::from_rgb(255, 215, 0), 0.6) } else { base });
                 }
             }
             let tex = ui.ctx().load_texture(
