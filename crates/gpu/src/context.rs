@@ -23,7 +23,9 @@ pub struct GpuContext {
 
 /// Describes an adapter in one line: name, backend, device type.
 pub fn describe(info: &wgpu::AdapterInfo) -> String {
-    format!("{}, {:?}, {:?}", info.name, info.backend, info.device_type)
+    // Browsers hide the adapter's name (fingerprinting); say so rather than print an empty field.
+    let name = if info.name.is_empty() { "unnamed adapter" } else { info.name.as_str() };
+    format!("{name}, {:?}, {:?}", info.backend, info.device_type)
 }
 
 impl GpuContext {
