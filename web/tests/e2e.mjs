@@ -104,7 +104,8 @@ async function trainingRun(browser, name, url, expectBackend) {
   check(s.snapshotStep > 0, `the views follow the training (snapshot of step ${s.snapshotStep})`);
   console.log(
     `  frames: ${s.stepsPerFrame?.toFixed(2)} steps/frame, update ${s.frameMsAvg?.toFixed(1)} ms on average ` +
-      `(max ${s.frameMsMax?.toFixed(1)} ms over the last 120 frames), ${s.stepsPerSecond?.toFixed(0)} steps/s`,
+      `(max ${s.frameMsMax?.toFixed(1)} ms over the last 120 frames), of which training ${s.tickMsAvg?.toFixed(1)} ms ` +
+      `(max ${s.tickMsMax?.toFixed(1)} ms), ${s.stepsPerSecond?.toFixed(0)} steps/s`,
   );
   const png = await page.screenshot();
   writeFileSync(join(out, `web-${name}.png`), png);

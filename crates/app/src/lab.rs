@@ -141,6 +141,8 @@ pub struct Lab {
     pub diverged: Option<String>,
     /// Measured speed, for the status bar.
     pub steps_per_second: f64,
+    /// How long the last `tick` took (training, metrics and the snapshot), in ms: the browser reports it.
+    pub last_tick_ms: f64,
     steps_since_snapshot: usize,
     /// A screenshot was requested and not yet received.
     pub screenshot_pending: bool,
@@ -192,6 +194,7 @@ impl Lab {
             notices: Vec::new(),
             diverged: None,
             steps_per_second: 0.0,
+            last_tick_ms: 0.0,
             steps_since_snapshot: 0,
             screenshot_pending: false,
             csv_error: None,
@@ -554,6 +557,7 @@ impl Lab {
         if self.steps_since_snapshot >= self.snapshot_every {
             self.refresh_snapshot();
         }
+        self.last_tick_ms = start.elapsed().as_secs_f64() * 1e3;
         let cfg_steps = self.session().map(|s| s.config().train.steps).unwrap_or(0);
         if self.step_count() >= cfg_steps && cfg_steps > 0 {
             self.playing = false;

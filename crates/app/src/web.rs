@@ -154,8 +154,9 @@ struct WebApp {
     /// The hash the URL holds for the current config (without '#'); `None` before the first write.
     written: Option<String>,
     hash_changed: Rc<RefCell<Option<String>>>,
-    /// Time spent in each recent frame's update (training and layout), in ms, and the steps it took.
-    frames: VecDeque<(f64, usize)>,
+    /// Each recent frame's update time (training and layout), its training time (`Lab::tick`), both in ms,
+    /// and the steps it took.
+    frames: VecDeque<(f64, f64, usize)>,
     frame_count: u64,
     crash_test: bool,
 }
@@ -209,7 +210,7 @@ impl WebApp {
         let mean = |v: &[spherelab_core::trainer::StepRecord]| {
             if v.is_empty() { f64::NAN } else { v.iter().map(|r| r.loss as f64).sum::<f64>() / v.len() as f64 }
         };
-        let playing_frames: Vec<&(f64, usize)> = self.frames.iter().filter(|f| f.1 > 0).collect();
+        let playing_frames: Vec<&(f64, f64, usize)> = self.frames.iter().filter(|f| f.2 > 0).collect();
         let n = playing_frames.len().max(1) as f64;
         let num = |v: f64| JsValue::from_f64(v);
         set_status("backend", &info.as_ref().map(|i| i.kind.clone()).unwrap_or_default().into());
@@ -237,7 +238,9 @@ impl WebApp {
         // the steps taken per frame.
         set_status("frameMsAvg", &num(playing_frames.iter().map(|f| f.0).sum::<f64>() / n));
         set_status("frameMsMax", &num(playing_frames.iter().map(|f| f.0).fold(0.0, f64::max)));
-        set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.1 as f64).sum::<f64>() / n));
+        set_status("tickMsAvg", &num(playing_frames.iter().map(|f| f.1).sum::<f64>() / n));
+        set_status("tickMsMax", &num(playing_frames.iter().map(|f| f.1).fold(0.0, f64::max)));
+        set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.2 as f64).sum::<f64>() / n));
         set_status("ready", &true.into());
     }
 }
@@ -256,7 +259,7 @@ impl eframe::App for WebApp {
         self.app.show(ui);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let steps = self.app.lab.step_count().saturating_sub(step_before);
-        self.frames.push_back((ms, steps));
+        self.frames.push_back((ms, self.app.lab.last_tick_ms, steps));
         if self.frames.len() > STATS_FRAMES {
             self.frames.pop_front();
         }
