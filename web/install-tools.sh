@@ -3,8 +3,10 @@
 #   - the wasm32 target;
 #   - the wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock (they must match);
 #   - Debian's chromium and playwright-core from npm (no browser download: we drive /usr/bin/chromium).
+# Usage: web/install-tools.sh [--build-only]   (--build-only: what web/build.sh needs, no browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=0; [ "${1:-}" = --build-only ] && build_only=1
 
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
@@ -13,11 +15,13 @@ if [ -n "$want" ]; then
     have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
     if [ "$have" != "$want" ]; then
         echo "==> installing wasm-bindgen-cli $want (have: ${have:-none}; takes a few minutes)"
-        cargo install wasm-bindgen-cli --version "$want" --locked --quiet
+        # Not --locked: the CLI's own lock file pins a webpki-roots prerelease that no longer resolves; the
+        # versions cargo picks today build (checked with 0.2.130).
+        cargo install wasm-bindgen-cli --version "$want" --quiet
     fi
 fi
 
-if [ -f web/tests/package.json ]; then
+if [ "$build_only" = 0 ] && [ -f web/tests/package.json ]; then
     if ! command -v chromium >/dev/null; then
         sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
         $sudo apt-get update -qq

@@ -1,5 +1,9 @@
 //! Which compute backend a run uses. The app asks for the GPU engine when one is usable and falls back to
 //! the CPU reference backend (f32) otherwise, with one line the user sees in the status bar saying why.
+//!
+//! In the browser the GPU device is opened once, asynchronously, before the app starts (`open_browser_gpu`,
+//! called by the web entry); runs then open synchronously on a share of it, wrapped in a `Mirrored` session
+//! because the browser cannot block on a download.
 
 use spherelab_core::data::Dataset;
 use spherelab_core::{Backend, Cpu, Result, RunConfig, Session, Trainer};
@@ -27,7 +31,7 @@ pub fn open(pref: BackendPreference, config: RunConfig, data: Option<Dataset>, e
     let notice = match pref {
         BackendPreference::Cpu => String::new(),
         BackendPreference::Auto | BackendPreference::Gpu => match try_gpu() {
-            Ok(gpu) => return Ok(Opened { session: trainer(gpu, config, data, excluded)?, notice: String::new() }),
+            Ok(gpu) => return Ok(Opened { session: gpu_session(gpu, config, data, excluded)?, notice: String::new() }),
             Err(why) => format!("no usable GPU ({why}): training on the CPU"),
         },
     };
@@ -59,9 +63,56 @@ fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
     spherelab_gpu::Gpu::with_backends(Backends::VULKAN | Backends::METAL | Backends::DX12).map_err(|e| e.to_string())
 }
 
-/// In the browser the adapter request is asynchronous; the web entry opens the device before the app
-/// starts (issue 5). Until then the browser trains on the CPU.
+/// The GPU run: a plain trainer on native targets, where a download can block.
+#[cfg(not(target_arch = "wasm32"))]
+fn gpu_session(
+    gpu: spherelab_gpu::Gpu,
+    config: RunConfig,
+    data: Option<Dataset>,
+    excluded: &[usize],
+) -> Result<Box<dyn Session>> {
+    trainer(gpu, config, data, excluded)
+}
+
+/// The GPU run in the browser: it trains on the device and answers queries from a CPU copy (mirror.rs).
+#[cfg(target_arch = "wasm32")]
+fn gpu_session(
+    gpu: spherelab_gpu::Gpu,
+    config: RunConfig,
+    data: Option<Dataset>,
+    excluded: &[usize],
+) -> Result<Box<dyn Session>> {
+    Ok(Box::new(crate::mirror::Mirrored::new(gpu, config, data, excluded)?))
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The browser's GPU device, or why there is none; `None` until `open_browser_gpu` has finished.
+    static BROWSER_GPU: std::cell::RefCell<Option<std::result::Result<spherelab_gpu::GpuContext, String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Opens the browser's WebGPU device (asynchronous there), once, before the app starts. Returns the
+/// adapter's description, or why there is no usable GPU (no WebGPU, no adapter, or one without compute
+/// shaders, which `GpuContext::new_async` checks through the adapter's downlevel flags).
+#[cfg(target_arch = "wasm32")]
+pub async fn open_browser_gpu() -> std::result::Result<String, String> {
+    let result = spherelab_gpu::GpuContext::new_async().await.map_err(|e| {
+        let why = e.to_string();
+        // wgpu lists every backend it was built without; in the browser only the last part says anything.
+        if why.contains("webgpu found no adapters") { "the browser gives no WebGPU adapter".to_string() } else { why }
+    });
+    let described = result.as_ref().map(|c| c.adapter.clone()).map_err(Clone::clone);
+    BROWSER_GPU.with(|g| *g.borrow_mut() = Some(result));
+    described
+}
+
+/// A GPU engine on the device the web entry opened.
 #[cfg(target_arch = "wasm32")]
 fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
-    Err("WebGPU is not wired in this build".into())
+    BROWSER_GPU.with(|g| match &*g.borrow() {
+        Some(Ok(ctx)) => Ok(spherelab_gpu::Gpu::from_context(ctx.share())),
+        Some(Err(why)) => Err(why.clone()),
+        None => Err("WebGPU was not asked for".into()),
+    })
 }

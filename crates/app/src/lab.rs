@@ -118,6 +118,10 @@ pub struct Lab {
     pub steps_per_frame: usize,
     /// Time for training steps per frame, so the window stays responsive (and the browser never freezes).
     pub frame_budget_ms: f64,
+    /// Training pauses while more steps than this await their loss read-back. A GPU in the browser queues
+    /// work without blocking, so without this limit the queue could outgrow the device and starve the
+    /// page's own drawing; the web entry sets it. `None`: no limit (native read-backs block instead).
+    pub max_unread_steps: Option<usize>,
     /// Refresh the embeddings snapshot after this many steps.
     pub snapshot_every: usize,
     pub snapshot: Option<Embeddings>,
@@ -137,6 +141,8 @@ pub struct Lab {
     pub diverged: Option<String>,
     /// Measured speed, for the status bar.
     pub steps_per_second: f64,
+    /// How long the last `tick` took (training, metrics and the snapshot), in ms: the browser reports it.
+    pub last_tick_ms: f64,
     steps_since_snapshot: usize,
     /// A screenshot was requested and not yet received.
     pub screenshot_pending: bool,
@@ -174,6 +180,7 @@ impl Lab {
             playing: false,
             steps_per_frame: 8,
             frame_budget_ms: 12.0,
+            max_unread_steps: None,
             snapshot_every: 4,
             snapshot: None,
             batch: None,
@@ -187,6 +194,7 @@ impl Lab {
             notices: Vec::new(),
             diverged: None,
             steps_per_second: 0.0,
+            last_tick_ms: 0.0,
             steps_since_snapshot: 0,
             screenshot_pending: false,
             csv_error: None,
@@ -480,6 +488,15 @@ impl Lab {
     fn train_steps(&mut self, max_steps: usize, budget_ms: f64) -> usize {
         let start = Instant::now();
         let mut taken = 0;
+        if let (Some(limit), Some(s)) = (self.max_unread_steps, self.session.as_mut()) {
+            let read = s.history().steps.last().map(|r| r.step).unwrap_or(0);
+            if s.step_count().saturating_sub(read) > limit {
+                if let Err(e) = s.collect_losses(false) {
+                    self.fail(e);
+                }
+                return 0;
+            }
+        }
         while taken < max_steps && (taken == 0 || start.elapsed().as_secs_f64() * 1e3 < budget_ms) {
             let Some(session) = self.session.as_mut() else { return taken };
             let every = session.config().train.eval_every.max(1);
@@ -524,8 +541,11 @@ impl Lab {
     /// Called once per frame: trains within the frame budget while playing. Returns whether it trained
     /// (the caller then asks for another frame).
     pub fn tick(&mut self) -> bool {
-        if !self.playing || self.diverged.is_some() || self.session.is_none() {
+        if self.diverged.is_some() || self.session.is_none() {
             return false;
+        }
+        if !self.playing {
+            return self.catch_up();
         }
         let start = Instant::now();
         let taken = self.train_steps(self.steps_per_frame, self.frame_budget_ms);
@@ -537,6 +557,7 @@ impl Lab {
         if self.steps_since_snapshot >= self.snapshot_every {
             self.refresh_snapshot();
         }
+        self.last_tick_ms = start.elapsed().as_secs_f64() * 1e3;
         let cfg_steps = self.session().map(|s| s.config().train.steps).unwrap_or(0);
         if self.step_count() >= cfg_steps && cfg_steps > 0 {
             self.playing = false;
@@ -553,6 +574,22 @@ impl Lab {
             }
         }
         taken > 0
+    }
+
+    /// While paused: a run whose views lag its steps (the browser's mirrored GPU run, after a pause or a
+    /// single step) takes what has arrived and redraws. Returns whether it is still catching up (the
+    /// caller then asks for another frame). A CPU run never lags, so this does nothing there.
+    fn catch_up(&mut self) -> bool {
+        let behind = self.snapshot.as_ref().is_some_and(|s| s.step < self.step_count());
+        if behind {
+            if let Some(s) = self.session.as_mut()
+                && let Err(e) = s.collect_losses(false)
+            {
+                self.fail(e);
+            }
+            self.refresh_snapshot();
+        }
+        behind
     }
 
     /// Re-reads the embeddings of every sample, the last batch and the selection's marks from the run.

@@ -8,7 +8,10 @@
 
 pub mod backend_choice;
 pub mod lab;
+pub mod mirror;
 pub mod panels;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use std::sync::{Arc, Mutex};
 

@@ -509,6 +509,41 @@ impl<B: Backend> Trainer<B> {
         Some(BatchInspection { indices: idx.clone(), z, h, flags })
     }
 
+    /// Each layer's W and b, in order: what a mirror reads back to answer queries elsewhere (the browser's
+    /// GPU run cannot block on a download, so a CPU trainer holding these values answers them; see the
+    /// app's mirror.rs).
+    pub fn parameter_tensors(&self) -> Vec<&B::Tensor> {
+        self.model.layers.iter().flat_map(|l| [&l.w, &l.b]).collect()
+    }
+
+    /// The last training batch: its sample indices and their two views (2N × dim, view layout).
+    pub fn last_batch(&self) -> Option<(&[usize], &[f32])> {
+        self.last_batch.as_ref().map(|(i, v)| (i.as_slice(), v.as_slice()))
+    }
+
+    /// Takes on the state of another run of the same config and data, as read back from it: the values of
+    /// its `parameter_tensors` (same order), its step count and its last batch. The optimiser state is
+    /// left as it is: a mirror answers queries, it does not train. Wrong shapes change nothing.
+    pub fn load_state(
+        &mut self,
+        params: &[Vec<f32>],
+        step: usize,
+        last_batch: Option<(Vec<usize>, Vec<f32>)>,
+    ) -> Result<()> {
+        let shapes: Vec<(usize, usize)> = self.parameter_tensors().into_iter().map(|t| self.backend.dims(t)).collect();
+        if params.len() != shapes.len() || params.iter().zip(&shapes).any(|(p, (r, c))| p.len() != r * c) {
+            return Err(Error::invalid("load_state: the parameters do not fit this model"));
+        }
+        for (layer, wb) in self.model.layers.iter_mut().zip(params.chunks(2)) {
+            let (wr, wc) = self.backend.dims(&layer.w);
+            layer.w = self.backend.upload(wr, wc, &wb[0]);
+            layer.b = self.backend.upload(1, wb[1].len(), &wb[1]);
+        }
+        self.step = step;
+        self.last_batch = last_batch;
+        Ok(())
+    }
+
     /// Back to step 0 with the same initialisation, the same batches and the same views.
     pub fn reset(&mut self) {
         self.model =

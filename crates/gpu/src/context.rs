@@ -23,7 +23,9 @@ pub struct GpuContext {
 
 /// Describes an adapter in one line: name, backend, device type.
 pub fn describe(info: &wgpu::AdapterInfo) -> String {
-    format!("{}, {:?}, {:?}", info.name, info.backend, info.device_type)
+    // Browsers hide the adapter's name (fingerprinting); say so rather than print an empty field.
+    let name = if info.name.is_empty() { "unnamed adapter" } else { info.name.as_str() };
+    format!("{name}, {:?}, {:?}", info.backend, info.device_type)
 }
 
 impl GpuContext {
@@ -87,6 +89,18 @@ impl GpuContext {
     /// supports compute shaders and at least WebGPU's default limits.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: &wgpu::AdapterInfo) -> Self {
         Self { device, queue, adapter: describe(info), kernels: RefCell::new(HashMap::new()) }
+    }
+
+    /// Another context on the same device, starting with the kernels compiled so far. The browser opens its
+    /// device once, asynchronously, before the app starts; every later run (a reset, a new seed, a pruning
+    /// comparison) opens its engine synchronously on a share of it.
+    pub fn share(&self) -> Self {
+        Self {
+            device: self.device.clone(),
+            queue: self.queue.clone(),
+            adapter: self.adapter.clone(),
+            kernels: RefCell::new(self.kernels.borrow().clone()),
+        }
     }
 
     /// The kernel for `spec`, built on first use.

@@ -8,7 +8,9 @@ use egui::RichText;
 use serde::{Deserialize, Serialize};
 use spherelab_core::Session;
 
-use crate::lab::{Command, Lab, Notice};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::lab::Notice;
+use crate::lab::{Command, Lab};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]

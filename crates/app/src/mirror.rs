@@ -1,0 +1,268 @@
+//! A mirrored session: a device trainer does the training steps, a CPU trainer that is a copy of it
+//! answers every query (metrics, embeddings, the model on any input, the last batch).
+//!
+//! Why: in the browser a GPU backend cannot block, so `Gpu::download` is impossible there and every
+//! `Trainer` method that downloads (evaluate, embeddings, forward, inspect_batch) would panic. The device
+//! trainer here only steps and reads its losses back with `read_async`. After a step, when no copy is on
+//! its way (and always at metric steps), the mirror starts an asynchronous read-back of the parameters;
+//! when it lands (a frame or so later) the CPU "shadow" trainer takes them on, with their step count and
+//! batch, and the views are drawn from it. So the views lag the training by about one frame, and metrics
+//! are computed on the CPU from the parameters of exactly their step, as on the desktop.
+//!
+//! The device trainer's `eval_every` is set out of reach: `Trainer::step` blocks to collect its losses
+//! once `eval_every` of them are pending, which the browser cannot do. The mirror collects them without
+//! blocking instead, every time it is asked.
+
+use std::collections::VecDeque;
+
+use spherelab_core::backend::Readback;
+use spherelab_core::backend::{Backend, BackendInfo};
+use spherelab_core::data::{Dataset, Split};
+use spherelab_core::trainer::{BatchInspection, Embeddings, History, MetricRecord, Rebuilt};
+use spherelab_core::{Cpu, Matrix, Result, RunConfig, Session, Trainer};
+
+/// Pending steps past which the device trainer would block; never reached (see the module comment).
+const NEVER: usize = usize::MAX / 4;
+
+/// A parameter read-back on its way: the step it was taken after, that step's batch, and the values.
+struct Sync {
+    step: usize,
+    batch: Option<(Vec<usize>, Vec<f32>)>,
+    /// Whether metrics are due at this step (a multiple of `eval_every`).
+    evaluate: bool,
+    values: Readback,
+}
+
+/// A run trained on `B`, queried on a CPU copy of its parameters.
+pub struct Mirrored<B: Backend> {
+    device: Trainer<B>,
+    shadow: Trainer<Cpu<f32>>,
+    /// The config as the user set it (the device's differs in `eval_every` only).
+    config: RunConfig,
+    syncs: VecDeque<Sync>,
+    /// The device's losses and the shadow's metrics, merged.
+    history: History,
+}
+
+fn device_config(config: &RunConfig) -> RunConfig {
+    let mut c = config.clone();
+    c.train.eval_every = NEVER;
+    c
+}
+
+impl<B: Backend> Mirrored<B> {
+    /// Opens the run on `backend` and its CPU copy, on `data` (the config's own when `None`) without the
+    /// training samples in `excluded`.
+    pub fn new(backend: B, config: RunConfig, data: Option<Dataset>, excluded: &[usize]) -> Result<Self> {
+        let data = match data {
+            Some(d) => d,
+            None => spherelab_core::data::build(&config.data, config.seed)?,
+        };
+        let device = Trainer::with_data(backend, device_config(&config), data.clone(), excluded)?;
+        let shadow = Trainer::with_data(Cpu::<f32>::new(), config.clone(), data, excluded)?;
+        Ok(Self { device, shadow, config, syncs: VecDeque::new(), history: History::default() })
+    }
+
+    /// Starts a parameter read-back after the step just taken, when none is on its way or metrics are due.
+    fn maybe_start_sync(&mut self) {
+        let step = self.device.step_count();
+        let evaluate = step.is_multiple_of(self.config.train.eval_every.max(1));
+        if !self.syncs.is_empty() && !evaluate {
+            return;
+        }
+        let values = self.device.backend().read_async(&self.device.parameter_tensors());
+        let batch = self.device.last_batch().map(|(i, v)| (i.to_vec(), v.to_vec()));
+        self.syncs.push_back(Sync { step, batch, evaluate, values });
+    }
+
+    /// Takes on every parameter copy that has landed, in order, computing the metrics that were due.
+    fn land_syncs(&mut self) -> Result<()> {
+        self.device.backend().poll();
+        while self.syncs.front().is_some_and(|s| s.values.is_ready()) {
+            let Some(sync) = self.syncs.pop_front() else { break };
+            let Some(values) = sync.values.try_take() else { continue };
+            let values = values.map_err(spherelab_core::Error::Backend)?;
+            self.shadow.load_state(&values, sync.step, sync.batch)?;
+            if sync.evaluate && self.history.metrics.last().is_none_or(|m| m.step < sync.step) {
+                let mut rec = self.shadow.evaluate()?;
+                // The shadow never trains, so it has no losses of its own: its record's mean loss is filled
+                // in from the device's losses once they have arrived (`fill_metric_losses`).
+                rec.loss = f32::NAN;
+                self.history.metrics.push(rec);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the device's newly read-back losses into the merged history.
+    fn merge_losses(&mut self) -> Result<()> {
+        let result = self.device.collect_losses(false);
+        let have = self.history.steps.len();
+        let device = &self.device.history().steps;
+        if device.len() > have {
+            self.history.steps.extend_from_slice(&device[have..]);
+        }
+        self.fill_metric_losses();
+        result
+    }
+
+    /// A metric record's loss is the mean training loss over the steps since the previous record.
+    fn fill_metric_losses(&mut self) {
+        let last = self.history.steps.last().map(|s| s.step).unwrap_or(0);
+        for k in 0..self.history.metrics.len() {
+            let rec = &self.history.metrics[k];
+            if !rec.loss.is_nan() || rec.step > last {
+                continue;
+            }
+            let since = if k == 0 { 0 } else { self.history.metrics[k - 1].step };
+            let losses: Vec<f32> =
+                self.history.steps.iter().filter(|s| s.step > since && s.step <= rec.step).map(|s| s.loss).collect();
+            if !losses.is_empty() {
+                self.history.metrics[k].loss = losses.iter().sum::<f32>() / losses.len() as f32;
+            }
+        }
+    }
+
+    /// Everything in flight belongs to the old run once the run starts over.
+    fn restarted(&mut self) {
+        self.syncs.clear();
+        self.history = History::default();
+    }
+}
+
+impl<B: Backend> Session for Mirrored<B> {
+    fn info(&self) -> BackendInfo {
+        self.device.info()
+    }
+    fn config(&self) -> &RunConfig {
+        &self.config
+    }
+    fn data(&self) -> &Dataset {
+        self.shadow.data()
+    }
+    fn split(&self) -> &Split {
+        self.shadow.split()
+    }
+    fn active_train(&self) -> &[usize] {
+        self.shadow.active_train()
+    }
+    /// The steps the device has taken (the views may show a slightly earlier step).
+    fn step_count(&self) -> usize {
+        self.device.step_count()
+    }
+    fn history(&self) -> &History {
+        &self.history
+    }
+    fn step(&mut self) -> Result<()> {
+        self.device.step()?;
+        self.maybe_start_sync();
+        self.land_syncs()
+    }
+    /// Metrics are computed when the parameters of their step arrive, so this returns the latest record
+    /// (computing one on the current copy when there is none yet).
+    fn evaluate(&mut self) -> Result<MetricRecord> {
+        self.land_syncs()?;
+        match self.history.metrics.last() {
+            Some(rec) => Ok(rec.clone()),
+            None => {
+                let rec = self.shadow.evaluate()?;
+                self.history.metrics.push(rec.clone());
+                Ok(rec)
+            }
+        }
+    }
+    /// Never blocks, whatever `block` says: the browser cannot wait. Takes what has arrived.
+    fn collect_losses(&mut self, _block: bool) -> Result<()> {
+        self.land_syncs()?;
+        self.merge_losses()
+    }
+    fn embeddings(&self) -> Embeddings {
+        self.shadow.embeddings()
+    }
+    fn forward(&self, x: &[f32]) -> (Matrix<f32>, Matrix<f32>) {
+        self.shadow.forward(x)
+    }
+    fn inspect_batch(&self) -> Option<BatchInspection> {
+        self.shadow.inspect_batch()
+    }
+    fn reset(&mut self) {
+        self.device.reset();
+        self.shadow.reset();
+        self.restarted();
+    }
+    fn set_config(&mut self, config: RunConfig) -> Result<Rebuilt> {
+        let rebuilt = self.device.set_config(device_config(&config))?;
+        if let Err(e) = self.shadow.set_config(config.clone()) {
+            // Cannot happen for a config the device took (same checks); keep the two in step regardless.
+            let _ = self.device.set_config(device_config(&self.config));
+            return Err(e);
+        }
+        self.config = config;
+        if rebuilt != Rebuilt::Nothing {
+            self.restarted();
+        }
+        Ok(rebuilt)
+    }
+    fn replace_data(&mut self, data: Dataset) {
+        self.device.replace_data(data.clone());
+        self.shadow.replace_data(data);
+        self.restarted();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::Lab;
+
+    fn config() -> RunConfig {
+        let mut c = Lab::default_config();
+        c.data.n = 256;
+        c.train.batch_size = 64;
+        c.train.eval_every = 5;
+        c
+    }
+
+    #[test]
+    fn a_mirror_trains_like_a_plain_trainer_and_its_copy_follows() {
+        // On the CPU every read-back lands at once, so the mirror must match a plain trainer exactly.
+        let mut plain = Trainer::new(Cpu::<f32>::new(), config()).unwrap();
+        let mut mirror = Mirrored::new(Cpu::<f32>::new(), config(), None, &[]).unwrap();
+        for _ in 0..10 {
+            Session::step(&mut plain).unwrap();
+            mirror.step().unwrap();
+        }
+        Session::collect_losses(&mut plain, true).unwrap();
+        mirror.collect_losses(false).unwrap();
+        assert_eq!(mirror.step_count(), 10);
+        assert_eq!(mirror.history().steps, plain.history().steps);
+        assert_eq!(mirror.embeddings(), plain.embeddings());
+        assert_eq!(mirror.inspect_batch(), plain.inspect_batch());
+        // Metrics at steps 5 and 10, from the parameters of those steps, with the mean loss filled in.
+        let steps: Vec<usize> = mirror.history().metrics.iter().map(|m| m.step).collect();
+        assert_eq!(steps, vec![5, 10]);
+        assert!(mirror.history().metrics.iter().all(|m| m.loss.is_finite()));
+    }
+
+    #[test]
+    fn a_mirror_starts_over_on_reset_and_on_a_new_model() {
+        let mut mirror = Mirrored::new(Cpu::<f32>::new(), config(), None, &[]).unwrap();
+        for _ in 0..6 {
+            mirror.step().unwrap();
+        }
+        mirror.collect_losses(false).unwrap();
+        mirror.reset();
+        assert_eq!(mirror.step_count(), 0);
+        assert!(mirror.history().steps.is_empty() && mirror.history().metrics.is_empty());
+        mirror.step().unwrap();
+        let mut c = config();
+        c.model.encoder = vec![16, 8];
+        assert_eq!(mirror.set_config(c.clone()).unwrap(), Rebuilt::Model);
+        assert_eq!(mirror.config(), &c);
+        assert_eq!(mirror.embeddings().step, 0);
+        let mut bad = c.clone();
+        bad.loss.tau = -1.0;
+        assert!(mirror.set_config(bad).is_err());
+        assert_eq!(mirror.config(), &c);
+    }
+}

@@ -1,0 +1,305 @@
+//! The browser entry (wasm32 only): the desktop app's `SpherelabApp`, drawn by eframe's WebGL2 (glow)
+//! renderer on the page's canvas, plus what only a web page has:
+//! - the backend: WebGPU when the browser gives a compute-capable adapter, else the CPU; `?backend=cpu` or
+//!   `?backend=gpu` in the URL forces one (gpu without WebGPU falls back with a notice);
+//! - the whole configuration in the URL's hash (core's `share` format), so a link reproduces a run and
+//!   the back button goes back to the previous settings; a broken hash falls back to the defaults, saying so;
+//! - a panic hook that writes the panic into the page, so a crash is never a silently frozen canvas;
+//! - `window.spherelab`, a small status object (backend, step, loss, config, notice, error, frame timings)
+//!   that the browser tests read, and anyone can read from the console.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use spherelab_core::{RunConfig, share};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_time::Instant;
+
+use crate::SpherelabApp;
+use crate::backend_choice::{self, BackendPreference};
+use crate::lab::{Command, Lab, Level, Notice};
+
+/// Steps waiting for their loss read-back past which training waits for the GPU (see `Lab::max_unread_steps`).
+const MAX_UNREAD_STEPS: usize = 64;
+/// Frames over which the timings in the status object are taken.
+const STATS_FRAMES: usize = 120;
+
+/// Runs when the wasm module is instantiated (index.html imports it): installs the panic hook, opens the
+/// GPU when asked, then starts the app on the canvas.
+#[wasm_bindgen(start)]
+pub fn start() {
+    install_panic_hook();
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(e) = run().await {
+            show_error(&format!("spherelab could not start: {e}"));
+        }
+    });
+}
+
+async fn run() -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let canvas = document
+        .get_element_by_id("spherelab_canvas")
+        .ok_or("the page has no canvas with id spherelab_canvas")?
+        .dyn_into::<web_sys::HtmlCanvasElement>()
+        .map_err(|_| "spherelab_canvas is not a canvas")?;
+
+    let search = window.location().search().unwrap_or_default();
+    let (pref, mut notices) = backend_from_query(&search);
+    // `?crash-test` makes the app panic on its tenth frame: the browser test checks that the page then
+    // shows the error instead of a frozen canvas.
+    let crash_test = search.contains("crash-test");
+    set_status("phase", &"opening the backend".into());
+    if pref != BackendPreference::Cpu {
+        // The adapter request is asynchronous in the browser, so it happens here, before the app exists; the
+        // app then opens every run synchronously on this device.
+        if let Err(why) = backend_choice::open_browser_gpu().await
+            && pref == BackendPreference::Gpu
+        {
+            notices.push(Notice::warning(format!(
+                "?backend=gpu: WebGPU is not usable here ({why}); training on the CPU."
+            )));
+        }
+    }
+
+    let fragment = window.location().hash().unwrap_or_default();
+    let (config, hash_notice) = config_from_hash(&fragment);
+    notices.extend(hash_notice.map(Notice::warning));
+
+    let hash_changed = Rc::new(RefCell::new(None::<String>));
+    let runner = eframe::WebRunner::new();
+    let changed = hash_changed.clone();
+    runner
+        .start(
+            canvas,
+            eframe::WebOptions::default(),
+            Box::new(move |cc| {
+                listen_for_hash_changes(&cc.egui_ctx, changed);
+                let mut app = SpherelabApp::new(config, pref);
+                app.lab.max_unread_steps = Some(MAX_UNREAD_STEPS);
+                // Visitors are greeted by a run that is already learning, as on the desktop.
+                app.lab.playing = true;
+                for n in notices {
+                    app.lab.notify(n);
+                }
+                Ok(Box::new(WebApp { crash_test, ..WebApp::new(app, hash_changed) }))
+            }),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    set_status("phase", &"running".into());
+    if let Some(el) = document.get_element_by_id("spherelab_loading") {
+        let _ = el.set_attribute("class", "hidden");
+    }
+    // The runner must outlive this function; the page lives as long as it does.
+    std::mem::forget(runner);
+    Ok(())
+}
+
+/// `?backend=cpu|gpu|auto`; anything else is ignored with a notice.
+fn backend_from_query(search: &str) -> (BackendPreference, Vec<Notice>) {
+    let value = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|p| p.strip_prefix("backend="))
+        .map(|v| v.to_ascii_lowercase());
+    match value.as_deref() {
+        None | Some("auto") => (BackendPreference::Auto, vec![]),
+        Some("cpu") => (BackendPreference::Cpu, vec![]),
+        Some("gpu") => (BackendPreference::Gpu, vec![]),
+        Some(other) => (
+            BackendPreference::Auto,
+            vec![Notice::warning(format!("?backend={other} is not cpu, gpu or auto: choosing automatically."))],
+        ),
+    }
+}
+
+/// The config a URL hash describes: the app's default run for an empty hash; the defaults and a notice
+/// saying what was wrong for a broken one.
+fn config_from_hash(hash: &str) -> (RunConfig, Option<String>) {
+    let fragment = hash.trim_start_matches('#');
+    if fragment.is_empty() {
+        return (Lab::default_config(), None);
+    }
+    match share::from_fragment_or_default(fragment) {
+        (cfg, None) => (cfg, None),
+        // `share` falls back to the engine's defaults; the app's own default run is the one users know.
+        (_, Some(notice)) => (Lab::default_config(), Some(notice)),
+    }
+}
+
+/// The back and forward buttons (and a hand-edited hash) change the hash; the next frame applies it.
+fn listen_for_hash_changes(ctx: &egui::Context, changed: Rc<RefCell<Option<String>>>) {
+    let Some(window) = web_sys::window() else { return };
+    let ctx = ctx.clone();
+    let on_change = Closure::<dyn FnMut()>::new(move || {
+        if let Some(w) = web_sys::window() {
+            *changed.borrow_mut() = Some(w.location().hash().unwrap_or_default());
+        }
+        ctx.request_repaint();
+    });
+    // Both events, since browsers differ in which one a history traversal fires; applying is idempotent.
+    for event in ["hashchange", "popstate"] {
+        let _ = window.add_event_listener_with_callback(event, on_change.as_ref().unchecked_ref());
+    }
+    on_change.forget();
+}
+
+/// The app with what the page adds: the URL hash kept in step with the config, and the status object.
+struct WebApp {
+    app: SpherelabApp,
+    /// The hash the URL holds for the current config (without '#'); `None` before the first write.
+    written: Option<String>,
+    hash_changed: Rc<RefCell<Option<String>>>,
+    /// Each recent frame's update time (training and layout), its training time (`Lab::tick`), both in ms,
+    /// and the steps it took.
+    frames: VecDeque<(f64, f64, usize)>,
+    frame_count: u64,
+    crash_test: bool,
+}
+
+impl WebApp {
+    fn new(app: SpherelabApp, hash_changed: Rc<RefCell<Option<String>>>) -> Self {
+        Self { app, written: None, hash_changed, frames: VecDeque::new(), frame_count: 0, crash_test: false }
+    }
+
+    /// Applies a hash the user navigated to (unless it is the one this app wrote).
+    fn apply_hash(&mut self, hash: &str) {
+        let fragment = hash.trim_start_matches('#');
+        if self.written.as_deref() == Some(fragment) {
+            return;
+        }
+        let (config, notice) = config_from_hash(fragment);
+        if let Some(n) = notice {
+            self.app.lab.notify(Notice::warning(n));
+        }
+        // The next write replaces this entry (a broken hash by the defaults' link, a hand-written one by its
+        // canonical form) instead of adding one, so the back button goes to the previous config.
+        self.written = None;
+        self.app.lab.custom_data = None;
+        self.app.lab.apply(Command::SetConfig(Box::new(config)));
+    }
+
+    /// Writes the current config into the hash when it changed: a new history entry, so back undoes it.
+    /// Not while a slider is being dragged (one entry per drag, not one per frame).
+    fn write_hash(&mut self, ctx: &egui::Context) {
+        let Some(config) = self.app.lab.config() else { return };
+        let fragment = share::to_fragment(config);
+        if self.written.as_deref() == Some(fragment.as_str()) || ctx.input(|i| i.pointer.any_down()) {
+            return;
+        }
+        let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else { return };
+        let url = format!("#{fragment}");
+        // The first write (and the one after a broken link) replaces the entry the page was opened with.
+        let _ = if self.written.is_none() {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        } else {
+            history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+        };
+        self.written = Some(fragment);
+    }
+
+    fn publish_status(&self) {
+        let lab = &self.app.lab;
+        let info = lab.session().map(|s| s.info());
+        let steps = lab.session().map(|s| &s.history().steps[..]).unwrap_or(&[]);
+        let recent = &steps[steps.len().saturating_sub(20)..];
+        let mean = |v: &[spherelab_core::trainer::StepRecord]| {
+            if v.is_empty() { f64::NAN } else { v.iter().map(|r| r.loss as f64).sum::<f64>() / v.len() as f64 }
+        };
+        let playing_frames: Vec<&(f64, f64, usize)> = self.frames.iter().filter(|f| f.2 > 0).collect();
+        let n = playing_frames.len().max(1) as f64;
+        let num = |v: f64| JsValue::from_f64(v);
+        set_status("backend", &info.as_ref().map(|i| i.kind.clone()).unwrap_or_default().into());
+        set_status("adapter", &info.as_ref().map(|i| i.adapter.clone()).unwrap_or_default().into());
+        set_status("backendLine", &lab.backend_line.clone().into());
+        set_status("step", &num(lab.step_count() as f64));
+        set_status("loss", &num(steps.last().map(|r| r.loss as f64).unwrap_or(f64::NAN)));
+        set_status("lossRecent", &num(mean(recent)));
+        set_status("firstLoss", &num(steps.first().map(|r| r.loss as f64).unwrap_or(f64::NAN)));
+        set_status("lossesRead", &num(steps.len() as f64));
+        set_status("metrics", &num(lab.session().map(|s| s.history().metrics.len()).unwrap_or(0) as f64));
+        set_status("snapshotStep", &num(lab.snapshot.as_ref().map(|s| s.step as f64).unwrap_or(f64::NAN)));
+        set_status("playing", &lab.playing.into());
+        let cfg = lab.config();
+        set_status("fragment", &cfg.map(share::to_fragment).unwrap_or_default().into());
+        set_status("seed", &num(cfg.map(|c| c.seed as f64).unwrap_or(f64::NAN)));
+        set_status("tau", &num(cfg.map(|c| c.loss.tau as f64).unwrap_or(f64::NAN)));
+        set_status("dataset", &cfg.map(|c| format!("{:?}", c.data.dataset).to_lowercase()).unwrap_or_default().into());
+        let notice = lab.notices.iter().rev().find(|n| n.level != Level::Info).or(lab.notices.last());
+        set_status("notice", &notice.map(|n| n.text.clone()).unwrap_or_default().into());
+        set_status("diverged", &lab.diverged.clone().unwrap_or_default().into());
+        set_status("frames", &num(self.frame_count as f64));
+        set_status("stepsPerSecond", &num(lab.steps_per_second));
+        // Over the recent frames that trained: the update's time (training steps plus the UI's layout) and
+        // the steps taken per frame.
+        set_status("frameMsAvg", &num(playing_frames.iter().map(|f| f.0).sum::<f64>() / n));
+        set_status("frameMsMax", &num(playing_frames.iter().map(|f| f.0).fold(0.0, f64::max)));
+        set_status("tickMsAvg", &num(playing_frames.iter().map(|f| f.1).sum::<f64>() / n));
+        set_status("tickMsMax", &num(playing_frames.iter().map(|f| f.1).fold(0.0, f64::max)));
+        set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.2 as f64).sum::<f64>() / n));
+        set_status("ready", &true.into());
+    }
+}
+
+impl eframe::App for WebApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if self.crash_test && self.frame_count == 10 {
+            panic!("crash test requested by the URL (?crash-test)");
+        }
+        let pending = self.hash_changed.borrow_mut().take();
+        if let Some(hash) = pending {
+            self.apply_hash(&hash);
+        }
+        let start = Instant::now();
+        let step_before = self.app.lab.step_count();
+        self.app.show(ui);
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let steps = self.app.lab.step_count().saturating_sub(step_before);
+        self.frames.push_back((ms, self.app.lab.last_tick_ms, steps));
+        if self.frames.len() > STATS_FRAMES {
+            self.frames.pop_front();
+        }
+        self.frame_count += 1;
+        self.write_hash(ui.ctx());
+        self.publish_status();
+    }
+}
+
+/// Sets `window.spherelab[key]`, creating the object when the page did not.
+fn set_status(key: &str, value: &JsValue) {
+    let Some(window) = web_sys::window() else { return };
+    let mut obj = js_sys::Reflect::get(&window, &"spherelab".into()).unwrap_or(JsValue::UNDEFINED);
+    if !obj.is_object() {
+        obj = js_sys::Object::new().into();
+        let _ = js_sys::Reflect::set(&window, &"spherelab".into(), &obj);
+    }
+    let _ = js_sys::Reflect::set(&obj, &key.into(), value);
+}
+
+/// Shows a message in the page's error box (over the canvas) and in the status object.
+fn show_error(message: &str) {
+    set_status("error", &message.into());
+    web_sys::console::error_1(&message.into());
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let Some(el) = document.get_element_by_id("spherelab_error") {
+        el.set_text_content(Some(message));
+        let _ = el.set_attribute("class", "shown");
+    }
+}
+
+/// A panic writes itself into the page: after one the app cannot go on, and a frozen canvas with the reason
+/// only in the console would look like a hang.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        show_error(&format!(
+            "spherelab stopped on an internal error; reload the page to start again.\n\n{info}\n\n\
+             Please report it, with the page's URL (it holds the settings)."
+        ));
+        previous(info);
+    }));
+}

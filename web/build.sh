@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the browser lab into web/dist: index.html, spherelab.js (wasm-bindgen's loader) and
+# spherelab_bg.wasm, from crates/app compiled for wasm32 with the size-optimised `web` profile.
+# Serve web/dist with any static server, e.g. `python3 -m http.server -d web/dist 8080`.
+# Usage: ./web/build.sh   (installs the wasm32 target and the matching wasm-bindgen CLI when missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+web/install-tools.sh --build-only
+target_dir=${CARGO_TARGET_DIR:-target}
+
+echo "==> cargo build (wasm32, profile web)"
+cargo build -p spherelab-app --lib --target wasm32-unknown-unknown --profile web --locked
+
+echo "==> wasm-bindgen"
+rm -rf web/dist
+mkdir -p web/dist
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir web/dist --out-name spherelab \
+    "$target_dir/wasm32-unknown-unknown/web/spherelab_app.wasm"
+# wasm-opt (binaryen) shrinks the module further when it is installed; the build does not depend on it.
+if command -v wasm-opt >/dev/null; then
+    wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals -o web/dist/spherelab_bg.wasm web/dist/spherelab_bg.wasm
+fi
+cp web/index.html web/dist/
+
+wasm=web/dist/spherelab_bg.wasm
+printf '==> web/dist: %s bytes of wasm (%s gzipped)\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"

@@ -1,0 +1,170 @@
+// spherelab's browser test: the built site (web/dist, served by web/test.sh) in headless Chromium, twice —
+// with WebGPU (the run must train on the GPU) and without (it must fall back to the CPU) — plus links that
+// carry a configuration, a broken link, the back button and a panic, on the CPU.
+//
+// Each run checks what a visitor would see: the page loads, says which backend computes, trains (step and
+// loss read from `window.spherelab`, the status object the app keeps up to date), the loss falls below its
+// starting value, and the screenshot is not blank (its pixels are counted). Screenshots go to out/.
+//
+// Usage: node e2e.mjs http://127.0.0.1:PORT/
+import { chromium } from "playwright-core";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const base = process.argv[2];
+if (!base) {
+  console.error("usage: node e2e.mjs http://127.0.0.1:PORT/");
+  process.exit(2);
+}
+const out = join(dirname(fileURLToPath(import.meta.url)), "out");
+mkdirSync(out, { recursive: true });
+
+// Flags every launch needs on a build machine (no sandbox for root, no network chatter, no updates).
+const common = [
+  "--no-sandbox",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
+// Headless WebGPU: a SwiftShader adapter through Vulkan. Without these flags there is no adapter.
+const webgpu = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=native"];
+const STEPS = Number(process.env.SPHERELAB_E2E_STEPS || 150);
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+}
+
+async function status(page) {
+  return page.evaluate(() => ({ ...(window.spherelab || {}) }));
+}
+
+/// Waits until `pred(status)` holds; returns the last status either way.
+async function waitFor(page, pred, timeoutMs) {
+  const start = Date.now();
+  let s = await status(page);
+  while (!pred(s) && !s.error && Date.now() - start < timeoutMs) {
+    await page.waitForTimeout(250);
+    s = await status(page);
+  }
+  return s;
+}
+
+/// Counts what a screenshot shows: the PNG is decoded by the page itself (no image library needed here).
+async function pixelStats(page, png) {
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = "data:image/png;base64," + b64;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    const counts = new Map();
+    for (let i = 0; i < d.length; i += 4) {
+      const key = (d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3);
+      colours.add(key);
+      counts.set(key, (counts.get(key) || 0) + 1);
+    }
+    const top = Math.max(...counts.values());
+    return { width: c.width, height: c.height, colours: colours.size, dominant: top / (d.length / 4) };
+  }, png.toString("base64"));
+}
+
+async function openPage(browser, url, log) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") log.push(`console: ${m.text()}`);
+  });
+  await page.goto(url);
+  return page;
+}
+
+/// One visitor's run: loads, trains, reports its backend, learns, draws.
+async function trainingRun(browser, name, url, expectBackend) {
+  console.log(`\n[${name}] ${url}`);
+  const log = [];
+  const page = await openPage(browser, url, log);
+  const t0 = Date.now();
+  let s = await waitFor(page, (s) => s.ready, 60_000);
+  check(s.ready === true && !s.error, `the page loads (${((Date.now() - t0) / 1000).toFixed(1)} s) ${s.error || ""}`);
+  check(s.backend === expectBackend, `it computes on ${expectBackend}: "${s.backendLine}"`);
+  s = await waitFor(page, (s) => s.step >= STEPS && s.lossesRead >= STEPS - 64 && s.metrics >= 2, 240_000);
+  const secs = (Date.now() - t0) / 1000;
+  check(s.step >= STEPS, `it trains: step ${s.step} after ${secs.toFixed(1)} s, ${s.lossesRead} losses read back`);
+  check(s.lossRecent < s.firstLoss, `the loss falls: first ${s.firstLoss?.toFixed(4)}, mean of the last 20 ${s.lossRecent?.toFixed(4)}`);
+  check(s.snapshotStep > 0, `the views follow the training (snapshot of step ${s.snapshotStep})`);
+  console.log(
+    `  frames: ${s.stepsPerFrame?.toFixed(2)} steps/frame, update ${s.frameMsAvg?.toFixed(1)} ms on average ` +
+      `(max ${s.frameMsMax?.toFixed(1)} ms over the last 120 frames), of which training ${s.tickMsAvg?.toFixed(1)} ms ` +
+      `(max ${s.tickMsMax?.toFixed(1)} ms), ${s.stepsPerSecond?.toFixed(0)} steps/s`,
+  );
+  const png = await page.screenshot();
+  writeFileSync(join(out, `web-${name}.png`), png);
+  const px = await pixelStats(page, png);
+  check(
+    px.colours > 50 && px.dominant < 0.9,
+    `the screenshot is drawn: ${px.width}×${px.height}, ${px.colours} colours, the commonest covers ${(px.dominant * 100).toFixed(0)}%`,
+  );
+  check(log.length === 0, `no errors in the console${log.length ? ": " + log.slice(0, 3).join(" | ") : ""}`);
+  await page.close();
+  return s;
+}
+
+/// Links: a configuration in the hash is restored, a broken one falls back with a notice, back works,
+/// and `?backend=gpu` without WebGPU falls back with a notice.
+async function linkChecks(browser) {
+  console.log("\n[links]");
+  const log = [];
+  const page = await openPage(browser, `${base}?backend=gpu#seed=7&loss.tau=0.3&data.dataset=moons`, log);
+  let s = await waitFor(page, (s) => s.ready && s.seed === 7, 60_000);
+  check(s.seed === 7 && Math.abs(s.tau - 0.3) < 1e-6, `a link's config is restored: seed ${s.seed}, τ ${s.tau}`);
+  check(s.backend === "cpu-f32" && /WebGPU/.test(s.notice), `?backend=gpu without WebGPU falls back: "${s.notice}"`);
+  await page.evaluate(() => (location.hash = "#seed=9&loss.tau=0.5"));
+  s = await waitFor(page, (s) => s.seed === 9, 10_000);
+  check(s.seed === 9 && Math.abs(s.tau - 0.5) < 1e-6, `editing the hash applies it: seed ${s.seed}, τ ${s.tau}`);
+  await page.goBack();
+  s = await waitFor(page, (s) => s.seed === 7, 10_000);
+  check(s.seed === 7 && Math.abs(s.tau - 0.3) < 1e-6, `the back button restores the previous config: seed ${s.seed}`);
+  await page.evaluate(() => (location.hash = "#loss.tau=hot"));
+  s = await waitFor(page, (s) => /could not be used/.test(s.notice), 10_000);
+  check(/could not be used/.test(s.notice) && Math.abs(s.tau - 0.2) < 1e-6, `a broken hash falls back to the defaults: "${s.notice}"`);
+  check(!/tau=hot/.test(await page.evaluate(() => location.hash)), "and the broken hash is replaced by the defaults' link");
+  check(log.length === 0, `no errors in the console${log.length ? ": " + log.slice(0, 3).join(" | ") : ""}`);
+  await page.close();
+
+  const crash = await browser.newPage();
+  await crash.goto(`${base}?crash-test`);
+  const text = await crash
+    .waitForSelector("#spherelab_error.shown", { timeout: 30_000 })
+    .then((el) => el.textContent())
+    .catch(() => "");
+  check(/internal error/.test(text) && /crash test/.test(text), `a panic is shown on the page: "${text.split("\n")[0]}"`);
+  await crash.close();
+}
+
+const launch = (args) => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
+
+const only = process.env.SPHERELAB_E2E_ONLY || "";
+if (!only || only === "webgpu") {
+  const browser = await launch([...common, ...webgpu]);
+  await trainingRun(browser, "webgpu", base, "gpu");
+  await browser.close();
+}
+if (!only || only === "cpu") {
+  const browser = await launch(common);
+  await trainingRun(browser, "cpu", base, "cpu-f32");
+  await linkChecks(browser);
+  await browser.close();
+}
+
+console.log(failures ? `\n${failures} check(s) failed` : "\nall browser checks passed");
+process.exit(failures ? 1 : 0);
