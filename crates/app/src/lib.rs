@@ -7,6 +7,7 @@
 //! reads the clock through `std::time`, so the same code runs in a browser.
 
 pub mod backend_choice;
+pub mod files;
 pub mod lab;
 pub mod mirror;
 pub mod panels;
@@ -179,21 +180,15 @@ impl SpherelabApp {
         }
     }
 
-    /// Asks the window for a screenshot; the callback saves it as PNG (native) when it arrives.
+    /// Asks the window for a screenshot; the callback saves it as screenshot.png when it arrives (into the
+    /// export folder on the desktop, as a download in the browser).
     fn request_screenshot(&mut self, ctx: &egui::Context) {
         let note = self.screenshot_note.clone();
-        #[cfg(not(target_arch = "wasm32"))]
-        let path = std::path::Path::new(&self.panels.export.folder).join("screenshot.png");
+        let folder = self.panels.export.folder.clone();
         ctx.request_screenshot(move |image| {
-            #[cfg(not(target_arch = "wasm32"))]
-            let n = match save_png(&path, &image) {
-                Ok(()) => Notice::info(format!("Saved the window to {}", path.display())),
-                Err(e) => Notice::error(format!("Could not save {}: {e}", path.display())),
-            };
-            #[cfg(target_arch = "wasm32")]
-            let n = {
-                let _ = image;
-                Notice::warning("Screenshots are saved by the web build's download (issue 5).")
+            let n = match files::png_bytes(&image).and_then(|png| files::save(&folder, &[("screenshot.png", png)])) {
+                Ok(done) => Notice::info(done),
+                Err(e) => Notice::error(format!("The screenshot could not be saved: {e}")),
             };
             if let Ok(mut g) = note.lock() {
                 *g = Some(n);
@@ -207,20 +202,4 @@ impl eframe::App for SpherelabApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
-}
-
-/// Writes an egui image as PNG.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let [w, h] = image.size;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
-    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-    writer.write_image_data(&bytes).map_err(|e| e.to_string())
 }

@@ -21,6 +21,9 @@ use crate::SpherelabApp;
 use crate::backend_choice::{self, BackendPreference};
 use crate::lab::{Command, Lab, Level, Notice};
 
+/// Milliseconds of training per frame in the browser (the desktop uses `Lab`'s default of 12).
+const WEB_TRAIN_BUDGET_MS: f64 = 7.0;
+
 /// Steps waiting for their loss read-back past which training waits for the GPU (see `Lab::max_unread_steps`).
 const MAX_UNREAD_STEPS: usize = 64;
 /// Frames over which the timings in the status object are taken.
@@ -80,6 +83,9 @@ async fn run() -> Result<(), String> {
                 listen_for_hash_changes(&cc.egui_ctx, changed);
                 let mut app = SpherelabApp::new(config, pref);
                 app.lab.max_unread_steps = Some(MAX_UNREAD_STEPS);
+                // A frame has 16 ms; the browser also lays out and draws the panels (several ms with software
+                // WebGL), so training takes at most about half of it.
+                app.lab.frame_budget_ms = WEB_TRAIN_BUDGET_MS;
                 // Visitors are greeted by a run that is already learning, as on the desktop.
                 app.lab.playing = true;
                 for n in notices {

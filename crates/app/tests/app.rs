@@ -294,3 +294,28 @@ fn loading_a_config_applies_it_and_a_bad_one_is_reported() {
     let last = lab.notices.last().expect("a notice");
     assert!(last.text.contains("tau"), "{}", last.text);
 }
+
+/// Export writes the run's files (the CLI's formats) into the chosen folder, and the config loads back.
+#[test]
+fn export_writes_the_files_and_the_config_reloads() {
+    let dir = std::env::temp_dir().join(format!("spherelab-export-test-{}", std::process::id()));
+    let mut h = harness(small_config());
+    h.get_by_label("▶ Play").click();
+    h.run_steps(6);
+    h.get_by_label("⏸ Pause").click();
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    h.run_steps(2);
+    h.state_mut().panels.export.folder = dir.display().to_string();
+    for button in ["Embeddings TSV", "Metrics CSV", "Config JSON"] {
+        h.get_by_role_and_label(Role::Button, button).click();
+        h.run_steps(2);
+    }
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let n = h.state().lab.data().unwrap().len();
+    assert_eq!(read("embeddings.tsv").lines().count(), n);
+    assert_eq!(read("metadata.tsv").lines().count(), n + 1);
+    assert!(read("metrics.csv").starts_with(spherelab_core::export::METRICS_HEADER));
+    let cfg = spherelab_core::RunConfig::from_json(&read("config.json")).expect("config.json loads");
+    assert_eq!(&cfg, h.state().lab.config().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,16 +1,14 @@
 //! Export and import: the embeddings with their metadata as TSV (the Embedding Projector's format), the
 //! metrics as CSV, the config as JSON, a PNG of the window; and a config loaded back from JSON.
 //!
-//! On native targets files go to a folder the user names. In the browser there is no file system: the
-//! texts are shown for copying here, and issue 5's web build turns the same strings into downloads.
+//! The files are `spherelab_core::export`'s (the CLI writes the same ones). On the desktop they go to a folder
+//! the user names; in the browser each becomes a download (`crate::files`).
 
 use egui::RichText;
 use serde::{Deserialize, Serialize};
-use spherelab_core::Session;
+use spherelab_core::export;
 
-#[cfg(not(target_arch = "wasm32"))]
-use crate::lab::Notice;
-use crate::lab::{Command, Lab};
+use crate::lab::{Command, Lab, Notice};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -28,62 +26,6 @@ impl Default for ExportPanel {
     }
 }
 
-/// The embeddings as TSV: one row per sample, one column per coordinate (no header).
-pub fn embeddings_tsv(z: &spherelab_core::Matrix<f32>) -> String {
-    let mut s = String::new();
-    for r in 0..z.rows {
-        let row: Vec<String> = z.row(r).iter().map(|v| format!("{v}")).collect();
-        s.push_str(&row.join("\t"));
-        s.push('\n');
-    }
-    s
-}
-
-/// The metadata TSV that goes with `embeddings_tsv` (header row, then one row per sample).
-pub fn metadata_tsv(session: &dyn Session) -> String {
-    let data = session.data();
-    let mut test = vec![false; data.len()];
-    for &i in &session.split().test {
-        test[i] = true;
-    }
-    let mut s = String::from("index\tlabel\tdifficult\tmixed\tboundary\tsplit\n");
-    for (i, &is_test) in test.iter().enumerate() {
-        s.push_str(&format!(
-            "{i}\t{}\t{}\t{}\t{}\t{}\n",
-            data.labels[i],
-            data.difficult(i) as u8,
-            data.mixed[i] as u8,
-            data.boundary[i] as u8,
-            if is_test { "test" } else { "train" }
-        ));
-    }
-    s
-}
-
-/// The metrics history as CSV, one row per evaluation.
-pub fn metrics_csv(session: &dyn Session) -> String {
-    let mut s = String::from(
-        "step,loss,alignment,uniformity,tolerance,knn_accuracy,probe_accuracy,effective_rank,selection_precision,flagged_fraction\n",
-    );
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for m in &session.history().metrics {
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
-            m.step,
-            m.loss,
-            m.alignment,
-            m.uniformity,
-            m.tolerance,
-            m.knn_accuracy,
-            m.probe_accuracy,
-            m.effective_rank,
-            opt(m.selection_precision),
-            opt(m.flagged_fraction)
-        ));
-    }
-    s
-}
-
 impl ExportPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
         let mut out = Vec::new();
@@ -98,46 +40,40 @@ impl ExportPanel {
         });
         let Some(session) = lab.session() else { return out };
         #[cfg(not(target_arch = "wasm32"))]
-        {
-            ui.horizontal(|ui| {
-                ui.label("folder");
-                ui.text_edit_singleline(&mut self.folder).on_hover_text(
-                    "Files are written into this folder (created if needed), relative to where the app started.",
-                );
-            });
-            ui.horizontal_wrapped(|ui| {
-                if ui
-                    .button("Embeddings TSV")
-                    .on_hover_text("embeddings.tsv and metadata.tsv of every sample.")
-                    .clicked()
-                    && let Some(snap) = &lab.snapshot
-                {
-                    let files = [("embeddings.tsv", embeddings_tsv(&snap.z)), ("metadata.tsv", metadata_tsv(session))];
-                    out.push(self.write(&files));
-                }
-                if ui.button("Metrics CSV").on_hover_text("metrics.csv: every evaluation of this run.").clicked() {
-                    out.push(self.write(&[("metrics.csv", metrics_csv(session))]));
-                }
-                if ui
-                    .button("Config JSON")
-                    .on_hover_text("config.json: every setting of this run, to reproduce it.")
-                    .clicked()
-                {
-                    out.push(self.write(&[("config.json", session.config().to_json())]));
-                }
-                if ui
-                    .button("Window PNG")
-                    .on_hover_text("screenshot.png: a picture of the whole window as it is now.")
-                    .clicked()
-                {
-                    out.push(Command::Screenshot);
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            ui.label("In the browser, copy the config below; downloads come with the web build.");
-        }
+        ui.horizontal(|ui| {
+            ui.label("folder");
+            ui.text_edit_singleline(&mut self.folder).on_hover_text(
+                "Files are written into this folder (created if needed), relative to where the app started.",
+            );
+        });
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Embeddings TSV").on_hover_text("embeddings.tsv and metadata.tsv of every sample.").clicked()
+                && let Some(snap) = &lab.snapshot
+            {
+                let files = [
+                    ("embeddings.tsv", export::embeddings_tsv(&snap.z).into_bytes()),
+                    ("metadata.tsv", export::metadata_tsv(session.data(), session.split()).into_bytes()),
+                ];
+                out.push(self.save(&files));
+            }
+            if ui.button("Metrics CSV").on_hover_text("metrics.csv: every evaluation of this run.").clicked() {
+                out.push(self.save(&[("metrics.csv", export::metrics_csv(session.history()).into_bytes())]));
+            }
+            if ui
+                .button("Config JSON")
+                .on_hover_text("config.json: every setting of this run, to reproduce it.")
+                .clicked()
+            {
+                out.push(self.save(&[("config.json", session.config().to_json().into_bytes())]));
+            }
+            if ui
+                .button("Window PNG")
+                .on_hover_text("screenshot.png: a picture of the whole window as it is now.")
+                .clicked()
+            {
+                out.push(Command::Screenshot);
+            }
+        });
         ui.separator();
         ui.label("Load a config (JSON)").on_hover_text("Paste a config.json and press Load: the run restarts with it.");
         ui.add(
@@ -171,20 +107,11 @@ impl ExportPanel {
         out
     }
 
-    /// Writes files into the folder and says where (or why not).
-    #[cfg(not(target_arch = "wasm32"))]
-    fn write(&self, files: &[(&str, String)]) -> Command {
-        let dir = std::path::Path::new(&self.folder);
-        let result = std::fs::create_dir_all(dir).and_then(|_| {
-            for (name, text) in files {
-                std::fs::write(dir.join(name), text)?;
-            }
-            Ok(())
-        });
-        let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-        Command::Notify(match result {
-            Ok(()) => Notice::info(format!("Wrote {} to {}", names.join(", "), dir.display())),
-            Err(e) => Notice::error(format!("Could not write to {}: {e}", dir.display())),
+    /// Saves files (into the folder, or as downloads in the browser) and says where, or why not.
+    pub fn save(&self, files: &[(&str, Vec<u8>)]) -> Command {
+        Command::Notify(match crate::files::save(&self.folder, files) {
+            Ok(done) => Notice::info(done),
+            Err(e) => Notice::error(e),
         })
     }
 }
