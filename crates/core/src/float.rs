@@ -92,15 +92,15 @@ impl<T> SharedPtr<T> {
     }
 }
 
-/// Products below this many multiply-adds run on one thread: a scoped thread costs ~20 µs to start, about
-/// what 2²⁰ multiply-adds take on one core.
-const SPLIT_MIN_MACS: usize = 1 << 21;
+/// Products below this many multiply-adds run on one thread: handing a block to the worker pool costs a few
+/// microseconds, about what 2¹⁹ multiply-adds take on one core.
+const SPLIT_MIN_MACS: usize = 1 << 19;
 
 /// Calls `f(i0, rows, j0, cols)` on blocks of the m×n output that together cover it once: the longer side is
-/// cut into one contiguous run per core (multiples of 16, the GEMM's register tile), each run on its own
-/// scoped thread. The k-sum of every element is still done by one call in one order, so the result has the
-/// same bits whatever the number of cores.
-fn split_blocks(m: usize, k: usize, n: usize, f: impl Fn(usize, usize, usize, usize) + Sync) {
+/// cut into one contiguous run per core (multiples of 16, the GEMM's register tile), each run on the worker
+/// pool. The k-sum of every element is still done by one call in one order, so the result has the same
+/// bits whatever the number of cores.
+fn split_blocks(m: usize, k: usize, n: usize, f: impl Fn(usize, usize, usize, usize) + Sync + Send) {
     let threads = crate::parallel::thread_count();
     let long = m.max(n);
     if threads <= 1 || m * n * k < SPLIT_MIN_MACS || long < 32 {
@@ -108,19 +108,10 @@ fn split_blocks(m: usize, k: usize, n: usize, f: impl Fn(usize, usize, usize, us
         return;
     }
     let run = long.div_ceil(threads).div_ceil(16) * 16;
-    let block = |start: usize| {
+    crate::parallel::for_each_index(long.div_ceil(run), |p| {
+        let start = p * run;
         let len = run.min(long - start);
-        if m >= n { (start, len, 0, n) } else { (0, m, start, len) }
-    };
-    std::thread::scope(|scope| {
-        let f = &f;
-        let starts: Vec<usize> = (0..long).step_by(run).collect();
-        for &start in &starts[1..] {
-            let (i0, rows, j0, cols) = block(start);
-            scope.spawn(move || f(i0, rows, j0, cols));
-        }
-        let (i0, rows, j0, cols) = block(0);
-        f(i0, rows, j0, cols);
+        if m >= n { f(start, len, 0, n) } else { f(0, m, start, len) }
     });
 }
 

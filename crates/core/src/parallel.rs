@@ -1,54 +1,70 @@
 //! Row-chunk parallelism for the CPU backend's per-row loops, deterministic by construction: the work is cut
 //! into fixed chunks of rows whatever the thread count, each chunk's result is computed by one thread in a
-//! fixed order, and the results come back in chunk order. So the same input gives the same bits on a
+//! fixed order, and the results come back in chunk order (on rayon's worker pool). So the same input gives the same bits on a
 //! machine with 1, 2 or 64 cores (the engine's "same seed, same result" rule). wasm32 runs sequentially.
 
 /// Calls `f(first_row, rows)` on consecutive chunks of `chunk_rows` rows of `data` (row length `row_len`)
-/// and returns the results in chunk order. Chunks run on scoped threads when there is enough work.
+/// and returns the results in chunk order. Chunks run on the worker pool when there is enough work.
 pub fn map_row_chunks<T, R, F>(data: &mut [T], row_len: usize, chunk_rows: usize, f: F) -> Vec<R>
 where
     T: Send,
-    R: Send + Default + Clone,
+    R: Send,
+    F: Fn(usize, &mut [T]) -> R + Sync,
+{
+    map_row_chunks_weighted(data, row_len, chunk_rows, data.len(), f)
+}
+
+/// As `map_row_chunks`, for work not proportional to `data`'s size (e.g. a quantile per row of a matrix that is
+/// not `data`): `work` is the number of elements the whole call touches.
+pub fn map_row_chunks_weighted<T, R, F>(data: &mut [T], row_len: usize, chunk_rows: usize, work: usize, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
     F: Fn(usize, &mut [T]) -> R + Sync,
 {
     let chunk_len = (row_len * chunk_rows).max(1);
-    let chunks: Vec<(usize, &mut [T])> =
-        data.chunks_mut(chunk_len).enumerate().map(|(c, s)| (c * chunk_rows, s)).collect();
-    let threads = thread_count().min(chunks.len());
-    // Below ~64k elements the thread start-up costs more than it saves.
-    if threads <= 1 || data_len_of(&chunks) < 65_536 {
-        return chunks.into_iter().map(|(r, s)| f(r, s)).collect();
+    // Below ~64k elements of work handing chunks to other threads costs more than it saves.
+    if thread_count() <= 1 || work < 65_536 {
+        return data.chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect();
     }
-    let mut results = vec![R::default(); chunks.len()];
-    let per_thread = chunks.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut chunks = chunks.into_iter();
-        let mut outs = results.chunks_mut(per_thread);
-        let f = &f;
-        loop {
-            let group: Vec<(usize, &mut [T])> = chunks.by_ref().take(per_thread).collect();
-            let Some(out) = outs.next() else { break };
-            if group.is_empty() {
-                break;
-            }
-            scope.spawn(move || {
-                for ((r, s), o) in group.into_iter().zip(out.iter_mut()) {
-                    *o = f(r, s);
-                }
-            });
-        }
-    });
-    results
+    par_map_chunks(data, chunk_len, chunk_rows, f)
 }
 
-fn data_len_of<T>(chunks: &[(usize, &mut [T])]) -> usize {
-    chunks.iter().map(|(_, s)| s.len()).sum()
+#[cfg(not(target_arch = "wasm32"))]
+fn par_map_chunks<T, R, F>(data: &mut [T], chunk_len: usize, chunk_rows: usize, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, &mut [T]) -> R + Sync,
+{
+    use rayon::prelude::*;
+    // Indexed, so `collect` keeps chunk order whichever thread ran which chunk.
+    data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect()
 }
 
-/// Threads the CPU backend may use (at most 8; 1 on wasm32).
+#[cfg(target_arch = "wasm32")]
+fn par_map_chunks<T, R, F>(data: &mut [T], chunk_len: usize, chunk_rows: usize, f: F) -> Vec<R>
+where
+    F: Fn(usize, &mut [T]) -> R,
+{
+    data.chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect()
+}
+
+/// Runs `f(i)` for i in 0..n, on the worker pool when there is more than one thread; returns when all are done.
+pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
+    #[cfg(not(target_arch = "wasm32"))]
+    if thread_count() > 1 {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().for_each(f);
+        return;
+    }
+    (0..n).for_each(f);
+}
+
+/// Threads the CPU backend may use (the worker pool's size; 1 on wasm32).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn thread_count() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
+    rayon::current_num_threads()
 }
 
 #[cfg(target_arch = "wasm32")]
