@@ -143,6 +143,8 @@ pub struct Lab {
     pub steps_per_second: f64,
     /// How long the last `tick` took (training, metrics and the snapshot), in ms: the browser reports it.
     pub last_tick_ms: f64,
+    /// Average milliseconds a snapshot refresh takes (subtracted from the training budget).
+    pub snapshot_ms: f64,
     steps_since_snapshot: usize,
     /// A screenshot was requested and not yet received.
     pub screenshot_pending: bool,
@@ -195,6 +197,7 @@ impl Lab {
             diverged: None,
             steps_per_second: 0.0,
             last_tick_ms: 0.0,
+            snapshot_ms: 0.0,
             steps_since_snapshot: 0,
             screenshot_pending: false,
             csv_error: None,
@@ -548,14 +551,20 @@ impl Lab {
             return self.catch_up();
         }
         let start = Instant::now();
-        let taken = self.train_steps(self.steps_per_frame, self.frame_budget_ms);
+        // The snapshot refresh after training shares the frame's budget: train for what it leaves (at least
+        // one step), so training plus refresh stays near the budget.
+        let budget = (self.frame_budget_ms - self.snapshot_ms).max(0.0);
+        let taken = self.train_steps(self.steps_per_frame, budget);
         let secs = start.elapsed().as_secs_f64().max(1e-6);
         // An exponential average keeps the displayed speed steady.
         let rate = taken as f64 / secs;
         self.steps_per_second =
             if self.steps_per_second == 0.0 { rate } else { 0.9 * self.steps_per_second + 0.1 * rate };
         if self.steps_since_snapshot >= self.snapshot_every {
+            let t = Instant::now();
             self.refresh_snapshot();
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            self.snapshot_ms = if self.snapshot_ms == 0.0 { ms } else { 0.8 * self.snapshot_ms + 0.2 * ms };
         }
         self.last_tick_ms = start.elapsed().as_secs_f64() * 1e3;
         let cfg_steps = self.session().map(|s| s.config().train.steps).unwrap_or(0);
