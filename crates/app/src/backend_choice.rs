@@ -1,9 +1,9 @@
 //! Which compute backend a run uses. The app asks for the GPU engine when one is usable and falls back to
 //! the CPU reference backend (f32) otherwise, with one line the user sees in the status bar saying why.
 //!
-//! In the browser the GPU device is opened once, asynchronously, before the app starts (`open_browser_gpu`,
-//! called by the web entry); runs then open synchronously on a share of it, wrapped in a `Mirrored` session
-//! because the browser cannot block on a download.
+//! The GPU device is opened once per process: on the desktop at the first run, in the browser asynchronously
+//! before the app starts (`open_browser_gpu`, called by the web entry). Runs open on a share of it; in the
+//! browser wrapped in a `Mirrored` session because the browser cannot block on a download.
 
 use spherelab_core::data::Dataset;
 use spherelab_core::{Backend, Cpu, Result, RunConfig, Session, Trainer};
@@ -55,41 +55,36 @@ fn trainer<B: Backend + 'static>(
     })
 }
 
-/// Opens the GPU engine (native: blocks on the adapter request) on Vulkan, Metal or DX12. Never OpenGL: the
-/// window itself draws with OpenGL, and a second EGL context in the process aborts inside wgpu-hal.
-#[cfg(not(target_arch = "wasm32"))]
-fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
-    use spherelab_gpu::wgpu::Backends;
-    spherelab_gpu::Gpu::with_backends(Backends::VULKAN | Backends::METAL | Backends::DX12).map_err(|e| e.to_string())
-}
-
-/// The GPU run: a plain trainer on native targets, where a download can block.
-#[cfg(not(target_arch = "wasm32"))]
+/// The GPU run: a plain trainer on native targets, where a download can block; in the browser it trains on
+/// the device and answers queries from a CPU copy (mirror.rs).
 fn gpu_session(
     gpu: spherelab_gpu::Gpu,
     config: RunConfig,
     data: Option<Dataset>,
     excluded: &[usize],
 ) -> Result<Box<dyn Session>> {
+    #[cfg(target_arch = "wasm32")]
+    return Ok(Box::new(crate::mirror::Mirrored::new(gpu, config, data, excluded)?));
+    #[cfg(not(target_arch = "wasm32"))]
     trainer(gpu, config, data, excluded)
 }
 
-/// The GPU run in the browser: it trains on the device and answers queries from a CPU copy (mirror.rs).
-#[cfg(target_arch = "wasm32")]
-fn gpu_session(
-    gpu: spherelab_gpu::Gpu,
-    config: RunConfig,
-    data: Option<Dataset>,
-    excluded: &[usize],
-) -> Result<Box<dyn Session>> {
-    Ok(Box::new(crate::mirror::Mirrored::new(gpu, config, data, excluded)?))
+thread_local! {
+    /// The process's GPU device, or why there is none; `None` until it was first asked for. Every run (a
+    /// reset, a new seed, a pruning comparison) opens its engine on a share of it, with the kernels
+    /// compiled so far, instead of requesting a new adapter and device.
+    static DEVICE: std::cell::RefCell<Option<std::result::Result<spherelab_gpu::GpuContext, String>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
-#[cfg(target_arch = "wasm32")]
-thread_local! {
-    /// The browser's GPU device, or why there is none; `None` until `open_browser_gpu` has finished.
-    static BROWSER_GPU: std::cell::RefCell<Option<std::result::Result<spherelab_gpu::GpuContext, String>>> =
-        const { std::cell::RefCell::new(None) };
+/// Opens the desktop's GPU device on Vulkan, Metal or DX12 (blocking on the adapter request). Never
+/// OpenGL: the window itself draws with OpenGL, and a second EGL context in the process aborts inside
+/// wgpu-hal.
+#[cfg(not(target_arch = "wasm32"))]
+fn open_device() -> std::result::Result<spherelab_gpu::GpuContext, String> {
+    use spherelab_gpu::wgpu::Backends;
+    let backends = Backends::VULKAN | Backends::METAL | Backends::DX12;
+    spherelab_gpu::GpuContext::with_backends(backends).map_err(|e| e.to_string())
 }
 
 /// Opens the browser's WebGPU device (asynchronous there), once, before the app starts. Returns the
@@ -103,14 +98,18 @@ pub async fn open_browser_gpu() -> std::result::Result<String, String> {
         if why.contains("webgpu found no adapters") { "the browser gives no WebGPU adapter".to_string() } else { why }
     });
     let described = result.as_ref().map(|c| c.adapter.clone()).map_err(Clone::clone);
-    BROWSER_GPU.with(|g| *g.borrow_mut() = Some(result));
+    DEVICE.with(|d| *d.borrow_mut() = Some(result));
     described
 }
 
-/// A GPU engine on the device the web entry opened.
-#[cfg(target_arch = "wasm32")]
+/// A GPU engine on the process's device (on the desktop opened here on first use; in the browser opened by
+/// the web entry before the app starts).
 fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
-    BROWSER_GPU.with(|g| match &*g.borrow() {
+    #[cfg(not(target_arch = "wasm32"))]
+    DEVICE.with(|d| {
+        d.borrow_mut().get_or_insert_with(open_device);
+    });
+    DEVICE.with(|d| match &*d.borrow() {
         Some(Ok(ctx)) => Ok(spherelab_gpu::Gpu::from_context(ctx.share())),
         Some(Err(why)) => Err(why.clone()),
         None => Err("WebGPU was not asked for".into()),

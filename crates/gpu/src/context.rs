@@ -85,6 +85,13 @@ impl GpuContext {
         pollster::block_on(Self::new_async())
     }
 
+    /// Blocking set-up looking for adapters only on `backends`. A window drawn with OpenGL (eframe's glow)
+    /// must keep wgpu off `Backends::GL`: a second EGL context in the same process fails inside wgpu-hal.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_backends(backends: wgpu::Backends) -> Result<Self, Error> {
+        pollster::block_on(Self::with_backends_async(backends))
+    }
+
     /// Wraps a device someone else opened (the app passes eframe's). The caller vouches that the device
     /// supports compute shaders and at least WebGPU's default limits.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: &wgpu::AdapterInfo) -> Self {

@@ -48,13 +48,6 @@ impl Gpu {
         Ok(Self::from_context(GpuContext::new()?))
     }
 
-    /// Blocking set-up looking for adapters only on `backends`. A window drawn with OpenGL (eframe's glow)
-    /// must keep wgpu off `Backends::GL`: a second EGL context in the same process fails inside wgpu-hal.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn with_backends(backends: wgpu::Backends) -> Result<Self, Error> {
-        Ok(Self::from_context(pollster::block_on(GpuContext::with_backends_async(backends))?))
-    }
-
     pub fn from_context(ctx: GpuContext) -> Self {
         let dummy = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("spherelab unused binding"),
