@@ -1,7 +1,8 @@
 //! Row-chunk parallelism for the CPU backend's per-row loops, deterministic by construction: the work is cut
 //! into fixed chunks of rows whatever the thread count, each chunk's result is computed by one thread in a
-//! fixed order, and the results come back in chunk order (on rayon's worker pool). So the same input gives the same bits on a
-//! machine with 1, 2 or 64 cores (the engine's "same seed, same result" rule). wasm32 runs sequentially.
+//! fixed order, and the results come back in chunk order (on rayon's worker pool). So the same input gives the
+//! same bits on a machine with 1, 2 or 64 cores (the engine's "same seed, same result" rule). wasm32 runs
+//! sequentially.
 
 /// Calls `f(first_row, rows)` on consecutive chunks of `chunk_rows` rows of `data` (row length `row_len`)
 /// and returns the results in chunk order. Chunks run on the worker pool when there is enough work.
@@ -24,29 +25,13 @@ where
 {
     let chunk_len = (row_len * chunk_rows).max(1);
     // Below ~64k elements of work handing chunks to other threads costs more than it saves.
-    if thread_count() <= 1 || work < 65_536 {
-        return data.chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    if thread_count() > 1 && work >= 65_536 {
+        use rayon::prelude::*;
+        // Indexed, so `collect` keeps chunk order whichever thread ran which chunk.
+        return data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect();
     }
-    par_map_chunks(data, chunk_len, chunk_rows, f)
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn par_map_chunks<T, R, F>(data: &mut [T], chunk_len: usize, chunk_rows: usize, f: F) -> Vec<R>
-where
-    T: Send,
-    R: Send,
-    F: Fn(usize, &mut [T]) -> R + Sync,
-{
-    use rayon::prelude::*;
-    // Indexed, so `collect` keeps chunk order whichever thread ran which chunk.
-    data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn par_map_chunks<T, R, F>(data: &mut [T], chunk_len: usize, chunk_rows: usize, f: F) -> Vec<R>
-where
-    F: Fn(usize, &mut [T]) -> R,
-{
+    let _ = work; // wasm32: one thread, whatever the work
     data.chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect()
 }
 
