@@ -219,6 +219,11 @@ impl WebApp {
         let playing_frames: Vec<&(f64, f64, usize)> = self.frames.iter().filter(|f| f.2 > 0).collect();
         let n = playing_frames.len().max(1) as f64;
         let num = |v: f64| JsValue::from_f64(v);
+        // Every frame: look the status object up once, not once per key.
+        let Some(status) = status_object() else { return };
+        let set_status = |key: &str, value: &JsValue| {
+            let _ = js_sys::Reflect::set(&status, &key.into(), value);
+        };
         set_status("backend", &info.as_ref().map(|i| i.kind.clone()).unwrap_or_default().into());
         set_status("adapter", &info.as_ref().map(|i| i.adapter.clone()).unwrap_or_default().into());
         set_status("backendLine", &lab.backend_line.clone().into());
@@ -275,15 +280,23 @@ impl eframe::App for WebApp {
     }
 }
 
-/// Sets `window.spherelab[key]`, creating the object when the page did not.
-fn set_status(key: &str, value: &JsValue) {
-    let Some(window) = web_sys::window() else { return };
-    let mut obj = js_sys::Reflect::get(&window, &"spherelab".into()).unwrap_or(JsValue::UNDEFINED);
-    if !obj.is_object() {
-        obj = js_sys::Object::new().into();
-        let _ = js_sys::Reflect::set(&window, &"spherelab".into(), &obj);
+/// `window.spherelab`, the status object the tests read, created when the page did not.
+fn status_object() -> Option<JsValue> {
+    let window = web_sys::window()?;
+    let obj = js_sys::Reflect::get(&window, &"spherelab".into()).unwrap_or(JsValue::UNDEFINED);
+    if obj.is_object() {
+        return Some(obj);
     }
-    let _ = js_sys::Reflect::set(&obj, &key.into(), value);
+    let obj: JsValue = js_sys::Object::new().into();
+    let _ = js_sys::Reflect::set(&window, &"spherelab".into(), &obj);
+    Some(obj)
+}
+
+/// Sets `window.spherelab[key]`.
+fn set_status(key: &str, value: &JsValue) {
+    if let Some(obj) = status_object() {
+        let _ = js_sys::Reflect::set(&obj, &key.into(), value);
+    }
 }
 
 /// Shows a message in the page's error box (over the canvas) and in the status object.
