@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Activation, LossKind, OptimizerKind, PairMode};
+use crate::config::{Activation, LossConfig, LossKind, OptimizerKind, PairMode, SelectionConfig};
 
 /// Which backend and device a run computes on, for the user to see.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,21 +86,28 @@ pub struct LossParams {
 }
 
 impl LossParams {
+    /// A run's loss and selection settings as one kernel's parameters; losses without selection get
+    /// `PairMode::None`.
+    pub fn from_config(l: &LossConfig, s: &SelectionConfig) -> Self {
+        Self {
+            kind: l.kind,
+            tau: l.tau,
+            mu: l.mu,
+            align_alpha: l.align_alpha,
+            unif_t: l.unif_t,
+            w_align: l.w_align,
+            w_unif: l.w_unif,
+            mode: if l.kind.supports_selection() { s.mode } else { PairMode::None },
+            sigma: s.sigma,
+            rho: s.rho,
+            margin: s.margin,
+        }
+    }
+
     /// Plain InfoNCE at temperature `tau`, no selection: the benchmark's and the large-batch tests' loss.
     pub fn infonce(tau: f32) -> Self {
-        Self {
-            kind: LossKind::Infonce,
-            tau,
-            mu: 1.0,
-            align_alpha: 2.0,
-            unif_t: 2.0,
-            w_align: 1.0,
-            w_unif: 1.0,
-            mode: PairMode::None,
-            sigma: 0.0,
-            rho: 1.0,
-            margin: 0.0,
-        }
+        let loss = LossConfig { kind: LossKind::Infonce, tau, ..LossConfig::default() };
+        Self::from_config(&loss, &SelectionConfig::default()) // selection off
     }
 
     /// Effective σ: the margin on flagged InfoNCE/DCL logits (0 when the mode has none).

@@ -254,20 +254,7 @@ impl<B: Backend> Trainer<B> {
     }
 
     fn loss_params(&self) -> LossParams {
-        let (l, s) = (&self.config.loss, &self.config.selection);
-        LossParams {
-            kind: l.kind,
-            tau: l.tau,
-            mu: l.mu,
-            align_alpha: l.align_alpha,
-            unif_t: l.unif_t,
-            w_align: l.w_align,
-            w_unif: l.w_unif,
-            mode: if l.kind.supports_selection() { s.mode } else { PairMode::None },
-            sigma: s.sigma,
-            rho: s.rho,
-            margin: s.margin,
-        }
+        LossParams::from_config(&self.config.loss, &self.config.selection)
     }
 
     fn upload_labels(&self, idx: &[usize]) -> B::Tensor {
