@@ -17,41 +17,73 @@ const BLOCK: usize = 256;
 /// Predicted class of every test row by a cosine kNN vote over `train` (k clamped to 1..=train rows).
 /// With no train rows every prediction is class 0.
 pub fn knn_predict(train: &Matrix<f32>, train_labels: &[usize], test: &Matrix<f32>, k: usize) -> Vec<usize> {
-    let n_train = train.rows.min(train_labels.len());
-    if n_train == 0 || train.cols != test.cols {
-        return vec![0; test.rows];
-    }
-    let k = k.clamp(1, n_train);
-    let classes = train_labels[..n_train].iter().max().map_or(1, |&m| m + 1);
-    let train_hat = unit_rows_f64(&train.rows_range(0, n_train));
+    let Some(voter) = KnnVoter::new(train, train_labels, test.cols, k) else { return vec![0; test.rows] };
     let test_hat = unit_rows_f64(test);
     let mut predictions = Vec::with_capacity(test.rows);
-    let mut votes = vec![0usize; classes];
-    let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
     for start in (0..test.rows).step_by(BLOCK) {
-        let end = (start + BLOCK).min(test.rows);
-        let sims = test_hat.rows_range(start, end).matmul_t(&train_hat);
-        for r in 0..end - start {
-            // Keep the k best (similarity descending, index ascending on ties) in a small sorted list.
-            // (Cosines of finite rows are never NaN, so `<=` is a total order here.)
-            nearest.clear();
-            for (j, &s) in sims.row(r).iter().enumerate() {
-                if nearest.len() == k && s <= nearest[k - 1].0 {
-                    continue;
-                }
-                let pos = nearest.partition_point(|&(t, _)| t >= s);
-                nearest.insert(pos, (s, j));
-                nearest.truncate(k);
-            }
-            votes.iter_mut().for_each(|v| *v = 0);
-            nearest.iter().for_each(|&(_, j)| votes[train_labels[j]] += 1);
-            let top = votes.iter().copied().max().unwrap_or(0);
-            // Ties: the nearest neighbour whose class has the top vote count decides.
-            let class = nearest.iter().map(|&(_, j)| train_labels[j]).find(|&c| votes[c] == top).unwrap_or(0);
-            predictions.push(class);
-        }
+        predictions.extend(voter.predict_unit(&test_hat.rows_range(start, (start + BLOCK).min(test.rows))));
     }
     predictions
+}
+
+/// The train side of a kNN vote, prepared once (unit rows, classes), so test rows can be predicted a block
+/// at a time: the app spreads an evaluation's kNN over frames. A row's prediction does not depend on the
+/// block it comes in.
+#[derive(Clone, Debug)]
+pub struct KnnVoter {
+    train_hat: Matrix<f64>,
+    labels: Vec<usize>,
+    classes: usize,
+    k: usize,
+}
+
+impl KnnVoter {
+    /// `None` when there is nothing to vote with (no train row) or the widths differ.
+    pub fn new(train: &Matrix<f32>, train_labels: &[usize], test_cols: usize, k: usize) -> Option<Self> {
+        let n_train = train.rows.min(train_labels.len());
+        if n_train == 0 || train.cols != test_cols {
+            return None;
+        }
+        Some(Self {
+            train_hat: unit_rows_f64(&train.rows_range(0, n_train)),
+            labels: train_labels[..n_train].to_vec(),
+            classes: train_labels[..n_train].iter().max().map_or(1, |&m| m + 1),
+            k: k.clamp(1, n_train),
+        })
+    }
+
+    /// Predicted class of each row of `test` (not yet unit rows).
+    pub fn predict(&self, test: &Matrix<f32>) -> Vec<usize> {
+        self.predict_unit(&unit_rows_f64(test))
+    }
+
+    /// Predicted class of each unit row of `test_hat`.
+    fn predict_unit(&self, test_hat: &Matrix<f64>) -> Vec<usize> {
+        let k = self.k;
+        let sims = test_hat.matmul_t(&self.train_hat);
+        let mut votes = vec![0usize; self.classes];
+        let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        (0..test_hat.rows)
+            .map(|r| {
+                // Keep the k best (similarity descending, index ascending on ties) in a small sorted list.
+                // (Cosines of finite rows are never NaN, so `<=` is a total order here.)
+                nearest.clear();
+                for (j, &s) in sims.row(r).iter().enumerate() {
+                    if nearest.len() == k && s <= nearest[k - 1].0 {
+                        continue;
+                    }
+                    let pos = nearest.partition_point(|&(t, _)| t >= s);
+                    nearest.insert(pos, (s, j));
+                    nearest.truncate(k);
+                }
+                votes.iter_mut().for_each(|v| *v = 0);
+                nearest.iter().for_each(|&(_, j)| votes[self.labels[j]] += 1);
+                let top = votes.iter().copied().max().unwrap_or(0);
+                // Ties: the nearest neighbour whose class has the top vote count decides.
+                nearest.iter().map(|&(_, j)| self.labels[j]).find(|&c| votes[c] == top).unwrap_or(0)
+            })
+            .collect()
+    }
 }
 
 /// kNN accuracy, cosine similarity, majority vote of k nearest train rows (ties: nearest wins).
@@ -91,6 +123,21 @@ mod tests {
             }
         }
         (Matrix::from_vec(classes * per_class, 2, data), labels)
+    }
+
+    #[test]
+    fn a_vote_block_by_block_is_the_vote_in_one_go() {
+        let (train, tl) = clusters(4, 60, 0.6, 11);
+        let (test, _) = clusters(4, 25, 0.6, 12);
+        let whole = knn_predict(&train, &tl, &test, 5);
+        let voter = KnnVoter::new(&train, &tl, test.cols, 5).unwrap();
+        let blocks: Vec<usize> = (0..test.rows)
+            .step_by(7)
+            .flat_map(|s| voter.predict(&test.rows_range(s, (s + 7).min(test.rows))))
+            .collect();
+        assert_eq!(blocks, whole);
+        assert!(KnnVoter::new(&train, &[], test.cols, 5).is_none());
+        assert!(KnnVoter::new(&train, &tl, test.cols + 1, 5).is_none());
     }
 
     #[test]

@@ -13,8 +13,8 @@ mod similarity;
 mod tolerance;
 
 pub use hardness::hardness_weights;
-pub use knn::{DEFAULT_K, knn_accuracy, knn_predict};
-pub use probe::{LinearProbe, probe_accuracy};
+pub use knn::{DEFAULT_K, KnnVoter, knn_accuracy, knn_predict};
+pub use probe::{LinearProbe, ProbeFit, probe_accuracy};
 pub use rank::effective_rank;
 pub use similarity::{PairCounts, SimilarityEstimates, similarity_estimates};
 pub use tolerance::tolerance;

@@ -4,7 +4,8 @@
 //! Loss: mean cross-entropy + (λ/2)‖W‖², λ = `L2`. The loss is convex, so the probe starts from W = 0, b = 0
 //! and takes a fixed number of full-batch Adam steps: no randomness, the same answer every time, and the
 //! cost is fixed (two small GEMMs per step: logits X̃·W and gradient X̃ᵀ(P − Y)/n). Accumulation is in f64.
-//! The app refits it every few seconds and draws its decision regions from `predict_proba`.
+//! `ProbeFit` is the same fit in pieces of steps (the app spreads it over frames); the app also draws the
+//! probe's decision regions from `predict_proba`.
 
 use crate::matrix::Matrix;
 use crate::rng::{rng, shuffle, stream};
@@ -46,81 +47,9 @@ impl LinearProbe {
 
     /// `fit` with a given number of Adam steps (tests compare against a much longer fit).
     fn fit_steps(train: &Matrix<f32>, labels: &[usize], classes: usize, seed: u64, steps: usize) -> Self {
-        let classes = classes.max(1);
-        let d = train.cols;
-        let mut rows: Vec<usize> = (0..train.rows.min(labels.len())).filter(|&i| labels[i] < classes).collect();
-        if rows.len() > MAX_ROWS {
-            shuffle(&mut rng(seed, stream::PROBE), &mut rows);
-            rows.truncate(MAX_ROWS);
-            rows.sort_unstable();
-        }
-        let n = rows.len();
-        let mut probe = LinearProbe {
-            classes,
-            mean: vec![0.0; d],
-            inv_std: vec![1.0; d],
-            weights: Matrix::zeros(d, classes),
-            bias: vec![0.0; classes],
-        };
-        if n == 0 {
-            return probe;
-        }
-
-        // Standardisation statistics from the train rows.
-        for &i in &rows {
-            probe.mean.iter_mut().zip(train.row(i)).for_each(|(m, &v)| *m += v as f64);
-        }
-        probe.mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut var = vec![0.0; d];
-        for &i in &rows {
-            var.iter_mut().zip(train.row(i)).zip(&probe.mean).for_each(|((s, &v), m)| *s += (v as f64 - m).powi(2));
-        }
-        for (inv, s) in probe.inv_std.iter_mut().zip(&var) {
-            let std = (s / n as f64).sqrt();
-            *inv = if std > MIN_STD { 1.0 / std } else { 1.0 };
-        }
-        let mut x = Matrix::zeros(n, d);
-        for (r, &i) in rows.iter().enumerate() {
-            let row = probe.standardise(train.row(i));
-            x.row_mut(r).copy_from_slice(&row);
-        }
-
-        // Full-batch Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8) on (W, b).
-        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-        let mut m_w = vec![0.0; d * classes];
-        let mut v_w = vec![0.0; d * classes];
-        let mut m_b = vec![0.0; classes];
-        let mut v_b = vec![0.0; classes];
-        for step in 1..=steps {
-            // G = (softmax(X̃W + b) − Y)/n: the gradient of the mean cross-entropy with respect to the logits.
-            let mut g = probe.logits(&x);
-            for r in 0..n {
-                let row = g.row_mut(r);
-                softmax_in_place(row);
-                row[labels[rows[r]]] -= 1.0;
-                row.iter_mut().for_each(|v| *v /= n as f64);
-            }
-            let mut grad_w = x.t_matmul(&g);
-            grad_w.data.iter_mut().zip(&probe.weights.data).for_each(|(gw, w)| *gw += L2 * w);
-            let mut grad_b = vec![0.0; classes];
-            for r in 0..n {
-                grad_b.iter_mut().zip(g.row(r)).for_each(|(gb, v)| *gb += v);
-            }
-            let c1 = 1.0 - b1.powi(step as i32);
-            let c2 = 1.0 - b2.powi(step as i32);
-            let adam = |p: &mut f64, grad: f64, m: &mut f64, v: &mut f64| {
-                *m = b1 * *m + (1.0 - b1) * grad;
-                *v = b2 * *v + (1.0 - b2) * grad * grad;
-                *p -= LEARNING_RATE * (*m / c1) / ((*v / c2).sqrt() + eps);
-            };
-            for i in 0..d * classes {
-                adam(&mut probe.weights.data[i], grad_w.data[i], &mut m_w[i], &mut v_w[i]);
-            }
-            for c in 0..classes {
-                adam(&mut probe.bias[c], grad_b[c], &mut m_b[c], &mut v_b[c]);
-            }
-        }
-        probe
+        let mut fit = ProbeFit::with_steps(train, labels, classes, seed, steps);
+        fit.run(steps);
+        fit.into_probe()
     }
 
     /// (x − mean)/std for one row (missing trailing features count as the mean).
@@ -165,6 +94,132 @@ impl LinearProbe {
             return 0.0;
         }
         predictions.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / n as f64
+    }
+}
+
+/// A probe fit in progress: `LinearProbe::fit` cut into pieces of Adam steps, so a front end that must keep
+/// its frames short (the app) can spread a fit over several frames. Running it to the end gives exactly the
+/// probe `fit` returns, however the steps were split.
+#[derive(Clone, Debug)]
+pub struct ProbeFit {
+    probe: LinearProbe,
+    /// Standardised train rows (n × d) and their labels.
+    x: Matrix<f64>,
+    labels: Vec<usize>,
+    /// Adam's moment estimates for W (d × C) and b (C).
+    m_w: Vec<f64>,
+    v_w: Vec<f64>,
+    m_b: Vec<f64>,
+    v_b: Vec<f64>,
+    /// Steps taken and steps in all.
+    taken: usize,
+    steps: usize,
+}
+
+impl ProbeFit {
+    /// Prepares the fit `LinearProbe::fit` makes (standardisation statistics, subsample); no step taken yet.
+    pub fn new(train: &Matrix<f32>, labels: &[usize], classes: usize, seed: u64) -> Self {
+        Self::with_steps(train, labels, classes, seed, STEPS)
+    }
+
+    fn with_steps(train: &Matrix<f32>, labels: &[usize], classes: usize, seed: u64, steps: usize) -> Self {
+        let classes = classes.max(1);
+        let d = train.cols;
+        let mut rows: Vec<usize> = (0..train.rows.min(labels.len())).filter(|&i| labels[i] < classes).collect();
+        if rows.len() > MAX_ROWS {
+            shuffle(&mut rng(seed, stream::PROBE), &mut rows);
+            rows.truncate(MAX_ROWS);
+            rows.sort_unstable();
+        }
+        let n = rows.len();
+        let mut probe = LinearProbe {
+            classes,
+            mean: vec![0.0; d],
+            inv_std: vec![1.0; d],
+            weights: Matrix::zeros(d, classes),
+            bias: vec![0.0; classes],
+        };
+        let mut fit = Self {
+            x: Matrix::zeros(n, d),
+            labels: rows.iter().map(|&i| labels[i]).collect(),
+            m_w: vec![0.0; d * classes],
+            v_w: vec![0.0; d * classes],
+            m_b: vec![0.0; classes],
+            v_b: vec![0.0; classes],
+            taken: 0,
+            // With no usable row there is nothing to fit: the probe predicts the uniform distribution.
+            steps: if n == 0 { 0 } else { steps },
+            probe: probe.clone(),
+        };
+        if n == 0 {
+            return fit;
+        }
+
+        // Standardisation statistics from the train rows.
+        for &i in &rows {
+            probe.mean.iter_mut().zip(train.row(i)).for_each(|(m, &v)| *m += v as f64);
+        }
+        probe.mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut var = vec![0.0; d];
+        for &i in &rows {
+            var.iter_mut().zip(train.row(i)).zip(&probe.mean).for_each(|((s, &v), m)| *s += (v as f64 - m).powi(2));
+        }
+        for (inv, s) in probe.inv_std.iter_mut().zip(&var) {
+            let std = (s / n as f64).sqrt();
+            *inv = if std > MIN_STD { 1.0 / std } else { 1.0 };
+        }
+        for (r, &i) in rows.iter().enumerate() {
+            let row = probe.standardise(train.row(i));
+            fit.x.row_mut(r).copy_from_slice(&row);
+        }
+        fit.probe = probe;
+        fit
+    }
+
+    /// Whether every step has been taken.
+    pub fn is_done(&self) -> bool {
+        self.taken >= self.steps
+    }
+
+    /// Takes up to `steps` more full-batch Adam steps (β1 = 0.9, β2 = 0.999, ε = 1e-8) on (W, b).
+    pub fn run(&mut self, steps: usize) {
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+        let (n, classes) = (self.x.rows, self.probe.classes);
+        let end = (self.taken + steps).min(self.steps);
+        for step in self.taken + 1..=end {
+            // G = (softmax(X̃W + b) − Y)/n: the gradient of the mean cross-entropy with respect to the logits.
+            let mut g = self.probe.logits(&self.x);
+            for r in 0..n {
+                let row = g.row_mut(r);
+                softmax_in_place(row);
+                row[self.labels[r]] -= 1.0;
+                row.iter_mut().for_each(|v| *v /= n as f64);
+            }
+            let mut grad_w = self.x.t_matmul(&g);
+            grad_w.data.iter_mut().zip(&self.probe.weights.data).for_each(|(gw, w)| *gw += L2 * w);
+            let mut grad_b = vec![0.0; classes];
+            for r in 0..n {
+                grad_b.iter_mut().zip(g.row(r)).for_each(|(gb, v)| *gb += v);
+            }
+            let c1 = 1.0 - b1.powi(step as i32);
+            let c2 = 1.0 - b2.powi(step as i32);
+            let adam = |p: &mut f64, grad: f64, m: &mut f64, v: &mut f64| {
+                *m = b1 * *m + (1.0 - b1) * grad;
+                *v = b2 * *v + (1.0 - b2) * grad * grad;
+                *p -= LEARNING_RATE * (*m / c1) / ((*v / c2).sqrt() + eps);
+            };
+            let w = self.probe.weights.data.iter_mut().zip(&grad_w.data).zip(self.m_w.iter_mut().zip(&mut self.v_w));
+            w.for_each(|((p, &g), (m, v))| adam(p, g, m, v));
+            let b = self.probe.bias.iter_mut().zip(&grad_b).zip(self.m_b.iter_mut().zip(&mut self.v_b));
+            b.for_each(|((p, &g), (m, v))| adam(p, g, m, v));
+        }
+        self.taken = end;
+    }
+
+    /// The fitted probe (runs the steps left, if any).
+    pub fn into_probe(mut self) -> LinearProbe {
+        self.run(self.steps);
+        self.probe
     }
 }
 
@@ -233,6 +288,24 @@ mod tests {
         let (test, sl) = blobs(4, 100, 5, 0.5, 2);
         let acc = probe_accuracy(&train, &tl, &test, &sl, 4, 0);
         assert!(acc >= 0.95, "probe accuracy {acc}");
+    }
+
+    #[test]
+    fn a_fit_in_pieces_is_the_fit_in_one_go() {
+        let (train, tl) = blobs(3, 50, 6, 1.2, 4);
+        let whole = LinearProbe::fit(&train, &tl, 3, 9);
+        let mut pieces = ProbeFit::new(&train, &tl, 3, 9);
+        let mut calls = 0;
+        while !pieces.is_done() {
+            pieces.run(7);
+            calls += 1;
+        }
+        assert_eq!(calls, STEPS.div_ceil(7));
+        assert_eq!(pieces.into_probe(), whole);
+        // No usable row: nothing to run, the uniform probe.
+        let empty = ProbeFit::new(&train, &[], 3, 9);
+        assert!(empty.is_done());
+        assert_eq!(empty.into_probe(), LinearProbe::fit(&train, &[], 3, 9));
     }
 
     #[test]
