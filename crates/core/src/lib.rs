@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod data;
 pub mod difficulty;
 pub mod error;
+pub mod evaluation;
 pub mod export;
 pub mod float;
 pub mod loss;

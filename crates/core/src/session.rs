@@ -18,7 +18,15 @@ pub trait Session {
     fn step_count(&self) -> usize;
     fn history(&self) -> &History;
     fn step(&mut self) -> Result<()>;
+    /// Metrics of the current step, computed now (after any still pending).
     fn evaluate(&mut self) -> Result<MetricRecord>;
+    /// Starts the metrics of the current step; `advance_evaluation` computes them piece by piece (a front
+    /// end spreads them over frames).
+    fn start_evaluation(&mut self) -> Result<()>;
+    /// Does one piece of pending metric work. Returns whether work remains.
+    fn advance_evaluation(&mut self) -> Result<bool>;
+    /// Evaluations started and not yet recorded.
+    fn evaluations_pending(&self) -> usize;
     fn collect_losses(&mut self, block: bool) -> Result<()>;
     fn embeddings(&self) -> Embeddings;
     /// The current model on any inputs (rows × dim): (h, output).
@@ -56,6 +64,15 @@ impl<B: Backend> Session for Trainer<B> {
     }
     fn evaluate(&mut self) -> Result<MetricRecord> {
         Trainer::evaluate(self)
+    }
+    fn start_evaluation(&mut self) -> Result<()> {
+        Trainer::start_evaluation(self)
+    }
+    fn advance_evaluation(&mut self) -> Result<bool> {
+        Ok(Trainer::advance_evaluation(self))
+    }
+    fn evaluations_pending(&self) -> usize {
+        Trainer::evaluations_pending(self)
     }
     fn collect_losses(&mut self, block: bool) -> Result<()> {
         Trainer::collect_losses(self, block)

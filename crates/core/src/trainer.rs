@@ -5,12 +5,15 @@
 //! A GPU backend never reads back inside a step: loss values stay on the device and are collected in one
 //! read-back every `eval_every` steps (or when the caller asks), so a step is one command buffer.
 
+use std::collections::VecDeque;
+
 use serde::Serialize;
 
 use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, Pairs, Readback};
 use crate::config::{LossKind, PairMode, RunConfig};
 use crate::data::{self, Dataset, Split};
 use crate::error::{Error, Result};
+use crate::evaluation::{Captured, Features, PendingEvaluation};
 use crate::matrix::Matrix;
 use crate::metrics;
 use crate::model::{self, LayerInit, Model};
@@ -117,6 +120,8 @@ pub struct Trainer<B: Backend> {
     pending: Vec<(usize, f32, B::Tensor)>,
     inflight: Option<(Vec<(usize, f32)>, Readback)>,
     last_batch: Option<(Vec<usize>, Vec<f32>)>,
+    /// Evaluations started and not yet complete, oldest first.
+    evaluations: VecDeque<PendingEvaluation>,
 }
 
 /// The total number of steps the schedule spans.
@@ -171,6 +176,7 @@ impl<B: Backend> Trainer<B> {
             pending: Vec::new(),
             inflight: None,
             last_batch: None,
+            evaluations: VecDeque::new(),
         };
         t.restart_streams();
         Ok(t)
@@ -384,8 +390,52 @@ impl<B: Backend> Trainer<B> {
         idx.iter().flat_map(|&i| self.data.sample(i).iter().copied()).collect()
     }
 
-    /// Computes the metrics of MATH.md §4 on the held-out set and appends them to the history.
+    /// Computes the metrics of MATH.md §4 on the held-out set now and appends them to the history (after
+    /// any evaluation still pending, so records stay in step order).
     pub fn evaluate(&mut self) -> Result<MetricRecord> {
+        self.start_evaluation()?;
+        while self.advance_evaluation() {}
+        Ok(self.history.metrics.last().cloned().expect("an evaluation was just recorded"))
+    }
+
+    /// Starts the metrics of the current step: every forward pass they need runs now, on this step's
+    /// model, with the cheap metrics; the kNN vote and the probe's fit are left to `advance_evaluation`,
+    /// so a front end can spread them over frames while training goes on (see evaluation.rs).
+    pub fn start_evaluation(&mut self) -> Result<()> {
+        let pending = self.capture_evaluation()?;
+        self.evaluations.push_back(pending);
+        Ok(())
+    }
+
+    /// Does one piece of the oldest pending evaluation, and records it in the history once complete.
+    /// Returns whether work remains.
+    pub fn advance_evaluation(&mut self) -> bool {
+        let Some(front) = self.evaluations.front_mut() else { return false };
+        if !front.advance()
+            && let Some(done) = self.evaluations.pop_front()
+        {
+            let mut rec = done.finish();
+            rec.loss = self.mean_loss_until(rec.step);
+            self.history.metrics.push(rec);
+        }
+        !self.evaluations.is_empty()
+    }
+
+    /// Evaluations started and not yet recorded.
+    pub fn evaluations_pending(&self) -> usize {
+        self.evaluations.len()
+    }
+
+    /// The mean training loss of the steps after the previous metric record, up to `step`.
+    fn mean_loss_until(&self, step: usize) -> f32 {
+        let since = self.history.metrics.last().map(|r| r.step).unwrap_or(0);
+        let recent: Vec<f32> =
+            self.history.steps.iter().filter(|s| s.step > since && s.step <= step).map(|s| s.loss).collect();
+        if recent.is_empty() { f32::NAN } else { recent.iter().sum::<f32>() / recent.len() as f32 }
+    }
+
+    /// The first part of an evaluation: the forward passes and the cheap metrics (evaluation.rs).
+    fn capture_evaluation(&mut self) -> Result<PendingEvaluation> {
         self.collect_losses(true)?;
         let m = self.eval.test.len();
         let b = &self.backend;
@@ -406,29 +456,26 @@ impl<B: Backend> Trainer<B> {
         let test_x = self.gather(&self.eval.test);
         let (h_test, _) = self.forward_host(m, &test_x);
         let train_labels: Vec<usize> = self.eval.train.iter().map(|&i| self.data.labels[i]).collect();
-        let classes = self.data.classes.max(1);
-        let knn_accuracy = metrics::knn_accuracy(&h_train, &train_labels, &h_test, &test_labels, 5);
-        let probe_accuracy =
-            metrics::probe_accuracy(&h_train, &train_labels, &h_test, &test_labels, classes, self.config.seed);
         let effective_rank = metrics::effective_rank(&h_test);
         let (selection_precision, flagged_fraction) = self.selection_quality(&h_views, &test_labels);
-        let since = self.history.metrics.last().map(|r| r.step).unwrap_or(0);
-        let recent: Vec<f32> = self.history.steps.iter().filter(|s| s.step > since).map(|s| s.loss).collect();
-        let loss = if recent.is_empty() { f32::NAN } else { recent.iter().sum::<f32>() / recent.len() as f32 };
-        let rec = MetricRecord {
+        let captured = Captured {
             step: self.step,
-            loss,
             alignment: au[0] as f64,
             uniformity: au[1] as f64,
             tolerance,
-            knn_accuracy,
-            probe_accuracy,
             effective_rank,
             selection_precision,
             flagged_fraction,
         };
-        self.history.metrics.push(rec.clone());
-        Ok(rec)
+        let features = Features {
+            h_train,
+            train_labels,
+            h_test,
+            test_labels,
+            classes: self.data.classes.max(1),
+            seed: self.config.seed,
+        };
+        Ok(PendingEvaluation::new(captured, features))
     }
 
     /// Flags of the current selection settings on given views' features (2M × d_h, view layout).
@@ -539,6 +586,7 @@ impl<B: Backend> Trainer<B> {
         self.history = History::default();
         self.pending.clear();
         self.inflight = None;
+        self.evaluations.clear();
         self.last_batch = None;
         self.restart_streams();
     }
@@ -600,6 +648,35 @@ mod tests {
         cfg.train.eval_every = steps.max(1);
         cfg.optimizer.lr = 3e-3;
         cfg
+    }
+
+    #[test]
+    fn an_evaluation_in_pieces_while_training_goes_on_records_what_one_call_records() {
+        let mut cfg = moons_config(40);
+        cfg.selection.mode = PairMode::Combined;
+        let mut once = Trainer::new(Cpu::<f32>::new(), cfg.clone()).unwrap();
+        let mut pieces = Trainer::new(Cpu::<f32>::new(), cfg).unwrap();
+        for _ in 0..10 {
+            once.step().unwrap();
+            pieces.step().unwrap();
+        }
+        let expected = once.evaluate().unwrap();
+        pieces.start_evaluation().unwrap();
+        assert_eq!(pieces.evaluations_pending(), 1);
+        // Training goes on between the pieces; the record is still that of step 10.
+        let mut calls = 0;
+        while pieces.advance_evaluation() {
+            pieces.step().unwrap();
+            calls += 1;
+        }
+        assert!(calls >= 3, "the evaluation took {calls} pieces; it should be cut finer");
+        assert_eq!(pieces.history().metrics, vec![expected.clone()]);
+        assert!(expected.loss.is_finite() && expected.knn_accuracy > 0.0 && expected.selection_precision.is_some());
+        // A reset drops what was pending.
+        pieces.start_evaluation().unwrap();
+        pieces.reset();
+        assert_eq!(pieces.evaluations_pending(), 0);
+        assert!(!pieces.advance_evaluation());
     }
 
     #[test]
