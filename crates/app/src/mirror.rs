@@ -7,7 +7,9 @@
 //! its way (and always at metric steps), the mirror starts an asynchronous read-back of the parameters;
 //! when it lands (a frame or so later) the CPU "shadow" trainer takes them on, with their step count and
 //! batch, and the views are drawn from it. So the views lag the training by about one frame, and metrics
-//! are computed on the CPU from the parameters of exactly their step, as on the desktop.
+//! are computed on the CPU from the parameters of exactly their step, as on the desktop: a landed copy whose
+//! step is due for metrics starts the shadow's evaluation (its features are captured at once), and the kNN
+//! and probe work is done piece by piece by `advance_evaluation`, like any run's.
 //!
 //! The device trainer's `eval_every` is set out of reach: `Trainer::step` blocks to collect its losses
 //! once `eval_every` of them are pending, which the browser cannot do. The mirror collects them without
@@ -42,6 +44,10 @@ pub struct Mirrored<B: Backend> {
     syncs: VecDeque<Sync>,
     /// The device's losses and the shadow's metrics, merged.
     history: History,
+    /// The last step whose evaluation was started on the shadow.
+    evaluated_up_to: Option<usize>,
+    /// How many of the shadow's metric records are already in `history`.
+    shadow_metrics_taken: usize,
 }
 
 fn device_config(config: &RunConfig) -> RunConfig {
@@ -60,22 +66,35 @@ impl<B: Backend> Mirrored<B> {
         };
         let device = Trainer::with_data(backend, device_config(&config), data.clone(), excluded)?;
         let shadow = Trainer::with_data(Cpu::<f32>::new(), config.clone(), data, excluded)?;
-        Ok(Self { device, shadow, config, syncs: VecDeque::new(), history: History::default() })
+        Ok(Self {
+            device,
+            shadow,
+            config,
+            syncs: VecDeque::new(),
+            history: History::default(),
+            evaluated_up_to: None,
+            shadow_metrics_taken: 0,
+        })
     }
 
     /// Starts a parameter read-back after the step just taken, when none is on its way or metrics are due.
     fn maybe_start_sync(&mut self) {
-        let step = self.device.step_count();
-        let evaluate = step.is_multiple_of(self.config.train.eval_every.max(1));
-        if !self.syncs.is_empty() && !evaluate {
-            return;
+        let evaluate = self.device.step_count().is_multiple_of(self.config.train.eval_every.max(1));
+        if self.syncs.is_empty() || evaluate {
+            self.start_sync(evaluate);
         }
+    }
+
+    /// Reads the parameters of the device's current step back; with `evaluate`, the shadow evaluates them
+    /// when they land.
+    fn start_sync(&mut self, evaluate: bool) {
+        let step = self.device.step_count();
         let values = self.device.backend().read_async(&self.device.parameter_tensors());
         let batch = self.device.last_batch().map(|(i, v)| (i.to_vec(), v.to_vec()));
         self.syncs.push_back(Sync { step, batch, evaluate, values });
     }
 
-    /// Takes on every parameter copy that has landed, in order, computing the metrics that were due.
+    /// Takes on every parameter copy that has landed, in order, starting the evaluations that were due.
     fn land_syncs(&mut self) -> Result<()> {
         self.device.backend().poll();
         while self.syncs.front().is_some_and(|s| s.values.is_ready()) {
@@ -83,15 +102,24 @@ impl<B: Backend> Mirrored<B> {
             let Some(values) = sync.values.try_take() else { continue };
             let values = values.map_err(spherelab_core::Error::Backend)?;
             self.shadow.load_state(&values, sync.step, sync.batch)?;
-            if sync.evaluate && self.history.metrics.last().is_none_or(|m| m.step < sync.step) {
-                let mut rec = self.shadow.evaluate()?;
-                // The shadow never trains, so it has no losses of its own: its record's mean loss is filled
-                // in from the device's losses once they have arrived (`fill_metric_losses`).
-                rec.loss = f32::NAN;
-                self.history.metrics.push(rec);
+            if sync.evaluate && self.evaluated_up_to.is_none_or(|s| s < sync.step) {
+                self.shadow.start_evaluation()?;
+                self.evaluated_up_to = Some(sync.step);
             }
         }
         Ok(())
+    }
+
+    /// Moves the shadow's new metric records into the merged history. The shadow never trains, so it has no
+    /// losses of its own: a record's mean loss is filled in from the device's losses once they have arrived
+    /// (`fill_metric_losses`).
+    fn take_shadow_metrics(&mut self) {
+        let records = &self.shadow.history().metrics;
+        for rec in &records[self.shadow_metrics_taken.min(records.len())..] {
+            self.history.metrics.push(MetricRecord { loss: f32::NAN, ..rec.clone() });
+        }
+        self.shadow_metrics_taken = records.len();
+        self.fill_metric_losses();
     }
 
     /// Moves the device's newly read-back losses into the merged history.
@@ -127,6 +155,8 @@ impl<B: Backend> Mirrored<B> {
     fn restarted(&mut self) {
         self.syncs.clear();
         self.history = History::default();
+        self.evaluated_up_to = None;
+        self.shadow_metrics_taken = 0;
     }
 }
 
@@ -158,18 +188,36 @@ impl<B: Backend> Session for Mirrored<B> {
         self.maybe_start_sync();
         self.land_syncs()
     }
-    /// Metrics are computed when the parameters of their step arrive, so this returns the latest record
-    /// (computing one on the current copy when there is none yet).
+    /// Metrics are computed when the parameters of their step arrive, so this finishes the evaluations
+    /// started and returns the latest record (computing one on the current copy when there is none yet).
     fn evaluate(&mut self) -> Result<MetricRecord> {
         self.land_syncs()?;
-        match self.history.metrics.last() {
-            Some(rec) => Ok(rec.clone()),
-            None => {
-                let rec = self.shadow.evaluate()?;
-                self.history.metrics.push(rec.clone());
-                Ok(rec)
-            }
+        while self.shadow.advance_evaluation() {}
+        if self.shadow.history().metrics.is_empty() {
+            self.shadow.evaluate()?;
         }
+        self.take_shadow_metrics();
+        Ok(self.history.metrics.last().cloned().expect("the shadow has a record"))
+    }
+    /// The metrics of the device's current step: its parameters are read back (unless a read-back with
+    /// metrics due is already on its way) and the shadow starts evaluating them when they land.
+    fn start_evaluation(&mut self) -> Result<()> {
+        let step = self.device.step_count();
+        let queued = self.syncs.back().is_some_and(|s| s.step == step && s.evaluate);
+        if !queued && self.evaluated_up_to.is_none_or(|s| s < step) {
+            self.start_sync(true);
+        }
+        self.land_syncs()
+    }
+    /// The shadow's evaluations under way (not those whose parameters are still on their way).
+    fn evaluations_pending(&self) -> usize {
+        self.shadow.evaluations_pending()
+    }
+    fn advance_evaluation(&mut self) -> Result<bool> {
+        self.land_syncs()?;
+        let more = self.shadow.advance_evaluation();
+        self.take_shadow_metrics();
+        Ok(more)
     }
     /// Never blocks, whatever `block` says: the browser cannot wait. Takes what has arrived.
     fn collect_losses(&mut self, _block: bool) -> Result<()> {
@@ -228,12 +276,19 @@ mod tests {
         // On the CPU every read-back lands at once, so the mirror must match a plain trainer exactly.
         let mut plain = Trainer::new(Cpu::<f32>::new(), config()).unwrap();
         let mut mirror = Mirrored::new(Cpu::<f32>::new(), config(), None, &[]).unwrap();
-        for _ in 0..10 {
+        for s in 1..=10 {
             Session::step(&mut plain).unwrap();
+            if s % 5 == 0 {
+                Session::evaluate(&mut plain).unwrap();
+            }
             mirror.step().unwrap();
         }
         Session::collect_losses(&mut plain, true).unwrap();
         mirror.collect_losses(false).unwrap();
+        // The evaluations of steps 5 and 10 started when their parameters landed; their pieces are done on
+        // request (a frame at a time in the app).
+        assert!(mirror.history().metrics.is_empty());
+        while mirror.advance_evaluation().unwrap() {}
         assert_eq!(mirror.step_count(), 10);
         assert_eq!(mirror.history().steps, plain.history().steps);
         assert_eq!(mirror.embeddings(), plain.embeddings());
@@ -242,6 +297,7 @@ mod tests {
         let steps: Vec<usize> = mirror.history().metrics.iter().map(|m| m.step).collect();
         assert_eq!(steps, vec![5, 10]);
         assert!(mirror.history().metrics.iter().all(|m| m.loss.is_finite()));
+        assert_eq!(mirror.history().metrics, plain.history().metrics);
     }
 
     #[test]
