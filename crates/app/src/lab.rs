@@ -45,6 +45,8 @@ pub enum Command {
     LoadConfigJson(String),
     /// The sample under the pointer (input plane or embedding view), for the views and positive pairs.
     Hover(Option<usize>),
+    /// The grid over the input plane the model is evaluated on with each snapshot (the heat map), or none.
+    SetHeatGrid(Option<HeatGrid>),
     /// The anchor view (row of the current batch) whose hardness weights are shown.
     SelectAnchor(Option<usize>),
     /// Marks these training samples as the ones a pruning run would leave out (a preview).
@@ -104,6 +106,41 @@ pub struct HoverViews {
     pub z: Vec<Vec<f32>>,
 }
 
+/// A regular grid over (part of) the input plane: `res` × `res` cell centres between `min` and `max`,
+/// row 0 at the top (largest y), as an image is stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeatGrid {
+    pub min: [f32; 2],
+    pub max: [f32; 2],
+    pub res: usize,
+}
+
+impl HeatGrid {
+    /// The cell centres, row by row (res² × 2, row-major).
+    pub fn points(&self) -> Vec<f32> {
+        let g = self.res;
+        let mut grid = Vec::with_capacity(g * g * 2);
+        for row in 0..g {
+            for col in 0..g {
+                let x = self.min[0] + (col as f32 + 0.5) / g as f32 * (self.max[0] - self.min[0]);
+                let y = self.max[1] - (row as f32 + 0.5) / g as f32 * (self.max[1] - self.min[1]);
+                grid.extend_from_slice(&[x, y]);
+            }
+        }
+        grid
+    }
+}
+
+/// The model on a `HeatGrid`, at the snapshot's step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatValues {
+    pub step: usize,
+    pub grid: HeatGrid,
+    /// Features h and outputs z of every cell centre (res² rows).
+    pub h: spherelab_core::Matrix<f32>,
+    pub z: spherelab_core::Matrix<f32>,
+}
+
 /// The whole lab.
 pub struct Lab {
     /// The run. `None` only when it could not be opened (the notice says why).
@@ -125,6 +162,10 @@ pub struct Lab {
     /// Refresh the embeddings snapshot after this many steps.
     pub snapshot_every: usize,
     pub snapshot: Option<Embeddings>,
+    /// The grid the input plane asked for, and the model on it (refreshed with the snapshot, so its cost is
+    /// counted in the frame's budget like the snapshot's).
+    pub heat_grid: Option<HeatGrid>,
+    pub heat: Option<HeatValues>,
     pub batch: Option<BatchInspection>,
     /// Samples the selection singles out in the last batch: the hardest flagged partner of some anchor.
     pub selection_marked: Vec<usize>,
@@ -139,12 +180,19 @@ pub struct Lab {
     pub notices: Vec<Notice>,
     /// Why training stopped, when it diverged. Shown prominently; nothing new is drawn from the run.
     pub diverged: Option<String>,
-    /// Measured speed, for the status bar.
+    /// Measured speed (steps per wall-clock second while playing), for the status bar.
     pub steps_per_second: f64,
+    /// When the previous playing frame started (`None` while paused).
+    last_playing_tick: Option<Instant>,
     /// How long the last `tick` took (training, metrics and the snapshot), in ms: the browser reports it.
     pub last_tick_ms: f64,
+    /// The last `tick`'s parts, in ms: metric pieces, training steps, the snapshot refresh.
+    pub last_tick_parts: [(&'static str, f64); 3],
     /// Average milliseconds a snapshot refresh takes (subtracted from the training budget).
     pub snapshot_ms: f64,
+    /// Average milliseconds a training step takes (of both runs when comparing): a frame takes another
+    /// step only when one fits in what is left of its budget.
+    pub step_ms: f64,
     steps_since_snapshot: usize,
     /// A screenshot was requested and not yet received.
     pub screenshot_pending: bool,
@@ -185,6 +233,8 @@ impl Lab {
             max_unread_steps: None,
             snapshot_every: 4,
             snapshot: None,
+            heat_grid: None,
+            heat: None,
             batch: None,
             selection_marked: Vec::new(),
             hovered: None,
@@ -196,8 +246,11 @@ impl Lab {
             notices: Vec::new(),
             diverged: None,
             steps_per_second: 0.0,
+            last_playing_tick: None,
             last_tick_ms: 0.0,
+            last_tick_parts: [("metrics", 0.0), ("steps", 0.0), ("snapshot", 0.0)],
             snapshot_ms: 0.0,
+            step_ms: 0.0,
             steps_since_snapshot: 0,
             screenshot_pending: false,
             csv_error: None,
@@ -286,7 +339,7 @@ impl Lab {
             Command::Step => {
                 self.playing = false;
                 if self.diverged.is_none() {
-                    self.train_steps(1, f64::INFINITY);
+                    self.train_steps(1, f64::INFINITY, true);
                     self.refresh_snapshot();
                 }
             }
@@ -327,6 +380,12 @@ impl Lab {
                 if h != self.hovered {
                     self.hovered = h;
                     self.refresh_hover_views();
+                }
+            }
+            Command::SetHeatGrid(g) => {
+                if g != self.heat_grid {
+                    self.heat_grid = g;
+                    self.refresh_heat();
                 }
             }
             Command::SelectAnchor(a) => self.anchor = a,
@@ -486,9 +545,11 @@ impl Lab {
         }
     }
 
-    /// Trains for at most `max_steps` steps or `budget_ms` milliseconds, whichever ends first.
-    /// Returns the number of steps taken.
-    fn train_steps(&mut self, max_steps: usize, budget_ms: f64) -> usize {
+    /// Trains for at most `max_steps` steps within `budget_ms` milliseconds: a step is taken only when the
+    /// measured time of a step still fits (the first one always when `first_free`, so training moves even
+    /// when a step costs more than the budget). Metrics due at a step are started, not computed: their
+    /// pieces run in later frames (`advance_evaluations`). Returns the number of steps taken.
+    fn train_steps(&mut self, max_steps: usize, budget_ms: f64, first_free: bool) -> usize {
         let start = Instant::now();
         let mut taken = 0;
         if let (Some(limit), Some(s)) = (self.max_unread_steps, self.session.as_mut()) {
@@ -500,27 +561,40 @@ impl Lab {
                 return 0;
             }
         }
-        while taken < max_steps && (taken == 0 || start.elapsed().as_secs_f64() * 1e3 < budget_ms) {
+        while taken < max_steps {
+            let fits = start.elapsed().as_secs_f64() * 1e3 + self.step_ms <= budget_ms;
+            if !(fits || taken == 0 && first_free) {
+                break;
+            }
             let Some(session) = self.session.as_mut() else { return taken };
-            let every = session.config().train.eval_every.max(1);
-            let result = session
-                .step()
-                .and_then(|_| if session.step_count() % every == 0 { session.evaluate().map(|_| ()) } else { Ok(()) });
-            if let Err(e) = result {
+            let t = Instant::now();
+            if let Err(e) = session.step() {
                 self.fail(e);
                 break;
             }
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            let every = session.config().train.eval_every.max(1);
+            if session.step_count() % every == 0
+                && let Err(e) = session.start_evaluation()
+            {
+                self.fail(e);
+                break;
+            }
+            let t = Instant::now();
             if let Some(c) = self.comparison.as_mut()
                 && c.diverged.is_none()
             {
                 let every = c.session.config().train.eval_every.max(1);
                 let r = c.session.step().and_then(|_| {
-                    if c.session.step_count() % every == 0 { c.session.evaluate().map(|_| ()) } else { Ok(()) }
+                    if c.session.step_count() % every == 0 { c.session.start_evaluation() } else { Ok(()) }
                 });
                 if let Err(e) = r {
                     c.diverged = Some(e.to_string());
                 }
             }
+            // The cost of one step of the run (and of the comparison run, when there is one), smoothed.
+            let ms = ms + t.elapsed().as_secs_f64() * 1e3;
+            self.step_ms = if self.step_ms == 0.0 { ms } else { 0.9 * self.step_ms + 0.1 * ms };
             taken += 1;
             self.steps_since_snapshot += 1;
         }
@@ -532,6 +606,34 @@ impl Lab {
         taken
     }
 
+    /// Does pieces of the pending evaluations (the run's, then the comparison's) while `budget_ms` lasts,
+    /// counted from `start`. Returns whether work remains.
+    fn advance_evaluations(&mut self, start: Instant, budget_ms: f64) -> bool {
+        loop {
+            let mut more = false;
+            if let Some(s) = self.session.as_mut() {
+                match s.advance_evaluation() {
+                    Ok(m) => more |= m,
+                    Err(e) => {
+                        self.fail(e);
+                        return false;
+                    }
+                }
+            }
+            if let Some(c) = self.comparison.as_mut()
+                && c.diverged.is_none()
+            {
+                match c.session.advance_evaluation() {
+                    Ok(m) => more |= m,
+                    Err(e) => c.diverged = Some(e.to_string()),
+                }
+            }
+            if !more || start.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+                return more;
+            }
+        }
+    }
+
     /// Stops training after an error; divergence gets the prominent banner.
     fn fail(&mut self, e: Error) {
         self.playing = false;
@@ -541,32 +643,52 @@ impl Lab {
         }
     }
 
-    /// Called once per frame: trains within the frame budget while playing. Returns whether it trained
-    /// (the caller then asks for another frame).
+    /// Called once per frame: within the frame budget, first the pending metrics (they belong to steps
+    /// already taken), then, while playing, training steps with the time left. Returns whether there is
+    /// more to do (the caller then asks for another frame).
     pub fn tick(&mut self) -> bool {
         if self.diverged.is_some() || self.session.is_none() {
             return false;
         }
-        if !self.playing {
-            return self.catch_up();
-        }
         let start = Instant::now();
-        // The snapshot refresh after training shares the frame's budget: train for what it leaves (at least
-        // one step), so training plus refresh stays near the budget.
+        // The snapshot refresh after training shares the frame's budget.
         let budget = (self.frame_budget_ms - self.snapshot_ms).max(0.0);
-        let taken = self.train_steps(self.steps_per_frame, budget);
-        let secs = start.elapsed().as_secs_f64().max(1e-6);
-        // An exponential average keeps the displayed speed steady.
-        let rate = taken as f64 / secs;
-        self.steps_per_second =
-            if self.steps_per_second == 0.0 { rate } else { 0.9 * self.steps_per_second + 0.1 * rate };
+        let metric_work = self.session().map_or(0, |s| s.evaluations_pending())
+            + self.comparison.as_ref().map_or(0, |c| c.session.evaluations_pending());
+        let evaluating = metric_work > 0 && self.advance_evaluations(start, budget);
+        if !self.playing {
+            self.last_playing_tick = None;
+            let metrics_ms = start.elapsed().as_secs_f64() * 1e3;
+            let catching_up = self.catch_up();
+            self.last_tick_ms = start.elapsed().as_secs_f64() * 1e3;
+            self.last_tick_parts =
+                [("metrics", metrics_ms), ("steps", 0.0), ("snapshot", self.last_tick_ms - metrics_ms)];
+            return catching_up || evaluating;
+        }
+        // Metrics still unfinished after the budget: no steps this frame, so they never pile up. A frame
+        // that did some metric work trains only with the time left; one that did none takes at least a step.
+        let metrics_ms = start.elapsed().as_secs_f64() * 1e3;
+        let left = budget - metrics_ms;
+        let taken = if evaluating { 0 } else { self.train_steps(self.steps_per_frame, left, metric_work == 0) };
+        let steps_ms = start.elapsed().as_secs_f64() * 1e3 - metrics_ms;
+        let mut snapshot_ms = 0.0;
+        // Steps per second of wall-clock time, from one playing frame to the next (drawing included), with an
+        // exponential average to keep the displayed speed steady.
+        if let Some(previous) = self.last_playing_tick {
+            let rate = taken as f64 / (start - previous).as_secs_f64().max(1e-6);
+            self.steps_per_second =
+                if self.steps_per_second == 0.0 { rate } else { 0.9 * self.steps_per_second + 0.1 * rate };
+        }
+        self.last_playing_tick = Some(start);
         if self.steps_since_snapshot >= self.snapshot_every {
             let t = Instant::now();
             self.refresh_snapshot();
-            let ms = t.elapsed().as_secs_f64() * 1e3;
-            self.snapshot_ms = if self.snapshot_ms == 0.0 { ms } else { 0.8 * self.snapshot_ms + 0.2 * ms };
+            snapshot_ms = t.elapsed().as_secs_f64() * 1e3;
+            self.snapshot_ms =
+                if self.snapshot_ms == 0.0 { snapshot_ms } else { 0.8 * self.snapshot_ms + 0.2 * snapshot_ms };
         }
         self.last_tick_ms = start.elapsed().as_secs_f64() * 1e3;
+        self.last_tick_parts = [("metrics", metrics_ms), ("steps", steps_ms), ("snapshot", snapshot_ms)];
         let cfg_steps = self.session().map(|s| s.config().train.steps).unwrap_or(0);
         if self.step_count() >= cfg_steps && cfg_steps > 0 {
             self.playing = false;
@@ -582,7 +704,7 @@ impl Lab {
                 }
             }
         }
-        taken > 0
+        true
     }
 
     /// While paused: a run whose views lag its steps (the browser's mirrored GPU run, after a pause or a
@@ -622,6 +744,19 @@ impl Lab {
         self.batch = session.inspect_batch();
         self.selection_marked = self.batch.as_ref().map(selection_marks).unwrap_or_default();
         self.refresh_hover_views();
+        self.refresh_heat();
+    }
+
+    /// Runs the model on the heat map's grid (2-D data only).
+    fn refresh_heat(&mut self) {
+        self.heat = None;
+        let (Some(grid), Some(session)) = (self.heat_grid, self.session.as_deref()) else { return };
+        let data = session.data();
+        if data.kind != InputKind::Points || data.dim != 2 || grid.res == 0 {
+            return;
+        }
+        let (h, z) = session.forward(&grid.points());
+        self.heat = Some(HeatValues { step: self.snapshot.as_ref().map_or(0, |s| s.step), grid, h, z });
     }
 
     /// Recomputes the augmented views of the hovered sample and where the model puts them.

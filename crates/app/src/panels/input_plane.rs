@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use spherelab_core::data::InputKind;
 
 use super::{View, bounds, class_color, diverging, pca2, project2};
-use crate::lab::{Command, Lab};
+use crate::lab::{Command, HeatGrid, HeatValues, Lab};
+use spherelab_core::metrics::ProbeFit;
 
 /// What the background shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,16 +33,22 @@ pub struct InputPlane {
     pub resolution: usize,
     #[serde(skip)]
     heat: Option<(HeatKey, TextureHandle)>,
+    /// The probe regions' fit in progress, a few Adam steps per frame, with the grid values of the same
+    /// step it will colour.
+    #[serde(skip)]
+    probe_fit: Option<(ProbeFit, HeatValues)>,
 }
 
-/// What a heat map was computed for; a new key means recompute.
+/// Probe steps per frame while the regions are refitted (a full fit is 300): a fit spreads over ~20 frames
+/// instead of stalling one.
+const PROBE_STEPS_PER_FRAME: usize = 15;
+
+/// What a heat map's texture shows; a new key means a new texture.
 #[derive(Clone, Debug, PartialEq)]
 struct HeatKey {
     step: usize,
     background: Background,
-    min: [f32; 2],
-    max: [f32; 2],
-    samples: usize,
+    grid: HeatGrid,
 }
 
 impl Default for InputPlane {
@@ -53,6 +60,7 @@ impl Default for InputPlane {
             click_adds: true,
             resolution: 48,
             heat: None,
+            probe_fit: None,
         }
     }
 }
@@ -137,9 +145,18 @@ impl InputPlane {
         let view = View::fit(resp.rect, min, max);
         painter.rect_filled(view.screen, 4.0, ui.visuals().extreme_bg_color);
 
-        if planar
-            && self.background != Background::None
-            && let Some(tex) = self.heat_texture(ui.ctx(), lab, view)
+        // The lab runs the model on the grid with each snapshot (within its frame budget); this panel only
+        // colours the values.
+        let wanted = (planar && self.background != Background::None).then(|| HeatGrid {
+            min: view.min,
+            max: view.max,
+            res: self.resolution.clamp(8, 128),
+        });
+        if wanted != lab.heat_grid {
+            out.push(Command::SetHeatGrid(wanted));
+        }
+        if wanted.is_some()
+            && let Some(tex) = self.heat_texture(ui.ctx(), lab)
         {
             painter.image(
                 tex.id(),
@@ -269,74 +286,97 @@ impl InputPlane {
         }
     }
 
-    /// The heat map as a texture, recomputed when the snapshot or the view changes.
-    fn heat_texture(&mut self, ctx: &egui::Context, lab: &Lab, view: View) -> Option<TextureHandle> {
-        let session = lab.session()?;
-        let snapshot = lab.snapshot.as_ref()?;
-        let key = HeatKey {
-            step: snapshot.step,
-            background: self.background,
-            min: view.min,
-            max: view.max,
-            samples: session.data().len(),
-        };
-        if let Some((k, tex)) = &self.heat
-            && *k == key
-        {
-            return Some(tex.clone());
-        }
-        let g = self.resolution.clamp(8, 128);
-        let mut grid = Vec::with_capacity(g * g * 2);
-        for row in 0..g {
-            for col in 0..g {
-                // Row 0 of the image is the top of the plane.
-                let x = view.min[0] + (col as f32 + 0.5) / g as f32 * (view.max[0] - view.min[0]);
-                let y = view.max[1] - (row as f32 + 0.5) / g as f32 * (view.max[1] - view.min[1]);
-                grid.extend_from_slice(&[x, y]);
-            }
-        }
-        let (h, z) = session.forward(&grid);
-        let pixels: Vec<Color32> = match self.background {
+    /// The heat map as a texture, remade when the lab's grid values change (the probe regions: when a
+    /// refit, spread over frames, completes).
+    fn heat_texture(&mut self, ctx: &egui::Context, lab: &Lab) -> Option<TextureHandle> {
+        let heat = lab.heat.as_ref()?;
+        let cached = self.heat.clone().filter(|(k, _)| k.background == self.background && k.grid == heat.grid);
+        let pixels = match self.background {
             Background::None => return None,
             Background::Coordinate(k) => {
-                let k = k.min(z.cols.saturating_sub(1));
-                // Unnormalised outputs are scaled by their largest magnitude, so the colours stay readable.
-                let scale = (0..z.rows).map(|r| z.at(r, k).abs()).fold(1e-6f32, f32::max).max(1.0);
-                (0..z.rows).map(|r| diverging(z.at(r, k) / scale, 150)).collect()
+                if let Some((key, tex)) = &cached
+                    && key.step == heat.step
+                {
+                    return Some(tex.clone());
+                }
+                self.probe_fit = None;
+                coordinate_pixels(&heat.z, k)
             }
-            Background::Probe => {
-                let data = session.data();
-                let train = session.active_train();
-                let h_train = spherelab_core::Matrix::from_vec(
-                    train.len(),
-                    snapshot.h.cols,
-                    train.iter().flat_map(|&i| snapshot.h.row(i).to_vec()).collect(),
-                );
-                let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
-                let probe = spherelab_core::metrics::LinearProbe::fit(
-                    &h_train,
-                    &labels,
-                    data.classes.max(1),
-                    session.config().seed,
-                );
-                let proba = probe.predict_proba(&h);
-                (0..proba.rows)
-                    .map(|r| {
-                        let row = proba.row(r);
-                        let (best, p) = row
-                            .iter()
-                            .copied()
-                            .enumerate()
-                            .fold((0, f32::MIN), |a, (c, v)| if v > a.1 { (c, v) } else { a });
-                        let conf = ((p - 1.0 / row.len() as f32) / (1.0 - 1.0 / row.len() as f32)).clamp(0.0, 1.0);
-                        class_color(best).gamma_multiply(0.15 + 0.45 * conf)
-                    })
-                    .collect()
-            }
+            Background::Probe => match self.advance_probe(ctx, lab, heat, cached.as_ref().map(|(k, _)| k.step)) {
+                Some(pixels) => pixels,
+                None => return cached.map(|(_, t)| t),
+            },
         };
-        let image = egui::ColorImage::new([g, g], pixels);
+        let step = match (&self.background, &self.probe_fit) {
+            (Background::Probe, Some((_, values))) => values.step,
+            _ => heat.step,
+        };
+        self.probe_fit = None;
+        let image = egui::ColorImage::new([heat.grid.res, heat.grid.res], pixels);
         let tex = ctx.load_texture("input-heat", image, egui::TextureOptions::LINEAR);
+        let key = HeatKey { step, background: self.background, grid: heat.grid };
         self.heat = Some((key, tex.clone()));
         Some(tex)
     }
+
+    /// Advances the probe regions' refit; returns the regions' colours when a fit completes. A refit starts
+    /// when there are no regions for this grid yet, or when a metric interval has passed since they were
+    /// fitted (the regions move slowly; a fit costs as much as many steps).
+    fn advance_probe(
+        &mut self,
+        ctx: &egui::Context,
+        lab: &Lab,
+        heat: &HeatValues,
+        shown: Option<usize>,
+    ) -> Option<Vec<Color32>> {
+        let session = lab.session()?;
+        let snapshot = lab.snapshot.as_ref()?;
+        let stale = shown.is_none_or(|s| heat.step >= s + session.config().train.eval_every.max(1));
+        let in_progress = self.probe_fit.as_ref().is_some_and(|(_, v)| v.grid == heat.grid);
+        if !in_progress {
+            if !stale || snapshot.step != heat.step {
+                return None;
+            }
+            let data = session.data();
+            let train = session.active_train();
+            let h_train = spherelab_core::Matrix::from_vec(
+                train.len(),
+                snapshot.h.cols,
+                train.iter().flat_map(|&i| snapshot.h.row(i).to_vec()).collect(),
+            );
+            let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
+            let fit = ProbeFit::new(&h_train, &labels, data.classes.max(1), session.config().seed);
+            self.probe_fit = Some((fit, heat.clone()));
+        }
+        let (fit, values) = self.probe_fit.as_mut()?;
+        fit.run(PROBE_STEPS_PER_FRAME);
+        if !fit.is_done() {
+            // The next steps need another frame, playing or paused.
+            ctx.request_repaint();
+            return None;
+        }
+        let proba = fit.clone().into_probe().predict_proba(&values.h);
+        Some(
+            (0..proba.rows)
+                .map(|r| {
+                    let row = proba.row(r);
+                    let (best, p) = row
+                        .iter()
+                        .copied()
+                        .enumerate()
+                        .fold((0, f32::MIN), |a, (c, v)| if v > a.1 { (c, v) } else { a });
+                    let conf = ((p - 1.0 / row.len() as f32) / (1.0 - 1.0 / row.len() as f32)).clamp(0.0, 1.0);
+                    class_color(best).gamma_multiply(0.15 + 0.45 * conf)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One output coordinate on the grid, blue −1, white 0, red +1. Unnormalised outputs are scaled by their
+/// largest magnitude, so the colours stay readable.
+fn coordinate_pixels(z: &spherelab_core::Matrix<f32>, k: usize) -> Vec<Color32> {
+    let k = k.min(z.cols.saturating_sub(1));
+    let scale = (0..z.rows).map(|r| z.at(r, k).abs()).fold(1e-6f32, f32::max).max(1.0);
+    (0..z.rows).map(|r| diverging(z.at(r, k) / scale, 150)).collect()
 }
