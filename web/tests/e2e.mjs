@@ -84,6 +84,18 @@ async function openPage(browser, url, log) {
   page.on("console", (m) => {
     if (m.type() === "error") log.push(`console: ${m.text()}`);
   });
+  // Records the interval between animation frames as the page sees them: what a visitor feels, drawing included.
+  await page.addInitScript(() => {
+    window.__frameGaps = [];
+    let last = 0;
+    const tick = (t) => {
+      if (last) window.__frameGaps.push(t - last);
+      if (window.__frameGaps.length > 2000) window.__frameGaps.splice(0, 1000);
+      last = t;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
   await page.goto(url);
   return page;
 }
@@ -102,10 +114,28 @@ async function trainingRun(browser, name, url, expectBackend) {
   check(s.step >= STEPS, `it trains: step ${s.step} after ${secs.toFixed(1)} s, ${s.lossesRead} losses read back`);
   check(s.lossRecent < s.firstLoss, `the loss falls: first ${s.firstLoss?.toFixed(4)}, mean of the last 20 ${s.lossRecent?.toFixed(4)}`);
   check(s.snapshotStep > 0, `the views follow the training (snapshot of step ${s.snapshotStep})`);
+  // Frame timings over a full window of frames after start-up (the first frames build the font atlas).
+  const f0 = s.frames;
+  s = await waitFor(page, (s) => s.frames >= f0 + 120, 90_000);
   console.log(
-    `  frames: ${s.stepsPerFrame?.toFixed(2)} steps/frame, update ${s.frameMsAvg?.toFixed(1)} ms on average ` +
-      `(max ${s.frameMsMax?.toFixed(1)} ms over the last 120 frames), of which training ${s.tickMsAvg?.toFixed(1)} ms ` +
-      `(max ${s.tickMsMax?.toFixed(1)} ms), ${s.stepsPerSecond?.toFixed(0)} steps/s`,
+    `  frames: ${s.stepsPerFrame?.toFixed(2)} steps/frame, ${s.stepsPerSecond?.toFixed(0)} steps/s; over the last 120 frames ` +
+      `(mean / p95 / max ms): training ${s.tickMsAvg?.toFixed(1)} / ${s.tickMsP95?.toFixed(1)} / ${s.tickMsMax?.toFixed(1)}, ` +
+      `update (training + layout) ${s.frameMsAvg?.toFixed(1)} / ${s.frameMsP95?.toFixed(1)} / ${s.frameMsMax?.toFixed(1)}`,
+  );
+  const parts = Object.entries(s.frameParts || {})
+    .map(([k, [mean, max]]) => `${k} ${mean.toFixed(1)}/${max.toFixed(1)}`)
+    .join(", ");
+  console.log(`  parts (mean/max ms): ${parts}`);
+  console.log(
+    `  eframe's whole frame in wasm (update, tessellation, WebGL calls): ${s.cpuMsAvg?.toFixed(1)} / ` +
+      `${s.cpuMsP95?.toFixed(1)} / ${s.cpuMsMax?.toFixed(1)} ms; training's budget now ${s.trainBudgetMs?.toFixed(1)} ms`,
+  );
+  const gaps = await page.evaluate(() => window.__frameGaps.slice(-240));
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  console.log(
+    `  frame intervals seen by the page (requestAnimationFrame, last ${gaps.length}): median ${q(0.5)?.toFixed(1)} ms, ` +
+      `p95 ${q(0.95)?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
   );
   const png = await page.screenshot();
   writeFileSync(join(out, `web-${name}.png`), png);

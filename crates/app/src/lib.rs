@@ -10,6 +10,7 @@ pub mod backend_choice;
 pub mod files;
 pub mod lab;
 pub mod mirror;
+pub mod pacing;
 pub mod panels;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
@@ -56,6 +57,20 @@ pub struct SpherelabApp {
     pub tab: SideTab,
     /// Where a screenshot taken by the window reports back (its callback runs outside `ui`).
     screenshot_note: Arc<Mutex<Option<Notice>>>,
+    /// Where the last frame's update went: (part, ms), training first, then each panel's layout. The browser
+    /// publishes it in its status object; the frame-time benchmark prints it.
+    pub frame_parts: Vec<(&'static str, f64)>,
+    /// Sets the training budget from what the rest of the frame costs (the window and the browser use it;
+    /// tests leave it off and fix the budget).
+    pub pacer: Option<pacing::FramePacer>,
+}
+
+/// Runs `f` and records how long it took under `name`.
+fn timed<R>(parts: &mut Vec<(&'static str, f64)>, name: &'static str, f: impl FnOnce() -> R) -> R {
+    let start = web_time::Instant::now();
+    let r = f();
+    parts.push((name, start.elapsed().as_secs_f64() * 1e3));
+    r
 }
 
 impl SpherelabApp {
@@ -66,19 +81,32 @@ impl SpherelabApp {
             panels: Panels::default(),
             tab: SideTab::Batch,
             screenshot_note: Arc::new(Mutex::new(None)),
+            frame_parts: Vec::new(),
+            pacer: None,
+        }
+    }
+
+    /// Before a frame: with a pacer, the training budget becomes what the previous frames left of the
+    /// target. `frame_seconds` is eframe's measure of the previous frame's whole work.
+    pub fn pace(&mut self, frame_seconds: Option<f32>) {
+        if let Some(p) = self.pacer.as_mut() {
+            let frame_ms = frame_seconds.map(|s| s as f64 * 1e3);
+            self.lab.frame_budget_ms = p.budget(frame_ms, self.lab.last_tick_ms);
         }
     }
 
     /// One frame: train, draw, apply what the panels asked for.
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        let trained = self.lab.tick();
+        let mut parts = Vec::with_capacity(12);
+        let trained = timed(&mut parts, "training", || self.lab.tick());
+        parts.extend(self.lab.last_tick_parts);
         let mut commands = Vec::new();
         let lab = &self.lab;
         let p = &mut self.panels;
 
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
-            commands.extend(p.toolbar.ui(ui, lab));
+            commands.extend(timed(&mut parts, "toolbar", || p.toolbar.ui(ui, lab)));
             ui.add_space(2.0);
         });
         if let Some(msg) = &lab.diverged {
@@ -115,7 +143,7 @@ impl SpherelabApp {
         });
         egui::Panel::left("controls").default_size(320.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                commands.extend(p.controls.ui(ui, lab));
+                commands.extend(timed(&mut parts, "controls", || p.controls.ui(ui, lab)));
             });
         });
         egui::Panel::right("side").default_size(400.0).resizable(true).show(ui, |ui| {
@@ -138,34 +166,36 @@ impl SpherelabApp {
                 SideTab::Batch => {
                     let h = ui.available_height();
                     ui.allocate_ui(egui::vec2(ui.available_width(), h * 0.55), |ui| {
-                        commands.extend(p.similarity.ui(ui, lab));
+                        commands.extend(timed(&mut parts, "similarity", || p.similarity.ui(ui, lab)));
                     });
                     ui.separator();
-                    commands.extend(p.hardness.ui(ui, lab));
+                    commands.extend(timed(&mut parts, "hardness", || p.hardness.ui(ui, lab)));
                 }
                 SideTab::Theory => {
-                    egui::ScrollArea::vertical().show(ui, |ui| commands.extend(p.theory.ui(ui, lab)));
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| commands.extend(timed(&mut parts, "theory", || p.theory.ui(ui, lab))));
                 }
-                SideTab::Pruning => commands.extend(p.pruning.ui(ui, lab)),
-                SideTab::Export => commands.extend(p.export.ui(ui, lab)),
+                SideTab::Pruning => commands.extend(timed(&mut parts, "pruning", || p.pruning.ui(ui, lab))),
+                SideTab::Export => commands.extend(timed(&mut parts, "export", || p.export.ui(ui, lab))),
             }
         });
         egui::Panel::bottom("curves").default_size(250.0).min_size(190.0).resizable(true).show(ui, |ui| {
-            commands.extend(p.curves.ui(ui, lab));
+            commands.extend(timed(&mut parts, "curves", || p.curves.ui(ui, lab)));
         });
         egui::CentralPanel::default().show(ui, |ui| {
             let avail = ui.available_size();
             ui.horizontal(|ui| {
                 let w = (avail.x - 8.0) / 2.0;
                 ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
-                    ui.vertical(|ui| commands.extend(p.input_plane.ui(ui, lab)));
+                    ui.vertical(|ui| commands.extend(timed(&mut parts, "input plane", || p.input_plane.ui(ui, lab))));
                 });
                 ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
-                    ui.vertical(|ui| commands.extend(p.embedding.ui(ui, lab)));
+                    ui.vertical(|ui| commands.extend(timed(&mut parts, "embedding", || p.embedding.ui(ui, lab))));
                 });
             });
         });
 
+        self.frame_parts = parts;
         for c in commands {
             if let Command::Screenshot = c {
                 self.request_screenshot(ui.ctx());
@@ -199,7 +229,8 @@ impl SpherelabApp {
 }
 
 impl eframe::App for SpherelabApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.pace(frame.info().cpu_usage);
         self.show(ui);
     }
 }

@@ -41,6 +41,7 @@ fn main() -> eframe::Result {
         options,
         Box::new(move |_cc| {
             let mut app = SpherelabApp::new(config, backend);
+            app.pacer = Some(spherelab_app::pacing::FramePacer::default());
             // Users are greeted by a run that is already learning.
             app.lab.playing = true;
             if let Some(e) = config_error {

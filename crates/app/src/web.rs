@@ -21,9 +21,6 @@ use crate::SpherelabApp;
 use crate::backend_choice::{self, BackendPreference};
 use crate::lab::{Command, Lab, Level, Notice};
 
-/// Milliseconds of training per frame in the browser (the desktop uses `Lab`'s default of 12).
-const WEB_TRAIN_BUDGET_MS: f64 = 7.0;
-
 /// Steps waiting for their loss read-back past which training waits for the GPU (see `Lab::max_unread_steps`).
 const MAX_UNREAD_STEPS: usize = 64;
 /// Frames over which the timings in the status object are taken.
@@ -78,14 +75,13 @@ async fn run() -> Result<(), String> {
     runner
         .start(
             canvas,
-            eframe::WebOptions::default(),
+            eframe::WebOptions { dithering: !search.contains("nodither"), ..Default::default() },
             Box::new(move |cc| {
                 listen_for_hash_changes(&cc.egui_ctx, changed);
                 let mut app = SpherelabApp::new(config, pref);
                 app.lab.max_unread_steps = Some(MAX_UNREAD_STEPS);
-                // A frame has 16 ms; the browser also lays out and draws the panels (several ms with software
-                // WebGL), so training takes at most about half of it.
-                app.lab.frame_budget_ms = WEB_TRAIN_BUDGET_MS;
+                // Training takes what the panels' layout and drawing leave of each frame (pacing.rs).
+                app.pacer = Some(crate::pacing::FramePacer::default());
                 // Visitors are greeted by a run that is already learning, as on the desktop.
                 app.lab.playing = true;
                 for n in notices {
@@ -163,13 +159,27 @@ struct WebApp {
     /// Each recent frame's update time (training and layout), its training time (`Lab::tick`), both in ms,
     /// and the steps it took.
     frames: VecDeque<(f64, f64, usize)>,
+    /// eframe's measure of each recent frame's whole work in wasm: the update, egui's tessellation and the
+    /// WebGL calls (not the browser's own rasterising and compositing), in ms.
+    cpu_ms: VecDeque<f64>,
+    /// Each recent frame's parts (`SpherelabApp::frame_parts`).
+    parts: VecDeque<Vec<(&'static str, f64)>>,
     frame_count: u64,
     crash_test: bool,
 }
 
 impl WebApp {
     fn new(app: SpherelabApp, hash_changed: Rc<RefCell<Option<String>>>) -> Self {
-        Self { app, written: None, hash_changed, frames: VecDeque::new(), frame_count: 0, crash_test: false }
+        Self {
+            app,
+            written: None,
+            hash_changed,
+            frames: VecDeque::new(),
+            parts: VecDeque::new(),
+            cpu_ms: VecDeque::new(),
+            frame_count: 0,
+            crash_test: false,
+        }
     }
 
     /// Applies a hash the user navigated to (unless it is the one this app wrote).
@@ -247,17 +257,42 @@ impl WebApp {
         set_status("stepsPerSecond", &num(lab.steps_per_second));
         // Over the recent frames that trained: the update's time (training steps plus the UI's layout) and
         // the steps taken per frame.
+        let p95 = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.get(((v.len() as f64 * 0.95) as usize).min(v.len().saturating_sub(1))).copied().unwrap_or(f64::NAN)
+        };
+        set_status("frameMsP95", &num(p95(playing_frames.iter().map(|f| f.0).collect())));
+        set_status("tickMsP95", &num(p95(playing_frames.iter().map(|f| f.1).collect())));
         set_status("frameMsAvg", &num(playing_frames.iter().map(|f| f.0).sum::<f64>() / n));
         set_status("frameMsMax", &num(playing_frames.iter().map(|f| f.0).fold(0.0, f64::max)));
         set_status("tickMsAvg", &num(playing_frames.iter().map(|f| f.1).sum::<f64>() / n));
         set_status("tickMsMax", &num(playing_frames.iter().map(|f| f.1).fold(0.0, f64::max)));
         set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.2 as f64).sum::<f64>() / n));
+        // Where the time goes, part by part, over the recent frames: {name: [mean ms, max ms]}.
+        let parts = js_sys::Object::new();
+        let mut names: Vec<&'static str> = self.parts.iter().flatten().map(|p| p.0).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let v: Vec<f64> = self.parts.iter().flatten().filter(|p| p.0 == name).map(|p| p.1).collect();
+            let stats = js_sys::Array::of2(
+                &num(v.iter().sum::<f64>() / self.parts.len().max(1) as f64),
+                &num(v.iter().copied().fold(0.0, f64::max)),
+            );
+            let _ = js_sys::Reflect::set(&parts, &name.into(), &stats);
+        }
+        set_status("frameParts", &parts.into());
+        let cpu: Vec<f64> = self.cpu_ms.iter().copied().filter(|v| v.is_finite()).collect();
+        set_status("cpuMsAvg", &num(cpu.iter().sum::<f64>() / cpu.len().max(1) as f64));
+        set_status("cpuMsMax", &num(cpu.iter().copied().fold(0.0, f64::max)));
+        set_status("cpuMsP95", &num(p95(cpu)));
+        set_status("trainBudgetMs", &num(lab.frame_budget_ms));
         set_status("ready", &true.into());
     }
 }
 
 impl eframe::App for WebApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if self.crash_test && self.frame_count == 10 {
             panic!("crash test requested by the URL (?crash-test)");
         }
@@ -265,14 +300,21 @@ impl eframe::App for WebApp {
         if let Some(hash) = pending {
             self.apply_hash(&hash);
         }
+        self.app.pace(frame.info().cpu_usage);
         let start = Instant::now();
         let step_before = self.app.lab.step_count();
         self.app.show(ui);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let steps = self.app.lab.step_count().saturating_sub(step_before);
         self.frames.push_back((ms, self.app.lab.last_tick_ms, steps));
+        self.cpu_ms.push_back(frame.info().cpu_usage.map_or(f64::NAN, |s| s as f64 * 1e3));
+        if self.cpu_ms.len() > STATS_FRAMES {
+            self.cpu_ms.pop_front();
+        }
+        self.parts.push_back(self.app.frame_parts.clone());
         if self.frames.len() > STATS_FRAMES {
             self.frames.pop_front();
+            self.parts.pop_front();
         }
         self.frame_count += 1;
         self.write_hash(ui.ctx());
