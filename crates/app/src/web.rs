@@ -75,7 +75,7 @@ async fn run() -> Result<(), String> {
     runner
         .start(
             canvas,
-            eframe::WebOptions { dithering: !search.contains("nodither"), ..Default::default() },
+            eframe::WebOptions::default(),
             Box::new(move |cc| {
                 listen_for_hash_changes(&cc.egui_ctx, changed);
                 let mut app = SpherelabApp::new(config, pref);

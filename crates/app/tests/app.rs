@@ -7,18 +7,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use spherelab_app::SpherelabApp;
 use spherelab_app::backend_choice::BackendPreference;
-use spherelab_app::lab::Lab;
 use spherelab_core::config::{LossKind, PairMode};
 
-/// A small, fast run: fewer points, a small batch, frequent evaluation.
-fn small_config() -> spherelab_core::RunConfig {
-    let mut cfg = Lab::default_config();
-    cfg.data.n = 256;
-    cfg.train.batch_size = 32;
-    cfg.train.eval_every = 5;
-    cfg.train.eval_max_points = 128;
-    cfg
-}
+mod common;
+use common::small_config;
 
 fn harness(cfg: spherelab_core::RunConfig) -> Harness<'static, SpherelabApp> {
     let mut app = SpherelabApp::new(cfg, BackendPreference::Cpu);

@@ -7,14 +7,8 @@ use spherelab_app::backend_choice::BackendPreference;
 use spherelab_app::lab::{Command, HeatGrid, Lab};
 use spherelab_core::{Cpu, Trainer};
 
-fn config() -> spherelab_core::RunConfig {
-    let mut cfg = Lab::default_config();
-    cfg.data.n = 256;
-    cfg.train.batch_size = 32;
-    cfg.train.eval_every = 5;
-    cfg.train.eval_max_points = 128;
-    cfg
-}
+mod common;
+use common::small_config as config;
 
 /// A lab that has no time to spare in a frame: each frame does the least that keeps it moving.
 fn starved_lab() -> Lab {

@@ -77,7 +77,11 @@ impl Toolbar {
             ui.label(RichText::new(format!("step {}", lab.step_count())).monospace().strong())
                 .on_hover_text("Training steps taken so far in this run.");
             if lab.playing {
-                ui.label(RichText::new(format!("{:.0} steps/s", lab.steps_per_second)).weak());
+                // Slow runs (a software GPU, a big model) still show their speed, not "0 steps/s".
+                let rate = lab.steps_per_second;
+                let text = if rate < 10.0 { format!("{rate:.1} steps/s") } else { format!("{rate:.0} steps/s") };
+                ui.label(RichText::new(text).weak())
+                    .on_hover_text("Training steps per second of wall-clock time, drawing included.");
             }
             ui.separator();
             ui.label(RichText::new(format!("backend: {}", lab.backend_line)).weak()).on_hover_text(
