@@ -181,17 +181,50 @@ async function linkChecks(browser) {
   await crash.close();
 }
 
+/// The page's frames with training and without: the same page (`?continuous` redraws every frame even when
+/// nothing changes) first playing, then paused with the Space bar. Reported, not asserted (speed is measured,
+/// never asserted in tests): it shows how much of a frame is training's and how much is the browser's.
+async function trainingVersusIdle(browser, backend) {
+  console.log(`\n[training vs idle, ${backend}]`);
+  const log = [];
+  const page = await openPage(browser, `${base}?backend=${backend}&continuous`, log);
+  let s = await waitFor(page, (s) => s.ready && s.step >= 30, 180_000);
+  let f0 = s.frames;
+  s = await waitFor(page, (s) => s.frames >= f0 + 120, 90_000);
+  const stats = (gaps) => {
+    const v = [...gaps].sort((a, b) => a - b);
+    const q = (p) => v[Math.min(v.length - 1, Math.floor(p * v.length))]?.toFixed(1);
+    return `median ${q(0.5)} ms, p95 ${q(0.95)} ms`;
+  };
+  const playing = { gaps: await page.evaluate(() => window.__frameGaps.slice(-120)), cpu: s.cpuMsAvg, p95: s.cpuMsP95 };
+  await page.mouse.click(1000, 600); // on the embedding view: the page has the keyboard, no widget has focus
+  await page.keyboard.press("Space");
+  s = await waitFor(page, (s) => s.playing === false, 10_000);
+  check(s.playing === false, "the Space bar pauses the run");
+  f0 = s.frames;
+  const stepPaused = s.step;
+  s = await waitFor(page, (s) => s.frames >= f0 + 120, 90_000);
+  check(s.step === stepPaused, `nothing trains while paused (step ${s.step})`);
+  const idle = { gaps: await page.evaluate(() => window.__frameGaps.slice(-120)), cpu: s.cpuMsAvg, p95: s.cpuMsP95 };
+  console.log(`  training: page's frame work ${playing.cpu?.toFixed(1)} ms (p95 ${playing.p95?.toFixed(1)}), animation frames ${stats(playing.gaps)}`);
+  console.log(`  paused:   page's frame work ${idle.cpu?.toFixed(1)} ms (p95 ${idle.p95?.toFixed(1)}), animation frames ${stats(idle.gaps)}`);
+  check(log.length === 0, `no errors in the console${log.length ? ": " + log.slice(0, 3).join(" | ") : ""}`);
+  await page.close();
+}
+
 const launch = (args) => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 
 const only = process.env.SPHERELAB_E2E_ONLY || "";
 if (!only || only === "webgpu") {
   const browser = await launch([...common, ...webgpu]);
   await trainingRun(browser, "webgpu", base, "gpu");
+  await trainingVersusIdle(browser, "gpu");
   await browser.close();
 }
 if (!only || only === "cpu") {
   const browser = await launch(common);
   await trainingRun(browser, "cpu", base, "cpu-f32");
+  await trainingVersusIdle(browser, "cpu");
   await linkChecks(browser);
   await browser.close();
 }

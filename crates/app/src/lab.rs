@@ -155,10 +155,14 @@ pub struct Lab {
     pub steps_per_frame: usize,
     /// Time for training steps per frame, so the window stays responsive (and the browser never freezes).
     pub frame_budget_ms: f64,
-    /// Training pauses while more steps than this await their loss read-back. A GPU in the browser queues
-    /// work without blocking, so without this limit the queue could outgrow the device and starve the
-    /// page's own drawing; the web entry sets it. `None`: no limit (native read-backs block instead).
+    /// Training waits while more steps than this await their loss read-back, and while more than the
+    /// previous training frame's steps do: a GPU in the browser queues work without blocking, and a device
+    /// slower than the page (a software WebGPU) would otherwise fall further behind every frame, its queue
+    /// competing with the page's drawing and the views lagging the step counter. So at most about two frames
+    /// of steps are in flight. The web entry sets it. `None`: no limit (native read-backs block instead).
     pub max_unread_steps: Option<usize>,
+    /// Steps the last frame that trained took.
+    steps_last_frame: usize,
     /// Refresh the embeddings snapshot after this many steps.
     pub snapshot_every: usize,
     pub snapshot: Option<Embeddings>,
@@ -231,6 +235,7 @@ impl Lab {
             steps_per_frame: 8,
             frame_budget_ms: 12.0,
             max_unread_steps: None,
+            steps_last_frame: 0,
             snapshot_every: 4,
             snapshot: None,
             heat_grid: None,
@@ -552,8 +557,9 @@ impl Lab {
     fn train_steps(&mut self, max_steps: usize, budget_ms: f64, first_free: bool) -> usize {
         let start = Instant::now();
         let mut taken = 0;
-        if let (Some(limit), Some(s)) = (self.max_unread_steps, self.session.as_mut()) {
+        if let (Some(cap), Some(s)) = (self.max_unread_steps, self.session.as_mut()) {
             let read = s.history().steps.last().map(|r| r.step).unwrap_or(0);
+            let limit = cap.min(self.steps_last_frame.max(1));
             if s.step_count().saturating_sub(read) > limit {
                 if let Err(e) = s.collect_losses(false) {
                     self.fail(e);
@@ -602,6 +608,9 @@ impl Lab {
             && let Err(e) = s.collect_losses(false)
         {
             self.fail(e);
+        }
+        if taken > 0 {
+            self.steps_last_frame = taken;
         }
         taken
     }

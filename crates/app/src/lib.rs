@@ -101,6 +101,12 @@ impl SpherelabApp {
         let trained = timed(&mut parts, "training", || self.lab.tick());
         parts.extend(self.lab.last_tick_parts);
         let mut commands = Vec::new();
+        // Space plays and pauses (in class, without reaching for the button), unless a widget has the keyboard
+        // focus (a text field types the space; a focused button is clicked by it).
+        let ctx = ui.ctx().clone();
+        if ctx.memory(|m| m.focused().is_none()) && ctx.input(|i| i.key_pressed(egui::Key::Space)) {
+            commands.push(if self.lab.playing { Command::Pause } else { Command::Play });
+        }
         let lab = &self.lab;
         let p = &mut self.panels;
 

@@ -21,7 +21,8 @@ use crate::SpherelabApp;
 use crate::backend_choice::{self, BackendPreference};
 use crate::lab::{Command, Lab, Level, Notice};
 
-/// Steps waiting for their loss read-back past which training waits for the GPU (see `Lab::max_unread_steps`).
+/// Steps waiting for their loss read-back past which training always waits for the GPU (and it waits sooner
+/// when the GPU is behind by more than a frame's steps; see `Lab::max_unread_steps`).
 const MAX_UNREAD_STEPS: usize = 64;
 /// Frames over which the timings in the status object are taken.
 const STATS_FRAMES: usize = 120;
@@ -52,6 +53,9 @@ async fn run() -> Result<(), String> {
     // `?crash-test` makes the app panic on its tenth frame: the browser test checks that the page then
     // shows the error instead of a frozen canvas.
     let crash_test = search.contains("crash-test");
+    // `?continuous` redraws every frame even when nothing changes (egui redraws on demand): the page's frame
+    // rate can then be measured paused, without training, and compared with training (web/tests/e2e.mjs).
+    let continuous = search.contains("continuous");
     set_status("phase", &"opening the backend".into());
     if pref != BackendPreference::Cpu {
         // The adapter request is asynchronous in the browser, so it happens here, before the app exists; the
@@ -87,7 +91,7 @@ async fn run() -> Result<(), String> {
                 for n in notices {
                     app.lab.notify(n);
                 }
-                Ok(Box::new(WebApp { crash_test, ..WebApp::new(app, hash_changed) }))
+                Ok(Box::new(WebApp { crash_test, continuous, ..WebApp::new(app, hash_changed) }))
             }),
         )
         .await
@@ -166,6 +170,7 @@ struct WebApp {
     parts: VecDeque<Vec<(&'static str, f64)>>,
     frame_count: u64,
     crash_test: bool,
+    continuous: bool,
 }
 
 impl WebApp {
@@ -179,6 +184,7 @@ impl WebApp {
             cpu_ms: VecDeque::new(),
             frame_count: 0,
             crash_test: false,
+            continuous: false,
         }
     }
 
@@ -319,6 +325,9 @@ impl eframe::App for WebApp {
         self.frame_count += 1;
         self.write_hash(ui.ctx());
         self.publish_status();
+        if self.continuous {
+            ui.ctx().request_repaint();
+        }
     }
 }
 

@@ -50,6 +50,25 @@ fn clicking_play_advances_the_step_counter() {
 }
 
 #[test]
+fn the_space_bar_plays_and_pauses_but_types_into_a_text_field() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.key_press(egui::Key::Space);
+    h.run_steps(3);
+    assert!(h.state().lab.playing, "Space plays");
+    assert!(h.state().lab.step_count() > 0);
+    h.key_press(egui::Key::Space);
+    h.run_steps(2);
+    assert!(!h.state().lab.playing, "Space pauses");
+    // With the encoder-widths field focused, a space is text, not a command.
+    h.get_by_role_and_label(Role::TextInput, "encoder widths").click();
+    h.run_steps(1);
+    h.key_press(egui::Key::Space);
+    h.run_steps(2);
+    assert!(!h.state().lab.playing, "a space typed into a text field does not play");
+}
+
+#[test]
 fn changing_the_loss_changes_what_is_trained_and_the_curve_goes_on() {
     let mut h = harness(small_config());
     h.get_by_label("▶ Play").click();

@@ -262,8 +262,9 @@ impl Controls {
         let current = cfg.model.encoder.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ");
         let mut text = self.encoder_text.clone().unwrap_or(current.clone());
         ui.horizontal(|ui| {
-            ui.label("encoder widths");
-            let r = ui.add(egui::TextEdit::singleline(&mut text).desired_width(110.0)).on_hover_text(
+            let label = ui.label("encoder widths");
+            let r = ui.add(egui::TextEdit::singleline(&mut text).desired_width(110.0)).labelled_by(label.id);
+            let r = r.on_hover_text(
                 "Widths of the encoder's layers, comma-separated (e.g. 32, 32, 16). The last is the size of the \
                  features h that the probe and the selection use. Press Enter to apply; the model restarts.",
             );

@@ -17,7 +17,7 @@ impl Toolbar {
             if lab.playing {
                 if ui
                     .button(RichText::new("⏸ Pause").size(16.0))
-                    .on_hover_text("Stop training. Everything you see stays as it is, so you can look closely.")
+                    .on_hover_text("Stop training (Space). Everything you see stays as it is, so you can look closely.")
                     .clicked()
                 {
                     out.push(Command::Pause);
@@ -28,8 +28,8 @@ impl Toolbar {
                         .fill(Color32::from_rgb(0, 122, 80)),
                 )
                 .on_hover_text(
-                    "Train continuously. Watch the embedding (right) spread over the circle while positive pairs \
-                     pull together, and the curves below move.",
+                    "Train continuously (Space). Watch the embedding (right) spread over the circle while positive \
+                     pairs pull together, and the curves below move.",
                 )
                 .clicked()
             {
