@@ -20,18 +20,6 @@ use crate::trainer::MetricRecord;
 /// Multiply-adds per piece, roughly: a piece of the default app run takes a few tenths of a millisecond.
 const PIECE_WORK: usize = 1 << 18;
 
-/// What a capture computed at once.
-#[derive(Clone, Debug)]
-pub(crate) struct Captured {
-    pub step: usize,
-    pub alignment: f64,
-    pub uniformity: f64,
-    pub tolerance: f64,
-    pub effective_rank: f64,
-    pub selection_precision: Option<f64>,
-    pub flagged_fraction: Option<f64>,
-}
-
 /// The clean features kNN and the probe are computed on.
 pub(crate) struct Features {
     pub h_train: Matrix<f32>,
@@ -44,7 +32,8 @@ pub(crate) struct Features {
 
 /// An evaluation whose features were captured and whose kNN and probe are under way.
 pub struct PendingEvaluation {
-    captured: Captured,
+    /// The record so far: the capture's metrics; kNN and probe accuracy are filled in by `finish`.
+    record: MetricRecord,
     h_test: Matrix<f32>,
     test_labels: Vec<usize>,
     /// `None` when there is nothing to vote with (no train row).
@@ -58,13 +47,14 @@ pub struct PendingEvaluation {
 }
 
 impl PendingEvaluation {
-    pub(crate) fn new(captured: Captured, f: Features) -> Self {
+    /// `record` holds what the capture computed (its step and cheap metrics); `f` what is left to compute on.
+    pub(crate) fn new(record: MetricRecord, f: Features) -> Self {
         let d = f.h_train.cols.max(1);
         let n_train = f.h_train.rows.max(1);
         let knn = KnnVoter::new(&f.h_train, &f.train_labels, f.h_test.cols, metrics::DEFAULT_K);
         let probe = ProbeFit::new(&f.h_train, &f.train_labels, f.classes, f.seed);
         Self {
-            captured,
+            record,
             knn_rows_per_piece: (PIECE_WORK / (n_train * d)).max(1),
             // A probe step is two n × d × C products.
             probe_steps_per_piece: (PIECE_WORK / (2 * n_train * d * f.classes.max(1))).max(1),
@@ -79,7 +69,7 @@ impl PendingEvaluation {
 
     /// The step whose model was evaluated.
     pub fn step(&self) -> usize {
-        self.captured.step
+        self.record.step
     }
 
     /// Whether all the work is done.
@@ -106,8 +96,8 @@ impl PendingEvaluation {
         !self.is_done()
     }
 
-    /// The record (its `loss` left NaN: the trainer fills in the mean training loss). Finishes any work
-    /// left first.
+    /// The record (its `loss` as captured, NaN: the trainer fills in the mean training loss). Finishes any
+    /// work left first.
     pub(crate) fn finish(mut self) -> MetricRecord {
         while self.advance() {}
         let n_test = self.h_test.rows.min(self.test_labels.len());
@@ -117,20 +107,7 @@ impl PendingEvaluation {
             None => self.test_labels[..n_test].iter().filter(|&&l| l == 0).count(),
         };
         let knn_accuracy = if n_test == 0 { 0.0 } else { correct as f64 / n_test as f64 };
-        let probe = self.probe.into_probe();
-        let probe_accuracy = probe.accuracy(&self.h_test, &self.test_labels);
-        let c = self.captured;
-        MetricRecord {
-            step: c.step,
-            loss: f32::NAN,
-            alignment: c.alignment,
-            uniformity: c.uniformity,
-            tolerance: c.tolerance,
-            knn_accuracy,
-            probe_accuracy,
-            effective_rank: c.effective_rank,
-            selection_precision: c.selection_precision,
-            flagged_fraction: c.flagged_fraction,
-        }
+        let probe_accuracy = self.probe.into_probe().accuracy(&self.h_test, &self.test_labels);
+        MetricRecord { knn_accuracy, probe_accuracy, ..self.record }
     }
 }

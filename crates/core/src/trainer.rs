@@ -13,7 +13,7 @@ use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, Pairs, Readbac
 use crate::config::{LossKind, PairMode, RunConfig};
 use crate::data::{self, Dataset, Split};
 use crate::error::{Error, Result};
-use crate::evaluation::{Captured, Features, PendingEvaluation};
+use crate::evaluation::{Features, PendingEvaluation};
 use crate::matrix::Matrix;
 use crate::metrics;
 use crate::model::{self, LayerInit, Model};
@@ -458,11 +458,14 @@ impl<B: Backend> Trainer<B> {
         let train_labels: Vec<usize> = self.eval.train.iter().map(|&i| self.data.labels[i]).collect();
         let effective_rank = metrics::effective_rank(&h_test);
         let (selection_precision, flagged_fraction) = self.selection_quality(&h_views, &test_labels);
-        let captured = Captured {
+        let captured = MetricRecord {
             step: self.step,
+            loss: f32::NAN,
             alignment: au[0] as f64,
             uniformity: au[1] as f64,
             tolerance,
+            knn_accuracy: 0.0,
+            probe_accuracy: 0.0,
             effective_rank,
             selection_precision,
             flagged_fraction,
