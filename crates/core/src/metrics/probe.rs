@@ -139,41 +139,38 @@ impl ProbeFit {
             weights: Matrix::zeros(d, classes),
             bias: vec![0.0; classes],
         };
-        let mut fit = Self {
-            x: Matrix::zeros(n, d),
+        // Standardisation statistics from the train rows (none: the probe predicts the uniform distribution).
+        if n > 0 {
+            for &i in &rows {
+                probe.mean.iter_mut().zip(train.row(i)).for_each(|(m, &v)| *m += v as f64);
+            }
+            probe.mean.iter_mut().for_each(|m| *m /= n as f64);
+            let mut var = vec![0.0; d];
+            for &i in &rows {
+                let row = train.row(i);
+                var.iter_mut().zip(row).zip(&probe.mean).for_each(|((s, &v), m)| *s += (v as f64 - m).powi(2));
+            }
+            for (inv, s) in probe.inv_std.iter_mut().zip(&var) {
+                let std = (s / n as f64).sqrt();
+                *inv = if std > MIN_STD { 1.0 / std } else { 1.0 };
+            }
+        }
+        let mut x = Matrix::zeros(n, d);
+        for (r, &i) in rows.iter().enumerate() {
+            x.row_mut(r).copy_from_slice(&probe.standardise(train.row(i)));
+        }
+        Self {
+            probe,
+            x,
             labels: rows.iter().map(|&i| labels[i]).collect(),
             m_w: vec![0.0; d * classes],
             v_w: vec![0.0; d * classes],
             m_b: vec![0.0; classes],
             v_b: vec![0.0; classes],
             taken: 0,
-            // With no usable row there is nothing to fit: the probe predicts the uniform distribution.
+            // With no usable row there is nothing to fit.
             steps: if n == 0 { 0 } else { steps },
-            probe: probe.clone(),
-        };
-        if n == 0 {
-            return fit;
         }
-
-        // Standardisation statistics from the train rows.
-        for &i in &rows {
-            probe.mean.iter_mut().zip(train.row(i)).for_each(|(m, &v)| *m += v as f64);
-        }
-        probe.mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut var = vec![0.0; d];
-        for &i in &rows {
-            var.iter_mut().zip(train.row(i)).zip(&probe.mean).for_each(|((s, &v), m)| *s += (v as f64 - m).powi(2));
-        }
-        for (inv, s) in probe.inv_std.iter_mut().zip(&var) {
-            let std = (s / n as f64).sqrt();
-            *inv = if std > MIN_STD { 1.0 / std } else { 1.0 };
-        }
-        for (r, &i) in rows.iter().enumerate() {
-            let row = probe.standardise(train.row(i));
-            fit.x.row_mut(r).copy_from_slice(&row);
-        }
-        fit.probe = probe;
-        fit
     }
 
     /// Whether every step has been taken.
