@@ -159,28 +159,27 @@ const LANES: usize = 8;
 
 /// max of a row (−∞ for an empty one).
 fn lanes_max<F: Float>(x: &[F]) -> F {
-    let mut acc = [F::neg_infinity(); LANES];
-    let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for (m, &v) in acc.iter_mut().zip(c) {
-            *m = if v > *m { v } else { *m };
-        }
-    }
-    tail.iter().chain(&acc).copied().fold(F::neg_infinity(), |m, v| if v > m { v } else { m })
+    lanes_fold(x, F::neg_infinity(), |m, v| if v > m { v } else { m })
 }
 
 /// Σ of a row, in `LANES` interleaved partial sums added at the end.
 fn lanes_sum<F: Float>(x: &[F]) -> F {
-    let mut acc = [F::zero(); LANES];
+    lanes_fold(x, F::zero(), |s, v| s + v)
+}
+
+/// Folds a row with `op` in `LANES` interleaved accumulators, then folds the accumulators and the tail, in
+/// that order.
+#[inline(always)]
+fn lanes_fold<F: Float>(x: &[F], identity: F, op: impl Fn(F, F) -> F) -> F {
+    let mut acc = [identity; LANES];
     let chunks = x.chunks_exact(LANES);
     let tail = chunks.remainder();
     for c in chunks {
-        for (s, &v) in acc.iter_mut().zip(c) {
-            *s = *s + v;
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = op(*a, v);
         }
     }
-    acc.iter().chain(tail).copied().fold(F::zero(), |s, v| s + v)
+    acc.iter().chain(tail).copied().fold(identity, op)
 }
 
 #[cfg(test)]
