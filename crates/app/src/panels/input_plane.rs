@@ -291,7 +291,7 @@ impl InputPlane {
     fn heat_texture(&mut self, ctx: &egui::Context, lab: &Lab) -> Option<TextureHandle> {
         let heat = lab.heat.as_ref()?;
         let cached = self.heat.clone().filter(|(k, _)| k.background == self.background && k.grid == heat.grid);
-        let pixels = match self.background {
+        let (pixels, step) = match self.background {
             Background::None => return None,
             Background::Coordinate(k) => {
                 if let Some((key, tex)) = &cached
@@ -300,18 +300,13 @@ impl InputPlane {
                     return Some(tex.clone());
                 }
                 self.probe_fit = None;
-                coordinate_pixels(&heat.z, k)
+                (coordinate_pixels(&heat.z, k), heat.step)
             }
             Background::Probe => match self.advance_probe(ctx, lab, heat, cached.as_ref().map(|(k, _)| k.step)) {
-                Some(pixels) => pixels,
+                Some(done) => done,
                 None => return cached.map(|(_, t)| t),
             },
         };
-        let step = match (&self.background, &self.probe_fit) {
-            (Background::Probe, Some((_, values))) => values.step,
-            _ => heat.step,
-        };
-        self.probe_fit = None;
         let image = egui::ColorImage::new([heat.grid.res, heat.grid.res], pixels);
         let tex = ctx.load_texture("input-heat", image, egui::TextureOptions::LINEAR);
         let key = HeatKey { step, background: self.background, grid: heat.grid };
@@ -319,7 +314,8 @@ impl InputPlane {
         Some(tex)
     }
 
-    /// Advances the probe regions' refit; returns the regions' colours when a fit completes. A refit starts
+    /// Advances the probe regions' refit; returns the regions' colours, and the step of the features they
+    /// were fitted on, when a fit completes. A refit starts
     /// when there are no regions for this grid yet, or when a metric interval has passed since they were
     /// fitted (the regions move slowly; a fit costs as much as many steps).
     fn advance_probe(
@@ -328,7 +324,7 @@ impl InputPlane {
         lab: &Lab,
         heat: &HeatValues,
         shown: Option<usize>,
-    ) -> Option<Vec<Color32>> {
+    ) -> Option<(Vec<Color32>, usize)> {
         let session = lab.session()?;
         let snapshot = lab.snapshot.as_ref()?;
         let stale = shown.is_none_or(|s| heat.step >= s + session.config().train.eval_every.max(1));
@@ -348,28 +344,25 @@ impl InputPlane {
             let fit = ProbeFit::new(&h_train, &labels, data.classes.max(1), session.config().seed);
             self.probe_fit = Some((fit, heat.clone()));
         }
-        let (fit, values) = self.probe_fit.as_mut()?;
+        let (fit, _) = self.probe_fit.as_mut()?;
         fit.run(PROBE_STEPS_PER_FRAME);
         if !fit.is_done() {
             // The next steps need another frame, playing or paused.
             ctx.request_repaint();
             return None;
         }
-        let proba = fit.clone().into_probe().predict_proba(&values.h);
-        Some(
-            (0..proba.rows)
-                .map(|r| {
-                    let row = proba.row(r);
-                    let (best, p) = row
-                        .iter()
-                        .copied()
-                        .enumerate()
-                        .fold((0, f32::MIN), |a, (c, v)| if v > a.1 { (c, v) } else { a });
-                    let conf = ((p - 1.0 / row.len() as f32) / (1.0 - 1.0 / row.len() as f32)).clamp(0.0, 1.0);
-                    class_color(best).gamma_multiply(0.15 + 0.45 * conf)
-                })
-                .collect(),
-        )
+        let (fit, values) = self.probe_fit.take()?;
+        let proba = fit.into_probe().predict_proba(&values.h);
+        let pixels = (0..proba.rows)
+            .map(|r| {
+                let row = proba.row(r);
+                let (best, p) =
+                    row.iter().copied().enumerate().fold((0, f32::MIN), |a, (c, v)| if v > a.1 { (c, v) } else { a });
+                let conf = ((p - 1.0 / row.len() as f32) / (1.0 - 1.0 / row.len() as f32)).clamp(0.0, 1.0);
+                class_color(best).gamma_multiply(0.15 + 0.45 * conf)
+            })
+            .collect();
+        Some((pixels, values.step))
     }
 }
 
