@@ -154,20 +154,28 @@ fn listen_for_hash_changes(ctx: &egui::Context, changed: Rc<RefCell<Option<Strin
     on_change.forget();
 }
 
+/// One frame's timings, in ms.
+struct FrameRecord {
+    /// The update: training and the panels' layout (`SpherelabApp::show`).
+    update_ms: f64,
+    /// Its training part (`Lab::tick`), and the steps it took.
+    tick_ms: f64,
+    steps: usize,
+    /// eframe's measure of the previous frame's whole work in wasm: the update, egui's tessellation and the
+    /// WebGL calls (not the browser's own rasterising and compositing); NaN when eframe has none.
+    cpu_ms: f64,
+    /// The update's parts (`SpherelabApp::frame_parts`).
+    parts: Vec<(&'static str, f64)>,
+}
+
 /// The app with what the page adds: the URL hash kept in step with the config, and the status object.
 struct WebApp {
     app: SpherelabApp,
     /// The hash the URL holds for the current config (without '#'); `None` before the first write.
     written: Option<String>,
     hash_changed: Rc<RefCell<Option<String>>>,
-    /// Each recent frame's update time (training and layout), its training time (`Lab::tick`), both in ms,
-    /// and the steps it took.
-    frames: VecDeque<(f64, f64, usize)>,
-    /// eframe's measure of each recent frame's whole work in wasm: the update, egui's tessellation and the
-    /// WebGL calls (not the browser's own rasterising and compositing), in ms.
-    cpu_ms: VecDeque<f64>,
-    /// Each recent frame's parts (`SpherelabApp::frame_parts`).
-    parts: VecDeque<Vec<(&'static str, f64)>>,
+    /// The timings of the recent frames (at most `STATS_FRAMES`), oldest first.
+    frames: VecDeque<FrameRecord>,
     frame_count: u64,
     crash_test: bool,
     continuous: bool,
@@ -180,8 +188,6 @@ impl WebApp {
             written: None,
             hash_changed,
             frames: VecDeque::new(),
-            parts: VecDeque::new(),
-            cpu_ms: VecDeque::new(),
             frame_count: 0,
             crash_test: false,
             continuous: false,
@@ -232,7 +238,7 @@ impl WebApp {
         let mean = |v: &[spherelab_core::trainer::StepRecord]| {
             if v.is_empty() { f64::NAN } else { v.iter().map(|r| r.loss as f64).sum::<f64>() / v.len() as f64 }
         };
-        let playing_frames: Vec<&(f64, f64, usize)> = self.frames.iter().filter(|f| f.2 > 0).collect();
+        let playing_frames: Vec<&FrameRecord> = self.frames.iter().filter(|f| f.steps > 0).collect();
         let n = playing_frames.len().max(1) as f64;
         let num = |v: f64| JsValue::from_f64(v);
         // Every frame: look the status object up once, not once per key.
@@ -267,28 +273,29 @@ impl WebApp {
             v.sort_by(f64::total_cmp);
             v.get(((v.len() as f64 * 0.95) as usize).min(v.len().saturating_sub(1))).copied().unwrap_or(f64::NAN)
         };
-        set_status("frameMsP95", &num(p95(playing_frames.iter().map(|f| f.0).collect())));
-        set_status("tickMsP95", &num(p95(playing_frames.iter().map(|f| f.1).collect())));
-        set_status("frameMsAvg", &num(playing_frames.iter().map(|f| f.0).sum::<f64>() / n));
-        set_status("frameMsMax", &num(playing_frames.iter().map(|f| f.0).fold(0.0, f64::max)));
-        set_status("tickMsAvg", &num(playing_frames.iter().map(|f| f.1).sum::<f64>() / n));
-        set_status("tickMsMax", &num(playing_frames.iter().map(|f| f.1).fold(0.0, f64::max)));
-        set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.2 as f64).sum::<f64>() / n));
+        set_status("frameMsP95", &num(p95(playing_frames.iter().map(|f| f.update_ms).collect())));
+        set_status("tickMsP95", &num(p95(playing_frames.iter().map(|f| f.tick_ms).collect())));
+        set_status("frameMsAvg", &num(playing_frames.iter().map(|f| f.update_ms).sum::<f64>() / n));
+        set_status("frameMsMax", &num(playing_frames.iter().map(|f| f.update_ms).fold(0.0, f64::max)));
+        set_status("tickMsAvg", &num(playing_frames.iter().map(|f| f.tick_ms).sum::<f64>() / n));
+        set_status("tickMsMax", &num(playing_frames.iter().map(|f| f.tick_ms).fold(0.0, f64::max)));
+        set_status("stepsPerFrame", &num(playing_frames.iter().map(|f| f.steps as f64).sum::<f64>() / n));
         // Where the time goes, part by part, over the recent frames: {name: [mean ms, max ms]}.
         let parts = js_sys::Object::new();
-        let mut names: Vec<&'static str> = self.parts.iter().flatten().map(|p| p.0).collect();
+        let all_parts = || self.frames.iter().flat_map(|f| &f.parts);
+        let mut names: Vec<&'static str> = all_parts().map(|p| p.0).collect();
         names.sort_unstable();
         names.dedup();
         for name in names {
-            let v: Vec<f64> = self.parts.iter().flatten().filter(|p| p.0 == name).map(|p| p.1).collect();
+            let v: Vec<f64> = all_parts().filter(|p| p.0 == name).map(|p| p.1).collect();
             let stats = js_sys::Array::of2(
-                &num(v.iter().sum::<f64>() / self.parts.len().max(1) as f64),
+                &num(v.iter().sum::<f64>() / self.frames.len().max(1) as f64),
                 &num(v.iter().copied().fold(0.0, f64::max)),
             );
             let _ = js_sys::Reflect::set(&parts, &name.into(), &stats);
         }
         set_status("frameParts", &parts.into());
-        let cpu: Vec<f64> = self.cpu_ms.iter().copied().filter(|v| v.is_finite()).collect();
+        let cpu: Vec<f64> = self.frames.iter().map(|f| f.cpu_ms).filter(|v| v.is_finite()).collect();
         set_status("cpuMsAvg", &num(cpu.iter().sum::<f64>() / cpu.len().max(1) as f64));
         set_status("cpuMsMax", &num(cpu.iter().copied().fold(0.0, f64::max)));
         set_status("cpuMsP95", &num(p95(cpu)));
@@ -312,15 +319,15 @@ impl eframe::App for WebApp {
         self.app.show(ui);
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let steps = self.app.lab.step_count().saturating_sub(step_before);
-        self.frames.push_back((ms, self.app.lab.last_tick_ms, steps));
-        self.cpu_ms.push_back(frame.info().cpu_usage.map_or(f64::NAN, |s| s as f64 * 1e3));
-        if self.cpu_ms.len() > STATS_FRAMES {
-            self.cpu_ms.pop_front();
-        }
-        self.parts.push_back(self.app.frame_parts.clone());
+        self.frames.push_back(FrameRecord {
+            update_ms: ms,
+            tick_ms: self.app.lab.last_tick_ms,
+            steps,
+            cpu_ms: frame.info().cpu_usage.map_or(f64::NAN, |s| s as f64 * 1e3),
+            parts: self.app.frame_parts.clone(),
+        });
         if self.frames.len() > STATS_FRAMES {
             self.frames.pop_front();
-            self.parts.pop_front();
         }
         self.frame_count += 1;
         self.write_hash(ui.ctx());
