@@ -10,9 +10,16 @@
 //   align-unif:  a_ik = −t‖ẑ_i − ẑ_k‖² = 2t·s_ik − 2t, for k ≠ i in the same view as i
 // Denominator sets D(i): k ≠ i (InfoNCE, SupCon), k ∉ {i, j(i)} (DCL), same view k ≠ i (align-unif).
 //
-// row_stats (pass 1): per row, online max-shifted log-sum-exp over column tiles: m_i = max_{k∈D(i)} a_ik,
-//   l_i = Σ_{k∈D(i)} exp(a_ik − m_i); pos_i = a_{i,j(i)} (InfoNCE/DCL), Σ_{p∈P(i)} a_ip (SupCon),
-//   ‖ẑ_i − ẑ_{j(i)}‖² (align-unif); npos_i = |P(i)| (SupCon). stats[4i..4i+4] = (m, l, pos, npos).
+// Columns are split into chunks of C = col_chunk columns (a multiple of T; sizes.rs bounds it), one per
+// grid z, so that no workgroup walks more than C columns whatever the batch: one workgroup looping over
+// thousands of column tiles is what Mesa's lavapipe computed wrong (docs/gpu-large-batch.md). Each chunk
+// writes partial results; a second pass combines them in chunk order, so the result is deterministic.
+// row_stats (pass 1): per row and column chunk c, online max-shifted log-sum-exp over the chunk's tiles:
+//   m_i = max_{k∈D(i)} a_ik, l_i = Σ_{k∈D(i)} exp(a_ik − m_i); pos_i = a_{i,j(i)} (InfoNCE/DCL),
+//   Σ_{p∈P(i)} a_ip (SupCon), ‖ẑ_i − ẑ_{j(i)}‖² (align-unif); npos_i = |P(i)| (SupCon); written to
+//   stats[4((1 + c)·rows + i) ..+4] = (m, l, pos, npos).
+// merge_stats: per row, the chunks' (m, l) merged in chunk order (m = max, l = Σ l_c·exp(m_c − m)), pos and
+//   npos summed: stats[4i..4i+4].
 // finish: one workgroup reduces the rows into the value and the constants the gradient needs:
 //   InfoNCE/DCL: ℓ_i = −pos_i + m_i + log l_i, L = (1/2N) Σ ℓ_i, w = 1/2N
 //   SupCon:      ℓ_i = m_i + log l_i − pos_i/npos_i over the V rows with npos_i > 0, L = (1/V) Σ ℓ_i, w = 1/V
@@ -21,7 +28,9 @@
 //                metric = 1 instead writes [(1/N) Σ‖ẑ1_i − ẑ2_i‖², L_unif(1)].
 //   out[0] = L, out[1] = w, out[2..6] = (M_1, S_1, M_2, S_2).
 // row_grad (pass 2): ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k with G_ik = ∂L/∂a_ik · ∂a_ik/∂s_ik, recomputing each
-//   tile's s (and c for flags); G_ki uses row k's stats. ∂L/∂a_ik:
+//   tile's s (and c for flags); G_ki uses row k's stats. Chunk c sums over its columns k into
+//   grad[(c·rows + i)·d + dim]; sum_grad then adds the chunks in order into grad[i·d + dim] (and the
+//   alignment term). ∂L/∂a_ik:
 //   InfoNCE/DCL: w·(1[k∈D(i)]·exp(a_ik − m_i)/l_i − 1[k = j(i)])
 //   SupCon:      w·(exp(a_ik − m_i)/l_i − 1[k∈P(i)]/npos_i) for rows with npos_i > 0, else 0
 //   align-unif:  (w_u/2)·exp(a_ik − M_v)/S_v, ∂a/∂s = 2t; plus the alignment term w_a·(α/N)·‖δ_i‖^(α−2)·δ_i,
@@ -29,18 +38,21 @@
 //   The gradient with respect to z is then normalize.wgsl's backward.
 //
 // Bindings: 0 uniform Params; 1 zhat (read); 2 hhat (read); 3 thr (read, rows × 2); 4 bits (read, u32);
-//           5 labels (read, f32 class ids); 6 stats (read_write, rows × 4); 7 out (read_write, 8 values);
-//           8 grad (read_write, rows × d: ∂L/∂ẑ).
-// Dispatch: row_stats: (⌈2N/T⌉, 1, 1) workgroups of T × T threads: a block of T rows (y) against column tiles
-//   of T (x), walked in order; each thread keeps its own online (m, l) and a tree over x merges them.
-//   row_grad: (⌈2N/T⌉, ⌈d/(T·ACC)⌉, 1): y of the grid picks a chunk of T·ACC output dimensions; the
-//   T rows × chunk outputs are dealt round-robin to the T·T threads (at most ACC each). finish: (1, 1, 1) workgroup of T·T threads.
+//           5 labels (read, f32 class ids); 6 stats (read_write, (1 + chunks)·rows × 4); 7 out (read_write,
+//           8 values); 8 grad (read_write, chunks·rows × d: the chunks' partial ∂L/∂ẑ, the sum in the first).
+// Dispatch: row_stats: (⌈2N/T⌉, 1, chunks) workgroups of T × T threads: a block of T rows (y) against the
+//   chunk's column tiles of T (x), walked in order; each thread keeps its own online (m, l) and a tree over
+//   x merges them. merge_stats: ⌈2N/WG⌉ workgroups of WG threads (folded), one thread per row.
+//   row_grad: (⌈2N/T⌉, ⌈d/(T·ACC)⌉, chunks): y of the grid picks a slice of T·ACC output dimensions; the
+//   T rows × slice outputs are dealt round-robin to the T·T threads (at most ACC each). sum_grad: one thread
+//   per element of ∂L/∂ẑ (folded). finish: (1, 1, 1) workgroup of T·T threads.
 
 struct Params {
     rows: u32, n: u32, d: u32, dh: u32,
     kind: u32, pairs: u32, removal: u32, metric: u32,
     tau: f32, sigma: f32, rho: f32, t: f32,
     alpha: f32, w_align: f32, w_unif: f32, _pad0: f32,
+    col_chunk: u32, chunks: u32, _pad1: u32, _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -157,11 +169,13 @@ fn is_positive(i: u32, k: u32) -> bool {
 fn row_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let i0 = wid.x * T;
     let i = i0 + lid.y;
+    let chunk = wid.z;
+    let k_end = min((chunk + 1u) * p.col_chunk, p.rows);
     var m = NEG_BIG;
     var l = 0.0;
     var pos = 0.0;
     var npos = 0.0;
-    for (var k0 = 0u; k0 < p.rows; k0 += T) {
+    for (var k0 = chunk * p.col_chunk; k0 < k_end; k0 += T) {
         let s = tile_dot_z(i0, k0, lid);
         var c = 0.0;
         if (p.pairs == 2u) { c = tile_dot_h(i0, k0, lid); }
@@ -201,11 +215,36 @@ fn row_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
         workgroupBarrier();
     }
     if (lid.x == 0u && i < p.rows) {
-        stats[4u * i] = red_m[slot];
-        stats[4u * i + 1u] = red_l[slot];
-        stats[4u * i + 2u] = red_a[slot];
-        stats[4u * i + 3u] = red_b[slot];
+        let b = 4u * ((1u + chunk) * p.rows + i);
+        stats[b] = red_m[slot];
+        stats[b + 1u] = red_l[slot];
+        stats[b + 2u] = red_a[slot];
+        stats[b + 3u] = red_b[slot];
     }
+}
+
+@compute @workgroup_size({{WG}}, 1, 1)
+fn merge_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = folded_group(wid, nwg) * {{WG}}u + lid.x;
+    if (i >= p.rows) { return; }
+    var m = NEG_BIG;
+    var l = 0.0;
+    var pos = 0.0;
+    var npos = 0.0;
+    for (var c = 0u; c < p.chunks; c++) {
+        let b = 4u * ((1u + c) * p.rows + i);
+        let mc = stats[b];
+        let mm = max(m, mc);
+        l = l * exp(m - mm) + stats[b + 1u] * exp(mc - mm);
+        m = mm;
+        pos = pos + stats[b + 2u];
+        npos = npos + stats[b + 3u];
+    }
+    stats[4u * i] = m;
+    stats[4u * i + 1u] = l;
+    stats[4u * i + 2u] = pos;
+    stats[4u * i + 3u] = npos;
 }
 
 // Tree sum (or max) over the T·T threads of the finish workgroup, in red_a.
@@ -337,13 +376,15 @@ fn row_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
     let i0 = wid.x * T;
     let i = i0 + lid.y;
     let tid = lid.y * T + lid.x;
+    let chunk = wid.z;
+    let k_end = min((chunk + 1u) * p.col_chunk, p.rows);
     // This workgroup's outputs: T rows × dc dimensions from dim0, flattened as e = r·dc + (dim − dim0), and
     // dealt to the T·T threads round-robin (e = tid + T·T·a), so small d keeps every thread busy.
     let dim0 = wid.y * T * ACC;
     let dc = min(p.d - dim0, T * ACC);
     var acc: array<f32, {{PAIR_ACC}}>;
     for (var a = 0u; a < ACC; a++) { acc[a] = 0.0; }
-    for (var k0 = 0u; k0 < p.rows; k0 += T) {
+    for (var k0 = chunk * p.col_chunk; k0 < k_end; k0 += T) {
         let s = tile_dot_z(i0, k0, lid);
         var c = 0.0;
         if (p.pairs == 2u) { c = tile_dot_h(i0, k0, lid); }
@@ -355,31 +396,44 @@ fn row_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
         let kmax = min(T, p.rows - k0);
         for (var a = 0u; a < ACC; a++) {
             let e = tid + T * T * a;
-            if (e >= T * dc) { break; }
-            let r = e / dc;
-            let dim = dim0 + e % dc;
-            var sum = acc[a];
-            for (var kk = 0u; kk < kmax; kk++) {
-                sum = sum + red_m[r * T + kk] * zhat[(k0 + kk) * p.d + dim];
+            if (e < T * dc) {
+                let r = e / dc;
+                let dim = dim0 + e % dc;
+                var sum = acc[a];
+                for (var kk = 0u; kk < kmax; kk++) {
+                    sum = sum + red_m[r * T + kk] * zhat[(k0 + kk) * p.d + dim];
+                }
+                acc[a] = sum;
             }
-            acc[a] = sum;
         }
         workgroupBarrier();
     }
+    let base = chunk * p.rows * p.d;
     for (var a = 0u; a < ACC; a++) {
         let e = tid + T * T * a;
-        if (e >= T * dc) { break; }
         let row = i0 + e / dc;
-        let dim = dim0 + e % dc;
-        if (row >= p.rows) { continue; }
-        var v = acc[a];
-        if (p.kind == KIND_AU && p.w_align != 0.0) {
-            // Alignment: ∂/∂ẑ_i of w_a·(1/N)·‖δ_i‖^α = w_a·(α/N)·‖δ_i‖^(α−2)·δ_i.
-            let d2 = stats[4u * row + 2u];
-            var coef = 0.0;
-            if (d2 > 0.0) { coef = p.w_align * p.alpha / f32(p.n) * pow(d2, 0.5 * p.alpha - 1.0); }
-            v = v + coef * (zhat[row * p.d + dim] - zhat[partner(row) * p.d + dim]);
+        if (e < T * dc && row < p.rows) {
+            grad[base + row * p.d + dim0 + e % dc] = acc[a];
         }
-        grad[row * p.d + dim] = v;
     }
+}
+
+@compute @workgroup_size({{WG}}, 1, 1)
+fn sum_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+            @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = folded_group(wid, nwg) * {{WG}}u + lid.x;
+    let size = p.rows * p.d;
+    if (e >= size) { return; }
+    var v = 0.0;
+    for (var c = 0u; c < p.chunks; c++) { v = v + grad[c * size + e]; }
+    if (p.kind == KIND_AU && p.w_align != 0.0) {
+        // Alignment: ∂/∂ẑ_i of w_a·(1/N)·‖δ_i‖^α = w_a·(α/N)·‖δ_i‖^(α−2)·δ_i.
+        let row = e / p.d;
+        let dim = e % p.d;
+        let d2 = stats[4u * row + 2u];
+        var coef = 0.0;
+        if (d2 > 0.0) { coef = p.w_align * p.alpha / f32(p.n) * pow(d2, 0.5 * p.alpha - 1.0); }
+        v = v + coef * (zhat[row * p.d + dim] - zhat[partner(row) * p.d + dim]);
+    }
+    grad[e] = v;
 }

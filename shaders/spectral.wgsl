@@ -13,16 +13,21 @@
 //   ∂L/∂w1 into grad rows 0..N and each row's share of the value, Σ_c (c = r ? −(2/N)·s_rr : e·x²/(N(N−1)))/μ,
 //   into partial[r]. role 1: anchors = view-2 rows, columns = view-1 rows, pair (i, j) = (c, r); writes ∂L/∂w2
 //   into grad rows N..2N.
-// finish: one workgroup sums partial into out[0] = L (a tree in workgroup memory).
+// Columns are split into chunks of col_chunk columns over grid z (as in contrastive.wgsl, for the reason given
+//   there): chunk q writes its rows' shares into partial[q·N + r] and its partial gradient into
+//   grad[q·2N·d + …]; sum_grad adds the chunks in order into grad[0 .. 2N·d].
+// finish: one workgroup sums partial (chunks × N) into out[0] = L (a tree in workgroup memory).
 //
 // Bindings: 0 uniform Params; 1 w (read, 2N × d); 2 hhat (read, 2N × dh); 3 thr (read, N × 2); 4 bits (read,
-//           u32, N × N packed); 5 partial (read_write, N); 6 grad (read_write, 2N × d: ∂L/∂w); 7 out (read_write).
-// Dispatch: cross_view: (⌈N/T⌉, ⌈d/(T·ACC)⌉, 1) workgroups of T × T threads (T rows (y) against column tiles of
-//   T (x)); the T rows × d-chunk outputs are dealt round-robin to the threads; grid y = 0 also writes partial. finish: (1, 1, 1) of T·T threads.
+//           u32, N × N packed); 5 partial (read_write, chunks × N); 6 grad (read_write, chunks × 2N × d: ∂L/∂w
+//           in the first); 7 out (read_write).
+// Dispatch: cross_view: (⌈N/T⌉, ⌈d/(T·ACC)⌉, chunks) workgroups of T × T threads (T rows (y) against column tiles of
+//   T (x)); the T rows × d-slice outputs are dealt round-robin to the threads; grid y = 0 also writes partial.
+//   sum_grad: one thread per element of 2N × d (WG per workgroup, folded). finish: (1, 1, 1) of T·T threads.
 
 struct Params {
     n: u32, d: u32, dh: u32, role: u32,
-    pairs: u32, removal: u32, _pad0: u32, _pad1: u32,
+    pairs: u32, removal: u32, col_chunk: u32, chunks: u32,
     mu: f32, margin: f32, _pad2: f32, _pad3: f32,
 }
 
@@ -94,6 +99,8 @@ fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     let r0 = wid.x * T;
     let r = r0 + lid.y;
     let tid = lid.y * T + lid.x;
+    let chunk = wid.z;
+    let c_end = min((chunk + 1u) * p.col_chunk, p.n);
     // Outputs T rows × dc dimensions, dealt round-robin to the threads as in contrastive.wgsl's row_grad.
     let dim0 = wid.y * T * ACC;
     let dc = min(p.d - dim0, T * ACC);
@@ -102,7 +109,7 @@ fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     var acc: array<f32, {{PAIR_ACC}}>;
     for (var a = 0u; a < ACC; a++) { acc[a] = 0.0; }
     var value = 0.0;
-    for (var c0 = 0u; c0 < p.n; c0 += T) {
+    for (var c0 = chunk * p.col_chunk; c0 < c_end; c0 += T) {
         let s = tile_dot(r0, c0, lid, false);
         var ch = 0.0;
         if (p.pairs == 2u) { ch = tile_dot(r0, c0, lid, true); }
@@ -129,14 +136,15 @@ fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         let kmax = min(T, p.n - c0);
         for (var a = 0u; a < ACC; a++) {
             let e = tid + T * T * a;
-            if (e >= T * dc) { break; }
-            let rr = e / dc;
-            let dim = dim0 + e % dc;
-            var sum = acc[a];
-            for (var kk = 0u; kk < kmax; kk++) {
-                sum = sum + red[rr * T + kk] * w[(column_off() + c0 + kk) * p.d + dim];
+            if (e < T * dc) {
+                let rr = e / dc;
+                let dim = dim0 + e % dc;
+                var sum = acc[a];
+                for (var kk = 0u; kk < kmax; kk++) {
+                    sum = sum + red[rr * T + kk] * w[(column_off() + c0 + kk) * p.d + dim];
+                }
+                acc[a] = sum;
             }
-            acc[a] = sum;
         }
         workgroupBarrier();
     }
@@ -147,21 +155,33 @@ fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
         if (lid.x < stride) { red[tid] = red[tid] + red[tid + stride]; }
         workgroupBarrier();
     }
-    if (p.role == 0u && wid.y == 0u && lid.x == 0u && r < p.n) { partial[r] = red[tid]; }
+    if (p.role == 0u && wid.y == 0u && lid.x == 0u && r < p.n) { partial[chunk * p.n + r] = red[tid]; }
+    let base = chunk * 2u * p.n * p.d;
     for (var a = 0u; a < ACC; a++) {
         let e = tid + T * T * a;
-        if (e >= T * dc) { break; }
         let row = r0 + e / dc;
-        if (row >= p.n) { continue; }
-        grad[(anchor_off() + row) * p.d + dim0 + e % dc] = acc[a];
+        if (e < T * dc && row < p.n) {
+            grad[base + (anchor_off() + row) * p.d + dim0 + e % dc] = acc[a];
+        }
     }
+}
+
+@compute @workgroup_size({{WG}}, 1, 1)
+fn sum_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+            @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = folded_group(wid, nwg) * {{WG}}u + lid.x;
+    let size = 2u * p.n * p.d;
+    if (e >= size) { return; }
+    var v = 0.0;
+    for (var q = 0u; q < p.chunks; q++) { v = v + grad[q * size + e]; }
+    grad[e] = v;
 }
 
 @compute @workgroup_size({{PAIR_TILE}}, {{PAIR_TILE}}, 1)
 fn finish(@builtin(local_invocation_id) lid: vec3<u32>) {
     let tid = lid.y * T + lid.x;
     var s = 0.0;
-    for (var i = tid; i < p.n; i += T * T) { s = s + partial[i]; }
+    for (var i = tid; i < p.n * p.chunks; i += T * T) { s = s + partial[i]; }
     red[tid] = s;
     workgroupBarrier();
     for (var stride = T * T / 2u; stride > 0u; stride = stride / 2u) {

@@ -13,6 +13,7 @@ mod csvio;
 mod loss_cmd;
 mod outputs;
 mod plots;
+mod selftest_cmd;
 mod theory_cmd;
 mod train;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Steps per second per backend on fixed cases (moons and digits, with and without selection, and
     /// InfoNCE alone on 4,096 and 16,384 views), next to PyTorch when it is installed.
     Bench(bench::BenchArgs),
+    /// Check this machine's GPU against the CPU engine: every op of a training step and one large InfoNCE
+    /// (4,096 views × 128), with the worst error and the adapter. Exit 0 pass, 1 fail, 2 no usable GPU.
+    Selftest(selftest_cmd::SelftestArgs),
 }
 
 /// Writes a command's result to stdout. A closed pipe (`spherelab loss … | head -c 10`) ends the program
@@ -95,13 +99,14 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train::run(a),
-        Command::Loss(a) => loss_cmd::run(a),
-        Command::Theory(a) => theory_cmd::run(a),
-        Command::Bench(a) => run_bench(&a),
+        Command::Train(a) => train::run(a).map(|()| None),
+        Command::Loss(a) => loss_cmd::run(a).map(|()| None),
+        Command::Theory(a) => theory_cmd::run(a).map(|()| None),
+        Command::Bench(a) => run_bench(&a).map(|()| None),
+        Command::Selftest(a) => selftest_cmd::run(a).map(Some),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    match result.map(|code: Option<ExitCode>| code.unwrap_or(ExitCode::SUCCESS)) {
+        Ok(code) => code,
         Err(e) => {
             // `{:#}` joins the context chain with ": " on one line.
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));

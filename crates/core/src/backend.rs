@@ -223,6 +223,13 @@ pub trait Backend {
     fn poll(&self) {}
     /// Ends one training step: a GPU backend submits its command buffer here.
     fn end_step(&self) {}
+    /// Whether this backend computes `kind` (and the alignment/uniformity metric) correctly on `views` rows of
+    /// `d` dimensions; Err names the limit. Checked before a run or a loss starts: a size a backend cannot
+    /// compute correctly is refused, never computed wrong. The CPU backends take any size that fits memory.
+    fn check_loss_size(&self, kind: LossKind, views: usize, d: usize) -> crate::Result<()> {
+        let _ = (kind, views, d);
+        Ok(())
+    }
 
     // ---- layers ----
     /// `pre = x·W + b` (x: n×in, W: in×out, b: 1×out), `out = act(pre)`.

@@ -26,6 +26,7 @@ pub mod share;
 #[doc(hidden)]
 pub mod testing;
 pub mod theory;
+pub mod tolerance;
 pub mod trainer;
 
 pub use backend::Backend;

@@ -155,6 +155,10 @@ impl<B: Backend> Trainer<B> {
         if active_train.len() < 2 {
             return Err(Error::invalid("pruning left fewer than 2 training samples: prune a smaller fraction"));
         }
+        let d = config.model.embedding_dim();
+        backend.check_loss_size(config.loss.kind, 2 * config.train.batch_size.min(active_train.len()), d)?;
+        let eval_views = 2 * config.train.eval_max_points.max(2).min(split.test.len().max(split.train.len()));
+        backend.check_loss_size(LossKind::AlignUniform, eval_views, d)?;
         let init = model::init_layers(&config.model, data.dim, config.seed);
         let model = Model::upload(&backend, &init, config.model.encoder.len(), config.model.normalize);
         let eval = Self::make_eval_set(&config, &data, &split);

@@ -67,6 +67,14 @@ impl Backend for Gpu {
         self.submit();
     }
 
+    fn check_loss_size(&self, kind: LossKind, views: usize, d: usize) -> spherelab_core::Result<()> {
+        let checked = match kind {
+            LossKind::Spectral => ops::spectral::check_size(self, views, d).map(|_| ()),
+            _ => ops::contrastive::check_size(self, views, d).map(|_| ()),
+        };
+        checked.map_err(spherelab_core::Error::Invalid)
+    }
+
     fn linear_forward(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, act: Activation) -> LinearOut<GpuTensor> {
         ops::linear::linear_forward(self, x, w, b, act)
     }

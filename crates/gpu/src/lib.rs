@@ -16,6 +16,7 @@ pub mod engine;
 pub mod kernel;
 pub mod ops;
 pub mod pool;
+pub mod selftest;
 pub mod sizes;
 pub mod tensor;
 

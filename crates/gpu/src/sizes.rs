@@ -24,6 +24,15 @@ pub const SPLIT_MAX: u32 = 64;
 pub const PAIR_TILE: u32 = 16;
 pub const PAIR_ACC: u32 = 8;
 
+/// Pairwise kernels split the columns (the k of Σ_k) into chunks of PAIR_COL_CHUNK columns, one per grid z, so
+/// that no workgroup loops over more than this many columns whatever the batch (docs/gpu-large-batch.md: one
+/// workgroup walking thousands of column tiles came out wrong on lavapipe). The chunks' partial sums need
+/// chunks × rows × d floats; when that passes the device's storage-binding limit the chunk grows, up to
+/// PAIR_COL_CHUNK_MAX columns (the largest checked by the large-batch tests); past that a loss is refused.
+/// Multiples of PAIR_TILE.
+pub const PAIR_COL_CHUNK: u32 = 512;
+pub const PAIR_COL_CHUNK_MAX: u32 = 2048;
+
 /// WebGPU's default maximum number of workgroups per grid dimension.
 pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
 

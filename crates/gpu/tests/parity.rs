@@ -2,15 +2,7 @@
 //! every op against `Cpu<f64>` (the reference) on fresh random inputs of several shapes — sizes that are not
 //! multiples of the workgroup or tile sizes (16, 64, 256) and batches of more than one tile.
 //!
-//! Tolerance rule: element x passes against reference r when |x − r| ≤ max(rtol·|r|, atol), with
-//! atol = atol_frac·max_k |r_k| (the tensor's scale), so tiny elements that are sums of large terms of mixed
-//! sign are judged by the error their terms carry, not by their own size. f32 accumulation over K terms has
-//! relative error ~K·2⁻²⁴ in the worst case:
-//! - values and forward outputs: rtol 1e-4, atol_frac 1e-5;
-//! - gradients: rtol 1e-3, atol_frac 1e-4 — looser because they are sums over all pairs of products of
-//!   softmax weights (each computed in f32 through exp) and embeddings, with heavy cancellation (the rows
-//!   of a softmax sum to 1 and the positive's −1 cancels it).
-//!   On failure the worst element is printed with its index, value and reference.
+//! Tolerance: spherelab_core::tolerance (VALUE for values and forward outputs, GRAD for gradients, and why).
 //!
 //! Selection: the thresholds (order statistics of the row, so as accurate as its elements) are compared with
 //! atol 1e-5. Flags are compared pair by pair: a pair whose similarity is within 1e-5 of a threshold (the
@@ -18,80 +10,25 @@
 //! must agree, and the agreement fraction must be ≥ 95 % on rows with enough candidates. (Inside the loss
 //! kernels flags are recomputed with the selection kernel's own arithmetic, so there they agree exactly; the
 //! loss parity cases with `Pairs::Selected` check that end to end.)
+mod common;
 
+use common::{Ref, both, check, check_loss, gpu, loss_params, modes_and_cases, random};
 use spherelab_core::Cpu;
-use spherelab_core::backend::{Backend, LossParams, OptimStep, PairLayout, Pairs};
-use spherelab_core::config::{Activation, LossKind, OptimizerKind, PairMode};
+use spherelab_core::backend::{Backend, OptimStep, PairLayout};
+use spherelab_core::config::{Activation, LossKind, OptimizerKind};
 use spherelab_core::matrix::Matrix;
-use spherelab_core::rng::{Rng, normal, rng, stream};
-use spherelab_gpu::Gpu;
-
-type Ref = Cpu<f64>;
-
-#[derive(Clone, Copy)]
-struct Tol {
-    rtol: f64,
-    atol_frac: f64,
-}
-
-const VALUE: Tol = Tol { rtol: 1e-4, atol_frac: 1e-5 };
-const GRAD: Tol = Tol { rtol: 1e-3, atol_frac: 1e-4 };
-
-#[track_caller]
-fn assert_close(what: &str, got: &[f64], want: &[f64], tol: Tol) {
-    assert_eq!(got.len(), want.len(), "{what}: length {} vs reference {}", got.len(), want.len());
-    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let atol = (tol.atol_frac * scale).max(1e-7);
-    let mut worst: Option<(usize, f64)> = None;
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let excess = if g.is_finite() { (g - w).abs() - (tol.rtol * w.abs()).max(atol) } else { f64::INFINITY };
-        if excess > 0.0 && worst.is_none_or(|(_, e)| excess > e) {
-            worst = Some((i, excess));
-        }
-    }
-    if let Some((i, _)) = worst {
-        let passes = |g: f64, w: f64| g.is_finite() && (g - w).abs() <= (tol.rtol * w.abs()).max(atol);
-        let bad = got.iter().zip(want).filter(|&(&g, &w)| !passes(g, w)).count();
-        panic!(
-            "{what}: {bad} of {} elements out of tolerance; worst at {i}: got {} vs reference {} \
-             (|diff| {:.3e}, allowed {:.3e})",
-            got.len(),
-            got[i],
-            want[i],
-            (got[i] - want[i]).abs(),
-            (tol.rtol * want[i].abs()).max(atol)
-        );
-    }
-}
-
-/// Random N(0,1) data rounded to f32, so both backends see exactly the same inputs.
-fn random(r: &mut Rng, rows: usize, cols: usize) -> Vec<f32> {
-    (0..rows * cols).map(|_| normal(r) as f32).collect()
-}
-
-/// A tensor on both the backend under test and the reference.
-struct Pair<B: Backend> {
-    b: B::Tensor,
-    r: Matrix<f64>,
-}
-
-fn both<B: Backend>(be: &B, rows: usize, cols: usize, data: &[f32]) -> Pair<B> {
-    Pair { b: be.upload(rows, cols, data), r: Ref::new().upload(rows, cols, data) }
-}
-
-#[track_caller]
-fn check<B: Backend>(be: &B, what: &str, got: &B::Tensor, want: &Matrix<f64>, tol: Tol) {
-    assert_eq!(be.dims(got), (want.rows, want.cols), "{what}: shape");
-    assert_close(what, &be.download_f64(got), &want.data, tol);
-}
+use spherelab_core::rng::{rng, stream};
+use spherelab_core::tolerance::{GRAD, Tol, VALUE};
 
 const ACTS: [Activation; 4] = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu];
 /// (rows, in, out): odd sizes, exact tiles, several tiles, a single element, and a long batch (dW split
 /// over k into 7 partial products).
 const LINEAR_SHAPES: [(usize, usize, usize); 6] =
     [(6, 2, 3), (70, 33, 128), (300, 128, 33), (1, 1, 1), (65, 64, 65), (1000, 5, 7)];
-/// (2N, d) for the losses and normalisation; d = 130 takes two 128-dimension chunks of the gradient pass.
-const EMB_SHAPES: [(usize, usize); 6] = [(6, 2), (6, 3), (70, 33), (300, 128), (70, 3), (70, 130)];
+/// (2N, d) for the losses and normalisation; d = 130 takes two 128-dimension slices of the gradient pass, and
+/// 2N = 1040 three column chunks of the pairwise passes (512 + 512 + 16; spectral's N = 520 two), the last
+/// one partial (sizes::PAIR_COL_CHUNK).
+const EMB_SHAPES: [(usize, usize); 7] = [(6, 2), (6, 3), (70, 33), (300, 128), (70, 3), (70, 130), (1040, 5)];
 
 pub fn linear_forward_matches_reference<B: Backend>(be: &B) {
     let mut r = rng(1, stream::TEST);
@@ -243,79 +180,6 @@ pub fn selection_thresholds_match_reference<B: Backend>(be: &B) {
     }
 }
 
-fn loss_params(kind: LossKind, mode: PairMode) -> LossParams {
-    LossParams {
-        kind,
-        tau: 0.3,
-        mu: 1.5,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode,
-        sigma: 0.1,
-        rho: 0.7,
-        margin: 0.2,
-    }
-}
-
-/// Which pairs a loss case flags.
-#[derive(Clone, Copy, Debug)]
-enum PairCase {
-    None,
-    All,
-    Selected,
-    Explicit,
-}
-
-fn check_loss<B: Backend>(be: &B, r: &mut Rng, p: &LossParams, rows: usize, d: usize, case: PairCase) {
-    let zd = random(r, rows, d);
-    // Scale z so that some spectral rows are clipped and some are not.
-    let zd: Vec<f32> = zd.iter().map(|v| v * 0.6).collect();
-    let z = both(be, rows, d, &zd);
-    let labels_d: Vec<f32> = (0..rows).map(|i| ((i % (rows / 2)) % 3) as f32).collect();
-    let labels = both(be, rows, 1, &labels_d);
-    let h = both(be, rows, 5, &random(r, rows, 5));
-    let layout = p.layout();
-    let thr_b = be.select_thresholds(&h.b, layout, 0.2, 0.7);
-    let thr_r = Ref::new().select_thresholds(&h.r, layout, 0.2, 0.7);
-    let m = if layout == PairLayout::CrossView { rows / 2 } else { rows };
-    let ex: Vec<f32> = (0..m * m).map(|_| (normal(r) > 0.3) as u8 as f32).collect();
-    let ex = both(be, m, m, &ex);
-    let (pairs_b, pairs_r) = match case {
-        PairCase::None => (Pairs::None, Pairs::None),
-        PairCase::All => (Pairs::All, Pairs::All),
-        PairCase::Selected => {
-            (Pairs::Selected { h: &h.b, thresholds: &thr_b }, Pairs::Selected { h: &h.r, thresholds: &thr_r })
-        }
-        PairCase::Explicit => (Pairs::Explicit(&ex.b), Pairs::Explicit(&ex.r)),
-    };
-    let lb = (p.kind == LossKind::Supcon).then_some(&labels.b);
-    let lr = (p.kind == LossKind::Supcon).then_some(&labels.r);
-    let got = be.loss(p, &z.b, &pairs_b, lb);
-    let want = Ref::new().loss(p, &z.r, &pairs_r, lr);
-    let what = format!("{:?} {:?} {case:?} 2N={rows} d={d}", p.kind, p.mode);
-    check(be, &format!("{what} value"), &got.value, &want.value, VALUE);
-    check(be, &format!("{what} gradient"), &got.grad, &want.grad, GRAD);
-}
-
-fn modes_and_cases(kind: LossKind) -> Vec<(PairMode, PairCase)> {
-    let mut v = vec![(PairMode::None, PairCase::None)];
-    let modes: &[PairMode] = match kind {
-        LossKind::Infonce | LossKind::Dcl => {
-            &[PairMode::Removal, PairMode::Margin, PairMode::Temperature, PairMode::Combined]
-        }
-        LossKind::Spectral => &[PairMode::Removal, PairMode::Margin],
-        _ => &[],
-    };
-    for &m in modes {
-        for c in [PairCase::All, PairCase::Selected, PairCase::Explicit] {
-            v.push((m, c));
-        }
-    }
-    v
-}
-
 pub fn loss_matches_reference<B: Backend>(be: &B, kind: LossKind) {
     let mut r = rng(7 + kind as u64, stream::TEST);
     for (rows, d) in EMB_SHAPES {
@@ -412,13 +276,6 @@ macro_rules! parity_suite {
             }
         }
     };
-}
-
-/// The GPU under test. No adapter is a loud failure, never a silent pass.
-fn gpu() -> Gpu {
-    Gpu::new().unwrap_or_else(|e| {
-        panic!("GPU parity tests need a GPU adapter (on a machine without one, install Mesa's lavapipe: mesa-vulkan-drivers): {e}")
-    })
 }
 
 parity_suite!(cpu_f32, Cpu::<f32>::new());

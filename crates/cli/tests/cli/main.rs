@@ -5,5 +5,6 @@ mod bad_input;
 mod bench;
 mod common;
 mod loss;
+mod selftest;
 mod theory;
 mod train;

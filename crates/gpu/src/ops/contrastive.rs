@@ -1,5 +1,6 @@
 //! InfoNCE, DCL, SupCon and alignment + uniformity in similarity tiles (shaders/contrastive.wgsl):
-//! row stats (online log-sum-exp) → finish (value) → row gradient, then normalize backward.
+//! row stats (online log-sum-exp) per column chunk → merge → finish (value) → row gradient per column chunk →
+//! sum of the chunks, then normalize backward.
 
 use bytemuck::{Pod, Zeroable};
 use spherelab_core::backend::{LossOut, LossParams};
@@ -8,8 +9,8 @@ use spherelab_core::config::{LossKind, PairMode};
 use super::normalize::{normalize_backward, normalize_forward};
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
-use crate::ops::FlagSource;
-use crate::sizes::{PAIR_ACC, PAIR_TILE};
+use crate::ops::{ColumnChunks, FlagSource, column_chunks};
+use crate::sizes::{PAIR_ACC, PAIR_COL_CHUNK, PAIR_TILE};
 use crate::tensor::GpuTensor;
 
 const fn spec(entry: &'static str) -> KernelSpec {
@@ -32,8 +33,10 @@ const fn spec(entry: &'static str) -> KernelSpec {
 }
 
 const ROW_STATS: KernelSpec = spec("row_stats");
+const MERGE_STATS: KernelSpec = spec("merge_stats");
 const FINISH: KernelSpec = spec("finish");
 const ROW_GRAD: KernelSpec = spec("row_grad");
+const SUM_GRAD: KernelSpec = spec("sum_grad");
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -54,6 +57,17 @@ struct Params {
     w_align: f32,
     w_unif: f32,
     _pad: f32,
+    col_chunk: u32,
+    chunks: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+/// Whether the loss kernels accept `rows` views of `d` dimensions on this device (Err: the message to show).
+pub fn check_size(gpu: &Gpu, rows: usize, d: usize) -> Result<ColumnChunks, String> {
+    let max_binding = gpu.context().device.limits().max_storage_buffer_binding_size;
+    column_chunks(rows, rows, d, 16, max_binding)
+        .map_err(|e| format!("{} loss: {e}", "InfoNCE/DCL/SupCon/align-uniform"))
 }
 
 fn kind_code(kind: LossKind) -> u32 {
@@ -76,20 +90,25 @@ fn run(
     want_grad: bool,
 ) -> (GpuTensor, Option<GpuTensor>) {
     let rows = zhat.rows;
-    let stats = gpu.scratch(4 * rows.max(1));
+    let split = check_size(gpu, rows, zhat.cols).unwrap_or_else(|e| panic!("{e}"));
+    let params = &Params { col_chunk: split.col_chunk, chunks: split.chunks, ..*params };
+    let chunks = split.chunks as usize;
+    let stats = gpu.scratch(4 * rows.max(1) * (1 + chunks));
     let out = gpu.alloc_capacity(1, 1, 8);
     let (hhat, thr, bits) = flags.args();
     let labels = labels.map_or(Arg::Unused, Arg::T);
     let row_blocks = (rows as u32).div_ceil(PAIR_TILE);
-    let g = want_grad.then(|| gpu.alloc(rows, zhat.cols));
+    let g = want_grad.then(|| gpu.alloc_capacity(rows, zhat.cols, chunks * rows * zhat.cols));
     let grad_arg = g.as_ref().map_or(Arg::Unused, Arg::T);
     let args = [Arg::T(zhat), hhat, thr, bits, labels, Arg::Buf(stats.buffer()), Arg::T(&out), grad_arg];
     let no_grad = [Arg::T(zhat), hhat, thr, bits, labels, Arg::Buf(stats.buffer()), Arg::T(&out), Arg::Unused];
-    gpu.launch(&ROW_STATS, params, &no_grad, (row_blocks, 1, 1));
+    gpu.launch(&ROW_STATS, params, &no_grad, (row_blocks, 1, split.chunks));
+    gpu.launch_threads(&MERGE_STATS, params, &no_grad, rows);
     gpu.launch(&FINISH, params, &no_grad, (1, 1, 1));
     if g.is_some() {
-        let chunks = (zhat.cols as u32).div_ceil(PAIR_TILE * PAIR_ACC);
-        gpu.launch(&ROW_GRAD, params, &args, (row_blocks, chunks, 1));
+        let dim_slices = (zhat.cols as u32).div_ceil(PAIR_TILE * PAIR_ACC);
+        gpu.launch(&ROW_GRAD, params, &args, (row_blocks, dim_slices, split.chunks));
+        gpu.launch_threads(&SUM_GRAD, params, &args, rows * zhat.cols);
     }
     (out, g)
 }
@@ -112,6 +131,10 @@ fn base_params(zhat: &GpuTensor, flags: &FlagSource<'_>) -> Params {
         w_align: 1.0,
         w_unif: 1.0,
         _pad: 0.0,
+        col_chunk: PAIR_COL_CHUNK,
+        chunks: 1,
+        _pad1: 0,
+        _pad2: 0,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Spectral contrastive loss in cross-view tiles (shaders/spectral.wgsl): clip → cross (view 1 rows, then
-//! view 2 rows) → finish, then the clip's backward.
+//! view 2 rows), each over column chunks → sum of the chunks' gradients → finish, then the clip's backward.
 
 use bytemuck::{Pod, Zeroable};
 use spherelab_core::backend::{LossOut, LossParams};
@@ -8,7 +8,7 @@ use spherelab_core::config::PairMode;
 use super::normalize::{clip_backward, clip_forward};
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
-use crate::ops::FlagSource;
+use crate::ops::{ColumnChunks, FlagSource, column_chunks};
 use crate::sizes::{PAIR_ACC, PAIR_TILE};
 use crate::tensor::GpuTensor;
 
@@ -31,6 +31,7 @@ const fn spec(entry: &'static str) -> KernelSpec {
 }
 
 const CROSS: KernelSpec = spec("cross_view");
+const SUM_GRAD: KernelSpec = spec("sum_grad");
 const FINISH: KernelSpec = spec("finish");
 
 #[repr(C)]
@@ -42,18 +43,27 @@ struct Params {
     role: u32,
     pairs: u32,
     removal: u32,
-    _pad0: [u32; 2],
+    col_chunk: u32,
+    chunks: u32,
     mu: f32,
     margin: f32,
     _pad1: [f32; 2],
 }
 
+/// Whether the spectral kernels accept `rows` = 2N views of `d` dimensions on this device (Err: the message).
+pub fn check_size(gpu: &Gpu, rows: usize, d: usize) -> Result<ColumnChunks, String> {
+    let max_binding = gpu.context().device.limits().max_storage_buffer_binding_size;
+    column_chunks(rows / 2, rows, d, 4, max_binding).map_err(|e| format!("spectral loss: {e}"))
+}
+
 pub fn loss(gpu: &Gpu, p: &LossParams, z: &GpuTensor, flags: &FlagSource<'_>) -> LossOut<GpuTensor> {
     assert!(z.rows >= 4 && z.rows.is_multiple_of(2), "spectral loss: z must hold 2N ≥ 4 views, has {} rows", z.rows);
     let n = z.rows / 2;
+    let split = check_size(gpu, z.rows, z.cols).unwrap_or_else(|e| panic!("{e}"));
+    let chunks = split.chunks as usize;
     let w = clip_forward(gpu, z, p.mu);
-    let partial = gpu.scratch(n);
-    let gw = gpu.alloc(z.rows, z.cols);
+    let partial = gpu.scratch(n * chunks);
+    let gw = gpu.alloc_capacity(z.rows, z.cols, chunks * z.rows * z.cols);
     let value = gpu.alloc(1, 1);
     let (hhat, thr, bits) = flags.args();
     let mut params = Params {
@@ -63,16 +73,18 @@ pub fn loss(gpu: &Gpu, p: &LossParams, z: &GpuTensor, flags: &FlagSource<'_>) ->
         role: 0,
         pairs: flags.code(),
         removal: (p.mode == PairMode::Removal) as u32,
-        _pad0: [0; 2],
+        col_chunk: split.col_chunk,
+        chunks: split.chunks,
         mu: p.mu,
         margin: p.effective_margin(),
         _pad1: [0.0; 2],
     };
     let args = [Arg::T(&w), hhat, thr, bits, Arg::Buf(partial.buffer()), Arg::T(&gw), Arg::T(&value)];
-    let groups = ((n as u32).div_ceil(PAIR_TILE), (z.cols as u32).div_ceil(PAIR_TILE * PAIR_ACC), 1);
+    let groups = ((n as u32).div_ceil(PAIR_TILE), (z.cols as u32).div_ceil(PAIR_TILE * PAIR_ACC), split.chunks);
     gpu.launch(&CROSS, &params, &args, groups);
     params.role = 1;
     gpu.launch(&CROSS, &params, &args, groups);
+    gpu.launch_threads(&SUM_GRAD, &params, &args, z.rows * z.cols);
     gpu.launch(&FINISH, &params, &args, (1, 1, 1));
     let grad = clip_backward(gpu, z, &gw, p.mu);
     LossOut { value, grad }
