@@ -212,6 +212,23 @@ async function trainingVersusIdle(browser, backend) {
   await page.close();
 }
 
+/// `?selftest` on SwiftShader: the GPU self-test (every op of a step and a 4,096-view × 128 InfoNCE against the
+/// CPU engine) reports its verdict in window.spherelab.selftest, and passes.
+async function selfTest(browser) {
+  console.log("\nGPU self-test (?selftest, SwiftShader):");
+  const log = [];
+  const page = await openPage(browser, `${base}?selftest`, log);
+  const t0 = Date.now();
+  const s = await waitFor(page, (s) => s.selftest, 300_000);
+  const t = s.selftest || {};
+  console.log(`  ${t.summary || t.error || "no report"} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  if (t.report) console.log(t.report.split("\n").map((l) => "    " + l).join("\n"));
+  check(t.passed === true, `the self-test passes on ${t.adapter || "the adapter"}`);
+  check(t.checks >= 20 && typeof t.worstRatio === "number", `it names ${t.checks} checks and the worst error`);
+  check(!s.error, `the page is alive${s.error ? ": " + s.error : ""}`);
+  await page.close();
+}
+
 const launch = (args) => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 
 const only = process.env.SPHERELAB_E2E_ONLY || "";
@@ -219,6 +236,7 @@ if (!only || only === "webgpu") {
   const browser = await launch([...common, ...webgpu]);
   await trainingRun(browser, "webgpu", base, "gpu");
   await trainingVersusIdle(browser, "gpu");
+  await selfTest(browser);
   await browser.close();
 }
 if (!only || only === "cpu") {

@@ -104,7 +104,7 @@ pub async fn open_browser_gpu() -> std::result::Result<String, String> {
 
 /// A GPU engine on the process's device (on the desktop opened here on first use; in the browser opened by
 /// the web entry before the app starts).
-fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
+pub(crate) fn try_gpu() -> std::result::Result<spherelab_gpu::Gpu, String> {
     #[cfg(not(target_arch = "wasm32"))]
     DEVICE.with(|d| {
         d.borrow_mut().get_or_insert_with(open_device);

@@ -6,7 +6,10 @@
 //!   the back button goes back to the previous settings; a broken hash falls back to the defaults, saying so;
 //! - a panic hook that writes the panic into the page, so a crash is never a silently frozen canvas;
 //! - `window.spherelab`, a small status object (backend, step, loss, config, notice, error, frame timings)
-//!   that the browser tests read, and anyone can read from the console.
+//!   that the browser tests read, and anyone can read from the console;
+//! - `?selftest`: the GPU self-test (spherelab_gpu::selftest: every op of a step and a 4,096-view × 128
+//!   InfoNCE against the CPU engine) on the browser's WebGPU adapter, its verdict shown as a notice and
+//!   published as `window.spherelab.selftest` = {passed, adapter, summary, worstCheck, worstRatio, checks}.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -56,8 +59,9 @@ async fn run() -> Result<(), String> {
     // `?continuous` redraws every frame even when nothing changes (egui redraws on demand): the page's frame
     // rate can then be measured paused, without training, and compared with training (web/tests/e2e.mjs).
     let continuous = search.contains("continuous");
+    let selftest = search.contains("selftest");
     set_status("phase", &"opening the backend".into());
-    if pref != BackendPreference::Cpu {
+    if pref != BackendPreference::Cpu || selftest {
         // The adapter request is asynchronous in the browser, so it happens here, before the app exists; the
         // app then opens every run synchronously on this device.
         if let Err(why) = backend_choice::open_browser_gpu().await
@@ -91,7 +95,8 @@ async fn run() -> Result<(), String> {
                 for n in notices {
                     app.lab.notify(n);
                 }
-                Ok(Box::new(WebApp { crash_test, continuous, ..WebApp::new(app, hash_changed) }))
+                let selftest = selftest.then_some(SelfTestState::Waiting);
+                Ok(Box::new(WebApp { crash_test, continuous, selftest, ..WebApp::new(app, hash_changed) }))
             }),
         )
         .await
@@ -179,6 +184,15 @@ struct WebApp {
     frame_count: u64,
     crash_test: bool,
     continuous: bool,
+    selftest: Option<SelfTestState>,
+}
+
+/// `?selftest`: started on the second frame (so the page has drawn once before the CPU references, a few
+/// seconds of work, block it), polled every frame until its read-back lands.
+enum SelfTestState {
+    Waiting,
+    Running(Box<spherelab_gpu::selftest::SelfTest>, spherelab_gpu::Gpu),
+    Done,
 }
 
 impl WebApp {
@@ -191,7 +205,68 @@ impl WebApp {
             frame_count: 0,
             crash_test: false,
             continuous: false,
+            selftest: None,
         }
+    }
+
+    /// Advances `?selftest`: starts it, polls it, and reports the verdict as a notice and in the status object.
+    fn advance_selftest(&mut self) {
+        use spherelab_gpu::selftest::{LARGE_DIM, LARGE_VIEWS, SelfTest};
+        let report = match self.selftest.take() {
+            None | Some(SelfTestState::Done) => return,
+            Some(SelfTestState::Waiting) if self.frame_count < 2 => {
+                self.selftest = Some(SelfTestState::Waiting);
+                return;
+            }
+            Some(SelfTestState::Waiting) => match crate::backend_choice::try_gpu() {
+                Err(why) => Err(format!("no usable WebGPU adapter ({why}): the self-test needs one")),
+                Ok(gpu) => {
+                    set_status("phase", &"running the GPU self-test".into());
+                    match SelfTest::start(&gpu, LARGE_VIEWS, LARGE_DIM) {
+                        Ok(t) => {
+                            self.selftest = Some(SelfTestState::Running(Box::new(t), gpu));
+                            return;
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            },
+            Some(SelfTestState::Running(mut t, gpu)) => match t.poll(&gpu) {
+                None => {
+                    self.selftest = Some(SelfTestState::Running(t, gpu));
+                    return;
+                }
+                Some(r) => r,
+            },
+        };
+        self.selftest = Some(SelfTestState::Done);
+        set_status("phase", &"running".into());
+        let obj = js_sys::Object::new();
+        let put = |k: &str, v: JsValue| {
+            let _ = js_sys::Reflect::set(&obj, &k.into(), &v);
+        };
+        match report {
+            Ok(report) => {
+                put("passed", report.passed().into());
+                put("adapter", report.adapter.clone().into());
+                put("summary", report.summary().into());
+                put("checks", JsValue::from_f64(report.checks.len() as f64));
+                if let Some(w) = report.worst() {
+                    put("worstCheck", w.name.clone().into());
+                    put("worstRatio", JsValue::from_f64(w.comparison.worst_ratio()));
+                }
+                put("report", report.render().into());
+                let notice =
+                    if report.passed() { Notice::info(report.summary()) } else { Notice::error(report.summary()) };
+                self.app.lab.notify(notice);
+            }
+            Err(e) => {
+                put("passed", false.into());
+                put("error", e.clone().into());
+                self.app.lab.notify(Notice::error(format!("GPU self-test: {e}")));
+            }
+        }
+        set_status("selftest", &obj.into());
     }
 
     /// Applies a hash the user navigated to (unless it is the one this app wrote).
@@ -331,8 +406,9 @@ impl eframe::App for WebApp {
         }
         self.frame_count += 1;
         self.write_hash(ui.ctx());
+        self.advance_selftest();
         self.publish_status();
-        if self.continuous {
+        if self.continuous || matches!(self.selftest, Some(SelfTestState::Waiting | SelfTestState::Running(..))) {
             ui.ctx().request_repaint();
         }
     }
