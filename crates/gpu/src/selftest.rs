@@ -182,19 +182,7 @@ impl Recorder<'_> {
     }
 
     fn loss(&mut self, kind: LossKind, mode: PairMode, views: usize, d: usize) {
-        let p = LossParams {
-            kind,
-            tau: 0.3,
-            mu: 1.5,
-            align_alpha: 2.0,
-            unif_t: 2.0,
-            w_align: 1.0,
-            w_unif: 1.0,
-            mode,
-            sigma: 0.1,
-            rho: 0.7,
-            margin: 0.2,
-        };
+        let p = loss_params(kind, mode);
         let z = self.random(views, d, 0.6);
         let (z, zr) = self.both(views, d, &z);
         let labels: Vec<f32> = (0..views).map(|i| ((i % (views / 2)) % 3) as f32).collect();
@@ -218,6 +206,24 @@ impl Recorder<'_> {
         let name = format!("{} {} {views}×{d}", kind.name(), mode.name());
         self.expect(format!("{name} value"), VALUE, got.value, want.value);
         self.expect(format!("{name} gradient"), GRAD, got.grad, want.grad);
+    }
+}
+
+/// The hyper-parameters every parity check of a loss uses (here and in the GPU test suites): a τ, σ, ρ and
+/// margin away from their neutral values, so every term of each formula counts.
+pub fn loss_params(kind: LossKind, mode: PairMode) -> LossParams {
+    LossParams {
+        kind,
+        tau: 0.3,
+        mu: 1.5,
+        align_alpha: 2.0,
+        unif_t: 2.0,
+        w_align: 1.0,
+        w_unif: 1.0,
+        mode,
+        sigma: 0.1,
+        rho: 0.7,
+        margin: 0.2,
     }
 }
 

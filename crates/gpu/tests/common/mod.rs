@@ -10,6 +10,7 @@ use spherelab_core::matrix::Matrix;
 use spherelab_core::rng::{Rng, normal};
 use spherelab_core::tolerance::{GRAD, Tol, VALUE};
 use spherelab_gpu::Gpu;
+pub use spherelab_gpu::selftest::loss_params;
 
 pub type Ref = Cpu<f64>;
 
@@ -44,22 +45,6 @@ pub fn both<B: Backend>(be: &B, rows: usize, cols: usize, data: &[f32]) -> Pair<
 pub fn check<B: Backend>(be: &B, what: &str, got: &B::Tensor, want: &Matrix<f64>, tol: Tol) {
     assert_eq!(be.dims(got), (want.rows, want.cols), "{what}: shape");
     assert_close(what, &be.download_f64(got), &want.data, tol);
-}
-
-pub fn loss_params(kind: LossKind, mode: PairMode) -> LossParams {
-    LossParams {
-        kind,
-        tau: 0.3,
-        mu: 1.5,
-        align_alpha: 2.0,
-        unif_t: 2.0,
-        w_align: 1.0,
-        w_unif: 1.0,
-        mode,
-        sigma: 0.1,
-        rho: 0.7,
-        margin: 0.2,
-    }
 }
 
 /// Which pairs a loss case flags.
