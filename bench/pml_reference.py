@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Golden values from pytorch-metric-learning (PML) for spherelab's CPU losses (MATH.md §1.1 and §1.4).
+"""Golden values from pytorch-metric-learning (PML) for spherelab's CPU losses (docs/math.md §1.1 and §1.4).
 
 Writes crates/core/tests/fixtures/pml_golden.json: for fixed small inputs, the loss value and its gradient
 with respect to the raw embeddings z (2N × d, rows [view 1 of samples 0..N; view 2 of samples 0..N]) for
-  - NTXentLoss(temperature=τ) on z with labels cat(0..N, 0..N)   (InfoNCE, MATH.md §1.1)
-  - SupConLoss(temperature=τ) on z with per-view labels          (SupCon, MATH.md §1.4)
+  - NTXentLoss(temperature=τ) on z with labels cat(0..N, 0..N)   (InfoNCE, docs/math.md §1.1)
+  - SupConLoss(temperature=τ) on z with per-view labels          (SupCon, docs/math.md §1.4)
 computed in float64. The Rust test `loss::tests::losses_match_pytorch_metric_learning_golden_values` reads the
 fixture; Rust tests never run Python. Re-generate with:
     pip install torch pytorch-metric-learning

@@ -12,8 +12,8 @@ Cases (issue "The WGSL engine", item 7):
   (posHigh 0.25, posLow 1.0, σ = 0.1, ρ = 0.7, combined mode; "-selected"), Adam lr 1e-3;
   loss-4096 / loss-16384: the loss alone (forward + backward) on 4,096 and 16,384 views, d = 128.
 The step is the same as spherelab's: two augmented views (Gaussian jitter) of a random batch, encoder,
-projector, InfoNCE on ℓ2-normalised z (with the modifiers of MATH.md §1.1 when selected), backward, Adam.
-Selection follows MATH.md §2; like most PyTorch code it finds the per-row quantiles by sorting each row.
+projector, InfoNCE on ℓ2-normalised z (with the modifiers of docs/math.md §1.1 when selected), backward, Adam.
+Selection follows docs/math.md §2; like most PyTorch code it finds the per-row quantiles by sorting each row.
 """
 
 import argparse
@@ -54,7 +54,7 @@ def digits(repo):
 
 
 def select_flags(h, n, pos_high, pos_low):
-    """p_ik = 1[lo_i <= c_ik < hi_i] over candidates k not in {i, j(i)} (MATH.md §2), by sorting rows."""
+    """p_ik = 1[lo_i <= c_ik < hi_i] over candidates k not in {i, j(i)} (docs/math.md §2), by sorting rows."""
     with torch.no_grad():
         hn = F.normalize(h, dim=1)
         c = hn @ hn.T

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent PyTorch implementation of MATH.md §1 (losses with the difficult-pair modifiers) and §2
+"""An independent PyTorch implementation of docs/math.md §1 (losses with the difficult-pair modifiers) and §2
 (selection, done the plain way with a full sort), with gradients from autograd, in float64.
 
 Writes crates/core/tests/fixtures/torch_golden.json: fixed inputs z (2N × d) and h (2N × d_h), the
@@ -30,7 +30,7 @@ def rank(q, m):
 
 
 def select(h, layout, pos_high, pos_low):
-    """MATH.md §2 with a full sort: returns (thresholds rows×2 [lo, hi], flags rows×rows as 0/1)."""
+    """docs/math.md §2 with a full sort: returns (thresholds rows×2 [lo, hi], flags rows×rows as 0/1)."""
     n2 = h.shape[0]
     n = n2 // 2
     hh = torch.nn.functional.normalize(h, dim=1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch (CPU) timing of the step spherelab's CPU backend is compared with: difficult-pair selection
-(MATH.md §2, done the usual way with a sort) plus InfoNCE with the combined modifiers (§1.1), forward and
+(docs/math.md §2, done the usual way with a sort) plus InfoNCE with the combined modifiers (§1.1), forward and
 backward, at 2N = 512 views. Prints milliseconds per step; compare with
 `cargo run --release -p spherelab-core --example loss_timing` on the same machine and load."""
 

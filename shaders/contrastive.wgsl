@@ -1,5 +1,5 @@
 // contrastive.wgsl — InfoNCE, DCL, SupCon and alignment + uniformity: value and gradient, in tiles of the
-// similarity matrix (MATH.md §1.1, §1.3, §1.4, §1.5). Nothing of size (2N)² is stored.
+// similarity matrix (docs/math.md §1.1, §1.3, §1.4, §1.5). Nothing of size (2N)² is stored.
 //
 // On ẑ (2N × d, rows normalised by normalize.wgsl), s_ik = ẑ_iᵀẑ_k, j(i) = (i + N) mod 2N.
 // Flags p_ik (InfoNCE/DCL only; 0 for k ∈ {i, j(i)}): pairs = 0 none, 1 all, 2 selected — recomputed as

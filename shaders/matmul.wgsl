@@ -4,7 +4,7 @@
 //   pre[r, c] = Σ_k A(r, k)·B(k, c) + bias[c]          (bias only when has_bias = 1)
 //   out[r, c] = act(pre[r, c])                          (pre is written only when write_pre = 1)
 // A(r, k) = a[r·a_rs + k·a_cs] and B(k, c) = b[k·b_rs + c·b_cs]: a transpose is a swap of strides, so the
-// same kernel gives x·W + b (forward), d·Wᵀ (dx) and xᵀ·d (dW) of MATH.md / cpu/layers.rs.
+// same kernel gives x·W + b (forward), d·Wᵀ (dx) and xᵀ·d (dW) of docs/math.md / cpu/layers.rs.
 // The sum over k runs in order from 0 in one accumulator per output (like the CPU reference's naive loop).
 //
 // Bindings: 0 uniform Params; 1 a (read); 2 b (read); 3 bias (read); 4 pre (read_write); 5 out (read_write).

@@ -1,8 +1,8 @@
 // normalize.wgsl — row normalisation and the spectral loss's norm clip, forward and backward.
 //
 // forward:        n_r = max(‖z_r‖, ε) (ε = 1e-12, the floor of cpu/layers.rs), ẑ_r = z_r / n_r
-// backward:       ∂L/∂z_r = (g_r − ẑ_r·(ẑ_rᵀg_r)) / n_r                        (MATH.md §1.1, g = ∂L/∂ẑ)
-// clip_forward:   w_r = z_r·min(1, √μ/‖z_r‖)    (MATH.md §1.2: rows longer than √μ are scaled to √μ)
+// backward:       ∂L/∂z_r = (g_r − ẑ_r·(ẑ_rᵀg_r)) / n_r                        (docs/math.md §1.1, g = ∂L/∂ẑ)
+// clip_forward:   w_r = z_r·min(1, √μ/‖z_r‖)    (docs/math.md §1.2: rows longer than √μ are scaled to √μ)
 // clip_backward:  ∂L/∂z_r = g_r if ‖z_r‖ ≤ √μ, else (√μ/‖z_r‖)·(g_r − ẑ_r·(ẑ_rᵀg_r))   (g = ∂L/∂w)
 // Bindings: 0 uniform Params; 1 x (read: z, or ẑ for backward); 2 y (read: norms for backward, unused else);
 //           3 g (read: the incoming gradient for the backward entries); 4 out (read_write); 5 out2 (read_write:

@@ -1,4 +1,4 @@
-// optim.wgsl — optimiser updates, element-wise, exactly as crates/core/src/cpu/optim.rs (MATH.md §6).
+// optim.wgsl — optimiser updates, element-wise, exactly as crates/core/src/cpu/optim.rs (docs/math.md §6).
 //
 // SGD:   g ← g + wd·p; m ← μ·m + g; step = g + μ·m (Nesterov) or m (μ > 0) or g; p ← p − lr·step
 // Adam:  g ← g + wd·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε),

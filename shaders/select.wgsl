@@ -1,4 +1,4 @@
-// select.wgsl — per-row thresholds of the difficult-pair selection (MATH.md §2), without sorting.
+// select.wgsl — per-row thresholds of the difficult-pair selection (docs/math.md §2), without sorting.
 //
 // For anchor row i the candidates are the cosine similarities c_ik = ĥ_iᵀĥ_k:
 //   layout 0 (all views, rows = 2N): k ∈ [0, 2N) \ {i, j(i)}, j(i) = (i + N) mod 2N, M = 2N − 2

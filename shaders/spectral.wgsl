@@ -1,4 +1,4 @@
-// spectral.wgsl — spectral contrastive loss (HaoChen et al. 2021, MATH.md §1.2), value and gradient in tiles
+// spectral.wgsl — spectral contrastive loss (HaoChen et al. 2021, docs/math.md §1.2), value and gradient in tiles
 // of the N × N cross-view matrix. Nothing of size N² is stored.
 //
 // On w = clip(z) (normalize.wgsl's clip_forward; rows 0..N are view 1, rows N..2N view 2):

@@ -2,7 +2,7 @@
 //!
 //! - `spherelab train`  trains a small encoder on toy data and writes metrics, embeddings, a summary and plots;
 //! - `spherelab loss`   evaluates a loss and its gradient on embeddings given in files;
-//! - `spherelab theory` evaluates the similarity-graph model's closed forms (MATH.md §5).
+//! - `spherelab theory` evaluates the similarity-graph model's closed forms (docs/math.md §5).
 //!
 //! Every error a user can cause is one line on stderr that names the problem, and exit code 2; a panic is a
 //! bug in spherelab and says so (exit 101).
@@ -37,7 +37,7 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a loss and its gradient on two views given as CSV files.
     Loss(loss_cmd::LossArgs),
-    /// The similarity-graph model (MATH.md §5): spectral gaps, error bounds, and whether removing difficult
+    /// The similarity-graph model (docs/math.md §5): spectral gaps, error bounds, and whether removing difficult
     /// examples, a margin or a temperature on their pairs helps.
     Theory(theory_cmd::TheoryArgs),
     /// Steps per second per backend on fixed cases (moons and digits, with and without selection, and

@@ -1,4 +1,4 @@
-//! `spherelab theory`: the similarity-graph model of MATH.md §5. Given the class structure and the three
+//! `spherelab theory`: the similarity-graph model of docs/math.md §5. Given the class structure and the three
 //! similarities, prints the spectral gaps and error bounds with and without difficult examples, and whether
 //! removal, a margin or a temperature on the difficult pairs helps.
 

@@ -1,4 +1,4 @@
-//! Timing of the CPU step the speed target is about: difficult-pair selection (MATH.md §2) plus InfoNCE with
+//! Timing of the CPU step the speed target is about: difficult-pair selection (docs/math.md §2) plus InfoNCE with
 //! the combined modifiers (§1.1), forward and backward, at 2N = 512 views.
 //!
 //!     cargo run --release -p spherelab-core --example loss_timing

@@ -41,7 +41,7 @@ pub struct LinearGrads<T> {
     pub db: T,
 }
 
-/// How the candidates of a similarity row are laid out (MATH.md §2).
+/// How the candidates of a similarity row are laid out (docs/math.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PairLayout {
     /// 2N × 2N over all views (InfoNCE, DCL): candidates k ∉ {i, j(i)}, M = 2N − 2.
@@ -256,7 +256,7 @@ pub trait Backend {
     fn normalize_backward(&self, zhat: &Self::Tensor, norms: &Self::Tensor, d_zhat: &Self::Tensor) -> Self::Tensor;
 
     // ---- selection and losses ----
-    /// Per-row thresholds (lo_i, hi_i) of MATH.md §2 on the cosine similarities of h's rows: rows × 2,
+    /// Per-row thresholds (lo_i, hi_i) of docs/math.md §2 on the cosine similarities of h's rows: rows × 2,
     /// rows = 2N (AllViews) or N (CrossView).
     fn select_thresholds(&self, h: &Self::Tensor, layout: PairLayout, pos_high: f32, pos_low: f32) -> Self::Tensor;
     /// The loss of `params.kind` on z (2N × d) and its gradient with respect to z.
@@ -282,7 +282,7 @@ pub trait Backend {
     );
 
     // ---- metric reductions ----
-    /// On z (2N × d, normalised inside): [alignment, uniformity] of MATH.md §4, i.e.
+    /// On z (2N × d, normalised inside): [alignment, uniformity] of docs/math.md §4, i.e.
     /// (1/N) Σ‖ẑ1_i − ẑ2_i‖² and log mean_{i<j} exp(−t‖ẑ1_i − ẑ1_j‖²) over view 1, as a 1×2 tensor.
     fn align_uniform(&self, z: &Self::Tensor, t: f32) -> Self::Tensor;
 }

@@ -202,7 +202,7 @@ impl ModelConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LossKind {
-    /// InfoNCE / NT-Xent (SimCLR), MATH.md §1.1.
+    /// InfoNCE / NT-Xent (SimCLR), docs/math.md §1.1.
     Infonce,
     /// Spectral contrastive loss (HaoChen et al. 2021), §1.2.
     Spectral,
@@ -300,7 +300,7 @@ impl PairMode {
     }
 }
 
-/// Selection of difficult pairs (MATH.md §2) and what the loss does with them.
+/// Selection of difficult pairs (docs/math.md §2) and what the loss does with them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelectionConfig {

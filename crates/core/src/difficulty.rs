@@ -1,4 +1,4 @@
-//! Sample-level difficulty scores and pruning (MATH §3).
+//! Sample-level difficulty scores and pruning (docs/math.md §3).
 //!
 //! A score says how difficult each sample is (higher = more difficult); `prune` picks the top fraction to
 //! drop, and the trainer retrains without them from the same seed.

@@ -1,4 +1,4 @@
-//! The metrics of one step (MATH.md §4), computed in pieces.
+//! The metrics of one step (docs/math.md §4), computed in pieces.
 //!
 //! Why pieces: the kNN vote and the linear probe's fit cost as much as a dozen training steps. A front end
 //! that must keep every frame short (the app, above all in the browser) cannot spend that in one frame.

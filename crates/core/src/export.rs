@@ -57,7 +57,7 @@ pub fn embeddings_tsv(z: &Matrix<f32>) -> String {
 }
 
 /// The metadata that goes with `embeddings_tsv`: a header, then per sample its label, whether it is
-/// difficult (mixed or near the boundary, MATH.md §3) and why, and its split.
+/// difficult (mixed or near the boundary, docs/math.md §3) and why, and its split.
 pub fn metadata_tsv(data: &Dataset, split: &Split) -> String {
     let mut part = vec!["train"; data.len()];
     for &i in &split.test {

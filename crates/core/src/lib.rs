@@ -1,7 +1,7 @@
 //! spherelab-core: the contrastive-learning engine without a GPU.
 //!
 //! Data generators and augmentations, the model, the `Backend` trait and its CPU reference implementation,
-//! the losses of MATH.md with their gradients, difficult-pair selection, metrics, optimisers, the trainer,
+//! the losses of docs/math.md with their gradients, difficult-pair selection, metrics, optimisers, the trainer,
 //! the similarity-graph theory, and run configs.
 
 pub mod backend;

@@ -1,4 +1,4 @@
-//! Learning-rate schedules (MATH.md §6).
+//! Learning-rate schedules (docs/math.md §6).
 
 use crate::config::{OptimizerConfig, Schedule};
 

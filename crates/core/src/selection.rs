@@ -1,4 +1,4 @@
-//! Selecting difficult pairs (MATH.md §2, the paper's Eq. 12).
+//! Selecting difficult pairs (docs/math.md §2, the paper's Eq. 12).
 //!
 //! Computed every step, without gradient, on the cosine similarities c_ik of the pre-projector features h
 //! (2N × d_h, rows `[view 1 of samples 0..N; view 2 of samples 0..N]`).
@@ -193,7 +193,7 @@ pub fn flags_from_thresholds<F: Float>(h: &Matrix<F>, thresholds: &Matrix<F>, la
     PairFlags { rows: n, cols: n, flags }
 }
 
-/// Selection precision: the fraction of flagged pairs whose labels differ (MATH.md §2), or `None` when
+/// Selection precision: the fraction of flagged pairs whose labels differ (docs/math.md §2), or `None` when
 /// nothing is flagged.
 ///
 /// `labels` are per view (2N entries, the layout of z and h: the trainer passes each sample's label twice),

@@ -1,4 +1,4 @@
-//! The similarity-graph model of difficult examples (MATH §5; seed paper §3–4), in closed form and as an
+//! The similarity-graph model of difficult examples (docs/math.md §5; seed paper §3–4), in closed form and as an
 //! explicit matrix whose spectrum checks the closed forms.
 //!
 //! r+1 classes of n samples, the first n_d of each class difficult. Similarities: self 1, same class α,
@@ -35,7 +35,7 @@ pub struct TheoryInput {
 }
 
 impl Default for TheoryInput {
-    /// The worked example of MATH §5.
+    /// The worked example of docs/math.md §5.
     fn default() -> Self {
         TheoryInput { n: 8, r: 2, n_d: 2, alpha: 0.387, beta: 0.208, gamma: 0.241, delta: 0.01 }
     }
@@ -85,7 +85,7 @@ impl TheoryInput {
     }
 }
 
-/// Every closed form of MATH §5 and the explicit spectra that check them (serialised as the CLI's JSON;
+/// Every closed form of docs/math.md §5 and the explicit spectra that check them (serialised as the CLI's JSON;
 /// an infinite bound, e.g. when every sample would be removed, serialises as null like a missing spectrum).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TheoryReport {
@@ -124,7 +124,7 @@ pub fn bound(delta: f64, lambda: f64) -> f64 {
     if lambda >= 1.0 { f64::INFINITY } else { 4.0 * delta / (1.0 - lambda) + 8.0 * delta }
 }
 
-/// Every closed form of MATH §5 for `input`. Never panics: on an input that fails `validate` the numbers
+/// Every closed form of docs/math.md §5 for `input`. Never panics: on an input that fails `validate` the numbers
 /// are whatever the formulas give (possibly infinite or NaN) and the explicit eigenvalues are `None`;
 /// front ends call `validate` first and show its message.
 pub fn evaluate(input: &TheoryInput) -> TheoryReport {

@@ -29,7 +29,7 @@ pub struct StepRecord {
     pub lr: f32,
 }
 
-/// Metrics on held-out samples (MATH.md §4), taken after `step` steps.
+/// Metrics on held-out samples (docs/math.md §4), taken after `step` steps.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricRecord {
     pub step: usize,
@@ -394,7 +394,7 @@ impl<B: Backend> Trainer<B> {
         idx.iter().flat_map(|&i| self.data.sample(i).iter().copied()).collect()
     }
 
-    /// Computes the metrics of MATH.md §4 on the held-out set now and appends them to the history (after
+    /// Computes the metrics of docs/math.md §4 on the held-out set now and appends them to the history (after
     /// any evaluation still pending, so records stay in step order).
     pub fn evaluate(&mut self) -> Result<MetricRecord> {
         self.start_evaluation()?;

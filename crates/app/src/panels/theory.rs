@@ -1,4 +1,4 @@
-//! The theory calculator (MATH.md §5, the seed paper's similarity-graph model): sliders for n, r, n_d, α, β,
+//! The theory calculator (docs/math.md §5, the seed paper's similarity-graph model): sliders for n, r, n_d, α, β,
 //! γ, δ; every bound on the downstream error (without difficult examples, with them, with them removed, with
 //! a margin, with a smaller temperature on their pairs); the spectrum of the explicit similarity matrix; and
 //! a button that estimates α, β, γ from the current embeddings.
@@ -30,7 +30,7 @@ pub struct TheoryPanel {
 
 impl Default for TheoryPanel {
     fn default() -> Self {
-        // The worked example of MATH.md §5.
+        // The worked example of docs/math.md §5.
         Self {
             n: 8,
             r: 2,
@@ -158,7 +158,7 @@ impl TheoryPanel {
             rep.c0, rep.c1, rep.c2, rep.margin, rep.tau_difficult
         ))
         .on_hover_text(
-            "The constants of MATH.md §5; m and τ_d are the margin and pair temperature the theory recommends.",
+            "The constants of docs/math.md §5; m and τ_d are the margin and pair temperature the theory recommends.",
         );
         let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
         ui.label(format!(

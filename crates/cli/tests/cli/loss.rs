@@ -1,4 +1,4 @@
-//! `spherelab loss`: golden values, and agreement with direct computations of MATH.md §1 written here
+//! `spherelab loss`: golden values, and agreement with direct computations of docs/math.md §1 written here
 //! independently (plain f64 loops), values and gradients (by central differences).
 
 // The direct computations index like the formulas (i, j over samples) on purpose.
@@ -51,7 +51,7 @@ fn stack(a: &Rows, b: &Rows) -> Rows {
     a.iter().chain(b).cloned().collect()
 }
 
-/// InfoNCE (MATH §1.1) with optional removal flags p (2N × 2N).
+/// InfoNCE (docs/math.md §1.1) with optional removal flags p (2N × 2N).
 fn infonce(a: &Rows, b: &Rows, tau: f64, removed: Option<&Rows>) -> f64 {
     let z: Rows = stack(a, b).iter().map(|r| unit(r)).collect();
     let m = z.len();

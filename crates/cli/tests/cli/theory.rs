@@ -1,4 +1,4 @@
-//! `spherelab theory` on the worked example of MATH.md §5.
+//! `spherelab theory` on the worked example of docs/math.md §5.
 
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ fn json_on_the_worked_example_gives_the_published_numbers() {
         ("margin", 5.66e-4, 5e-6),
         ("tau_difficult", 0.879, 5e-4),
     ] {
-        assert!((num(k) - want).abs() < tol, "{k} = {} but MATH §5 says {want}", num(k));
+        assert!((num(k) - want).abs() < tol, "{k} = {} but docs/math.md §5 says {want}", num(k));
     }
     assert_eq!(v["removal_helps"], Value::Bool(false), "removal does not help in the worked example");
     for k in [

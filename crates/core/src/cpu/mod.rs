@@ -1,4 +1,4 @@
-//! `Cpu<F>`: the reference backend, written as plain loops shaped like the math (MATH.md), with the matrix
+//! `Cpu<F>`: the reference backend, written as plain loops shaped like the math (docs/math.md), with the matrix
 //! products handed to a blocked GEMM. F = f64 is the reference every other backend is held to; F = f32 is
 //! the runtime fallback when no GPU is usable. Bit-for-bit reproducible for a given seed and thread count
 //! (each output element of a product is summed by one thread in a fixed order).

@@ -1,4 +1,4 @@
-//! Optimiser updates (MATH.md §6), element-wise over a parameter tensor. The same rule is written in
+//! Optimiser updates (docs/math.md §6), element-wise over a parameter tensor. The same rule is written in
 //! shaders/optim.wgsl.
 
 use crate::backend::OptimStep;

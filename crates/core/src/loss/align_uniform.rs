@@ -1,4 +1,4 @@
-//! Alignment and uniformity (Wang & Isola 2020; MATH.md §1.3 as a loss, §4 as a metric), on ẑ = z/‖z‖.
+//! Alignment and uniformity (Wang & Isola 2020; docs/math.md §1.3 as a loss, §4 as a metric), on ẑ = z/‖z‖.
 //!
 //! Shapes: z is 2N × d; ẑ1 = rows 0..N, ẑ2 = rows N..2N.
 //!
@@ -20,8 +20,8 @@ use crate::cpu::{normalize_backward, normalize_forward};
 use crate::float::Float;
 use crate::matrix::Matrix;
 
-/// [alignment, uniformity] metric of MATH.md §4 on z (2N × d, normalised inside):
-/// ((1/N) Σ‖ẑ1_i − ẑ2_i‖², L_unif(ẑ1) with this t). The caller subsamples (MATH §4: at most 2048 points).
+/// [alignment, uniformity] metric of docs/math.md §4 on z (2N × d, normalised inside):
+/// ((1/N) Σ‖ẑ1_i − ẑ2_i‖², L_unif(ẑ1) with this t). The caller subsamples (docs/math.md §4: at most 2048 points).
 pub fn alignment_uniformity_metric<F: Float>(z: &Matrix<F>, t: F) -> (F, F) {
     let n = z.rows / 2;
     let (zhat, _) = normalize_forward(z);

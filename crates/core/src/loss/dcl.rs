@@ -1,4 +1,4 @@
-//! Decoupled contrastive loss (Yeh et al. 2022, MATH.md §1.5): InfoNCE with the positive left out of the
+//! Decoupled contrastive loss (Yeh et al. 2022, docs/math.md §1.5): InfoNCE with the positive left out of the
 //! denominator,
 //!   ℓ_i = −a_{i,j(i)} + log Σ_{k∉{i,j(i)}} exp(a_ik),   L = (1/2N) Σ_i ℓ_i,
 //! with the same difficult-pair modifiers as §1.1 on the logits a_ik. The computation is InfoNCE's
@@ -9,7 +9,7 @@ use crate::float::Float;
 use crate::matrix::Matrix;
 use crate::selection::PairFlags;
 
-/// DCL (MATH.md §1.5): (L, ∂L/∂z). `flags`: 2N × 2N, or `None` for no flagged pair.
+/// DCL (docs/math.md §1.5): (L, ∂L/∂z). `flags`: 2N × 2N, or `None` for no flagged pair.
 pub fn value_and_grad<F: Float>(
     z: &Matrix<F>,
     tau: F,

@@ -1,4 +1,4 @@
-//! InfoNCE / NT-Xent (SimCLR) with the difficult-pair modifiers (MATH.md §1.1), and the shared code of
+//! InfoNCE / NT-Xent (SimCLR) with the difficult-pair modifiers (docs/math.md §1.1), and the shared code of
 //! DCL (§1.5), which differs only in leaving the positive out of the denominator.
 //!
 //! Shapes: z is 2N × d (views stacked, j(i) = (i + N) mod 2N); S = ẐẐᵀ is 2N × 2N; flags are 2N × 2N.
@@ -43,7 +43,7 @@ impl Modifier {
     }
 }
 
-/// InfoNCE (MATH.md §1.1): (L, ∂L/∂z). `flags`: 2N × 2N, or `None` for no flagged pair.
+/// InfoNCE (docs/math.md §1.1): (L, ∂L/∂z). `flags`: 2N × 2N, or `None` for no flagged pair.
 pub fn value_and_grad<F: Float>(
     z: &Matrix<F>,
     tau: F,

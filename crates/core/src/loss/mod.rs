@@ -1,4 +1,4 @@
-//! The contrastive losses of MATH.md §1, each value with its gradient beside it.
+//! The contrastive losses of docs/math.md §1, each value with its gradient beside it.
 //!
 //! Every loss takes the raw projector output z (2N × d, rows `[view 1 of samples 0..N; view 2 of samples
 //! 0..N]`, so view i's positive is j(i) = (i + N) mod 2N) and returns (L, ∂L/∂z) for z as given: the losses
@@ -186,7 +186,7 @@ mod torch_golden {
         v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
     }
 
-    /// bench/torch_reference.py implements MATH.md §1–2 again in PyTorch (selection with a full sort, losses
+    /// bench/torch_reference.py implements docs/math.md §1–2 again in PyTorch (selection with a full sort, losses
     /// with autograd). Thresholds, flags, every loss in every pair mode, and their gradients must agree.
     #[test]
     fn losses_and_selection_match_an_independent_torch_implementation() {

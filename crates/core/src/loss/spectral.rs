@@ -1,4 +1,4 @@
-//! Spectral contrastive loss (HaoChen, Wei, Gaidon, Ma 2021; MATH.md §1.2), on z as given (not normalised).
+//! Spectral contrastive loss (HaoChen, Wei, Gaidon, Ma 2021; docs/math.md §1.2), on z as given (not normalised).
 //!
 //! Shapes: z is 2N × d; z1 = rows 0..N, z2 = rows N..2N; P = Z1 Z2ᵀ is N × N; flags are N × N cross-view
 //! (view-1 sample i against view-2 sample j).

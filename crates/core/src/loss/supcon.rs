@@ -1,4 +1,4 @@
-//! Supervised contrastive loss (Khosla et al. 2020, the "L_out" form; MATH.md §1.4), in
+//! Supervised contrastive loss (Khosla et al. 2020, the "L_out" form; docs/math.md §1.4), in
 //! pytorch-metric-learning's SupConLoss form.
 //!
 //! Shapes: z is 2N × d (any stacking works: only labels say who is positive); labels has 2N entries, one
@@ -12,7 +12,7 @@
 //! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation.
 //!
 //! One deliberate difference from PML: PML returns 0 for a batch with no negative pair at all (every label
-//! equal); MATH.md §1.4's formula, followed here, still gives the mean of ℓ_i over the anchors.
+//! equal); docs/math.md §1.4's formula, followed here, still gives the mean of ℓ_i over the anchors.
 
 // Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
@@ -21,7 +21,7 @@ use super::{grad_from_similarity_grad, normalized_gram};
 use crate::float::Float;
 use crate::matrix::Matrix;
 
-/// SupCon (MATH.md §1.4): (L, ∂L/∂z). `labels`: one class id per row of z.
+/// SupCon (docs/math.md §1.4): (L, ∂L/∂z). `labels`: one class id per row of z.
 pub fn value_and_grad<F: Float>(z: &Matrix<F>, tau: F, labels: &[usize]) -> (F, Matrix<F>) {
     let n2 = z.rows;
     assert_eq!(labels.len(), n2, "SupCon: one label per view (row of z) is needed");

@@ -1,4 +1,4 @@
-//! Hardness weights (Wang & Liu 2021, MATH §4): how strongly the InfoNCE gradient pushes each negative.
+//! Hardness weights (Wang & Liu 2021, docs/math.md §4): how strongly the InfoNCE gradient pushes each negative.
 //!
 //! For anchor i: r_ik = exp(s_ik/τ) / Σ_{k'≠i} exp(s_ik'/τ) over all k ≠ i, with s_ik = ẑ_iᵀẑ_k; r_ii = 0.
 //! Smaller τ concentrates the weight on the nearest negatives. The softmax is max-shifted.

@@ -1,4 +1,4 @@
-//! k-nearest-neighbour accuracy with cosine similarity (MATH §4).
+//! k-nearest-neighbour accuracy with cosine similarity (docs/math.md §4).
 //!
 //! Each test row votes among its k most cosine-similar train rows; the class with most votes wins, and a tie
 //! between classes goes to the class of the nearest neighbour among the tied classes. Similarities come from
@@ -8,7 +8,7 @@
 use super::unit_rows_f64;
 use crate::matrix::Matrix;
 
-/// The k of MATH §4.
+/// The k of docs/math.md §4.
 pub const DEFAULT_K: usize = 5;
 
 /// Test rows per similarity block: bounds memory at BLOCK × train similarities.

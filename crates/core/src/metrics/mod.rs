@@ -1,4 +1,4 @@
-//! Metrics of MATH.md §4 computed on the host, on matrices read back from any backend.
+//! Metrics of docs/math.md §4 computed on the host, on matrices read back from any backend.
 //!
 //! One file per metric: tolerance, kNN accuracy, the linear probe, effective rank, the α̂/β̂/γ̂ similarity
 //! estimates of the paper's Table 10, and Wang & Liu's hardness weights. Everything accumulates in f64 and

@@ -1,4 +1,4 @@
-//! The linear probe (MATH §4): multinomial logistic regression on frozen, standardised features.
+//! The linear probe (docs/math.md §4): multinomial logistic regression on frozen, standardised features.
 //!
 //! Model: p(y = c | x) = softmax_c(x̃ᵀW + b) with x̃ = (x − mean)/std, mean and std from the train rows.
 //! Loss: mean cross-entropy + (λ/2)‖W‖², λ = `L2`. The loss is convex, so the probe starts from W = 0, b = 0

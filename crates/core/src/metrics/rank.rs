@@ -1,4 +1,4 @@
-//! Effective rank (Roy & Vetterli 2007) of centred features h (MATH §4).
+//! Effective rank (Roy & Vetterli 2007) of centred features h (docs/math.md §4).
 //!
 //! With singular values σ_i of the centred n × d matrix H, p_i = σ_i/Σσ and erank = exp(−Σ p_i log p_i):
 //! d for isotropic data, 1 for data on a line. The σ_i come from the d × d scatter matrix HᵀH, whose

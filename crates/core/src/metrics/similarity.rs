@@ -1,4 +1,4 @@
-//! α̂, β̂, γ̂ of MATH §4 (the seed paper's Table 10 estimate of the similarity-graph parameters of §5).
+//! α̂, β̂, γ̂ of docs/math.md §4 (the seed paper's Table 10 estimate of the similarity-graph parameters of §5).
 //!
 //! α̂ = mean cosine over same-class pairs, β̂ = over cross-class pairs with no difficult member, γ̂ = over
 //! cross-class pairs with at least one difficult member (unordered pairs i < j). All three come from sums
@@ -31,7 +31,7 @@ fn pair_sum(sum: &[f64], sq: f64) -> f64 {
     sum.iter().map(|v| v * v).sum::<f64>() - sq
 }
 
-/// α̂, β̂, γ̂ of MATH §4. Rows beyond `labels.len()` are ignored; a row beyond `difficult.len()` counts as
+/// α̂, β̂, γ̂ of docs/math.md §4. Rows beyond `labels.len()` are ignored; a row beyond `difficult.len()` counts as
 /// not difficult.
 pub fn similarity_estimates(z: &Matrix<f32>, labels: &[usize], difficult: &[bool]) -> SimilarityEstimates {
     let n = z.rows.min(labels.len());

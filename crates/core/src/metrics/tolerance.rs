@@ -1,4 +1,4 @@
-//! Tolerance (Wang & Liu 2021, MATH §4): how close same-class embeddings are on the sphere.
+//! Tolerance (Wang & Liu 2021, docs/math.md §4): how close same-class embeddings are on the sphere.
 //!
 //! tolerance = mean over same-label ordered pairs i ≠ j of ẑ_iᵀẑ_j.
 //! Computed in O(n·d) with per-class sums instead of the O(n²·d) double loop:

@@ -168,7 +168,7 @@ pub fn loss(
     LossOut { value, grad }
 }
 
-/// [alignment, uniformity] of MATH.md §4 on z (normalised inside) as a 1 × 2 tensor.
+/// [alignment, uniformity] of docs/math.md §4 on z (normalised inside) as a 1 × 2 tensor.
 pub fn align_uniform(gpu: &Gpu, z: &GpuTensor, t: f32) -> GpuTensor {
     let (zhat, _) = normalize_forward(gpu, z);
     let flags = FlagSource::None;

@@ -27,7 +27,7 @@ struct Params {
     _pad: [u32; 2],
 }
 
-/// r(q) = max(1, ⌈q·M⌉), at most M (MATH.md §2), exactly as the CPU reference (selection::rank): the
+/// r(q) = max(1, ⌈q·M⌉), at most M (docs/math.md §2), exactly as the CPU reference (selection::rank): the
 /// product in f64, ceil'd after subtracting a relative 1e-6 so that f32's rounding of q (0.1 is really
 /// 0.100000001…) does not push ⌈0.1·510⌉ to 52.
 pub fn rank(q: f32, m: usize) -> u32 {
