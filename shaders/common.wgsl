@@ -15,12 +15,12 @@ fn tanh_safe(x: f32) -> f32 {
     return tanh(clamp(x, -15.0, 15.0));
 }
 
-// act: 0 identity, 1 relu, 2 tanh, 3 gelu (Rust: `act_code`).
+// act: an activation's code (crates/gpu/src/codes.rs).
 fn act_forward(x: f32, act: u32) -> f32 {
     switch act {
-        case 1u: { return max(x, 0.0); }
-        case 2u: { return tanh_safe(x); }
-        case 3u: {
+        case {{ACT_RELU}}u: { return max(x, 0.0); }
+        case {{ACT_TANH}}u: { return tanh_safe(x); }
+        case {{ACT_GELU}}u: {
             let u = GELU_C * (x + GELU_A * x * x * x);
             return 0.5 * x * (1.0 + tanh_safe(u));
         }
@@ -30,12 +30,12 @@ fn act_forward(x: f32, act: u32) -> f32 {
 
 fn act_derivative(x: f32, act: u32) -> f32 {
     switch act {
-        case 1u: { return select(0.0, 1.0, x > 0.0); }
-        case 2u: {
+        case {{ACT_RELU}}u: { return select(0.0, 1.0, x > 0.0); }
+        case {{ACT_TANH}}u: {
             let t = tanh_safe(x);
             return 1.0 - t * t;
         }
-        case 3u: {
+        case {{ACT_GELU}}u: {
             let u = GELU_C * (x + GELU_A * x * x * x);
             let t = tanh_safe(u);
             let du = GELU_C * (1.0 + 3.0 * GELU_A * x * x);

@@ -2,8 +2,8 @@
 // similarity matrix (docs/math.md §1.1, §1.3, §1.4, §1.5). Nothing of size (2N)² is stored.
 //
 // On ẑ (2N × d, rows normalised by normalize.wgsl), s_ik = ẑ_iᵀẑ_k, j(i) = (i + N) mod 2N.
-// Flags p_ik (InfoNCE/DCL only; 0 for k ∈ {i, j(i)}): pairs = 0 none, 1 all, 2 selected — recomputed as
-// 1[lo_i ≤ c_ik < hi_i] with c_ik = ĥ_iᵀĥ_k accumulated exactly as select.wgsl does —, 3 explicit (bits).
+// Flags p_ik (InfoNCE/DCL only; 0 for k ∈ {i, j(i)}): pairs (codes.rs) = none, all, selected — recomputed as
+// 1[lo_i ≤ c_ik < hi_i] with c_ik = ĥ_iᵀĥ_k accumulated exactly as select.wgsl does —, explicit (bits).
 // Logits per kind:
 //   InfoNCE/DCL: a_ik = s_ik(1 − p_ik)/τ (removal), else (s_ik + σp_ik)/τ_ik, τ_ik = τ(ρp_ik + 1 − p_ik)
 //   SupCon:      a_ik = s_ik/τ
@@ -67,10 +67,10 @@ struct Params {
 
 const T: u32 = {{PAIR_TILE}}u;
 const ACC: u32 = {{PAIR_ACC}}u;
-const KIND_INFONCE: u32 = 0u;
-const KIND_DCL: u32 = 1u;
-const KIND_SUPCON: u32 = 2u;
-const KIND_AU: u32 = 3u;
+const KIND_INFONCE: u32 = {{LOSS_INFONCE}}u;
+const KIND_DCL: u32 = {{LOSS_DCL}}u;
+const KIND_SUPCON: u32 = {{LOSS_SUPCON}}u;
+const KIND_AU: u32 = {{LOSS_ALIGN_UNIFORM}}u;
 const NEG_BIG: f32 = -3.0e38;
 
 var<workgroup> tile_i: array<f32, {{PAIR_TILE}} * {{PAIR_TILE}}>;
@@ -127,9 +127,9 @@ fn label_of(i: u32) -> i32 { return i32(round(labels[i])); }
 fn flagged(i: u32, k: u32, c: f32) -> bool {
     if (k == i || k == partner(i)) { return false; }
     switch p.pairs {
-        case 1u: { return true; }
-        case 2u: { return thr[2u * i] <= c && c < thr[2u * i + 1u]; }
-        case 3u: {
+        case {{PAIRS_ALL}}u: { return true; }
+        case {{PAIRS_SELECTED}}u: { return thr[2u * i] <= c && c < thr[2u * i + 1u]; }
+        case {{PAIRS_EXPLICIT}}u: {
             let e = i * p.rows + k;
             return ((bits[e / 32u] >> (e % 32u)) & 1u) == 1u;
         }
@@ -178,7 +178,7 @@ fn row_stats(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     for (var k0 = chunk * p.col_chunk; k0 < k_end; k0 += T) {
         let s = tile_dot_z(i0, k0, lid);
         var c = 0.0;
-        if (p.pairs == 2u) { c = tile_dot_h(i0, k0, lid); }
+        if (p.pairs == {{PAIRS_SELECTED}}u) { c = tile_dot_h(i0, k0, lid); }
         let k = k0 + lid.x;
         if (i < p.rows && k < p.rows) {
             let a = logit(i, k, s, c).x;
@@ -387,7 +387,7 @@ fn row_grad(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
     for (var k0 = chunk * p.col_chunk; k0 < k_end; k0 += T) {
         let s = tile_dot_z(i0, k0, lid);
         var c = 0.0;
-        if (p.pairs == 2u) { c = tile_dot_h(i0, k0, lid); }
+        if (p.pairs == {{PAIRS_SELECTED}}u) { c = tile_dot_h(i0, k0, lid); }
         let k = k0 + lid.x;
         // s and c are symmetric (the same products summed in the same order), so (k, i) reuses them.
         let g = pair_grad(i, k, s, c) + pair_grad(k, i, s, c);

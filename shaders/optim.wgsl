@@ -24,7 +24,7 @@ fn update(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) w
         @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = folded_group(wid, nwg) * {{WG}}u + lid.x;
     if (i >= p.len) { return; }
-    if (p.kind == 0u) {
+    if (p.kind == {{OPT_SGD}}u) {
         let g = grad[i] + p.wd * param[i];
         var s = g;
         if (p.has_momentum == 1u) {
@@ -36,7 +36,7 @@ fn update(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) w
     } else {
         var g = grad[i];
         var w = param[i];
-        if (p.kind == 2u) { w = w * (1.0 - p.lr * p.wd); } else { g = g + p.wd * w; }
+        if (p.kind == {{OPT_ADAMW}}u) { w = w * (1.0 - p.lr * p.wd); } else { g = g + p.wd * w; }
         let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
         let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
         m[i] = mi;

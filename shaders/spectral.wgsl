@@ -6,7 +6,7 @@
 //   L = (part1 + part2)/μ,  part1 = −(2/N) Σ_i w1_iᵀw2_i,  part2 = (1/(N(N−1))) Σ_{i≠j} e_ij·x_ij²
 //   ∂L/∂w1_i = (1/μ)·[−(2/N)·w2_i + (2/(N(N−1))) Σ_{j≠i} e_ij·x_ij·w2_j]
 //   ∂L/∂w2_j = (1/μ)·[−(2/N)·w1_j + (2/(N(N−1))) Σ_{i≠j} e_ij·x_ij·w1_i]
-// Flags p_ij (pairs = 0 none, 1 all, 2 selected, 3 explicit) are those of view-1 row i: selected ones are
+// Flags p_ij (pairs: none, all, selected, explicit; codes.rs) are those of view-1 row i: selected ones are
 // recomputed as 1[lo_i ≤ c_ij < hi_i], c_ij = ĥ_iᵀĥ_{N+j}, accumulated exactly as select.wgsl does.
 //
 // cross_view (role 0): anchor rows r = view-1 rows, columns c = view-2 rows, pair (i, j) = (r, c); writes
@@ -84,9 +84,9 @@ fn tile_dot(r0: u32, c0: u32, lid: vec3<u32>, use_h: bool) -> f32 {
 // p_ij for view-1 row i and view-2 row j (i ≠ j).
 fn flagged(i: u32, j: u32, c: f32) -> bool {
     switch p.pairs {
-        case 1u: { return true; }
-        case 2u: { return thr[2u * i] <= c && c < thr[2u * i + 1u]; }
-        case 3u: {
+        case {{PAIRS_ALL}}u: { return true; }
+        case {{PAIRS_SELECTED}}u: { return thr[2u * i] <= c && c < thr[2u * i + 1u]; }
+        case {{PAIRS_EXPLICIT}}u: {
             let e = i * p.n + j;
             return ((bits[e / 32u] >> (e % 32u)) & 1u) == 1u;
         }
@@ -112,7 +112,7 @@ fn cross_view(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
     for (var c0 = chunk * p.col_chunk; c0 < c_end; c0 += T) {
         let s = tile_dot(r0, c0, lid, false);
         var ch = 0.0;
-        if (p.pairs == 2u) { ch = tile_dot(r0, c0, lid, true); }
+        if (p.pairs == {{PAIRS_SELECTED}}u) { ch = tile_dot(r0, c0, lid, true); }
         let c = c0 + lid.x;
         var coef = 0.0;
         if (r < p.n && c < p.n) {

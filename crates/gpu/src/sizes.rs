@@ -36,7 +36,7 @@ pub const PAIR_COL_CHUNK_MAX: u32 = 2048;
 /// WebGPU's default maximum number of workgroups per grid dimension.
 pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
 
-/// Replaces every `{{NAME}}` in a WGSL source by its value.
+/// Replaces every `{{NAME}}` in a WGSL source by its value: the sizes below, and the codes of codes.rs.
 pub fn substitute(source: &str) -> String {
     let table: [(&str, u32); 10] = [
         ("WG", WG),
@@ -51,7 +51,9 @@ pub fn substitute(source: &str) -> String {
         ("PAIR_ACC", PAIR_ACC),
     ];
     let mut out = source.to_string();
-    for (name, value) in table {
+    let codes = crate::codes::placeholders();
+    let all = table.iter().map(|&(n, v)| (n, v)).chain(codes.iter().map(|(n, v)| (n.as_str(), *v)));
+    for (name, value) in all {
         out = out.replace(&format!("{{{{{name}}}}}"), &value.to_string());
     }
     assert!(!out.contains("{{"), "a WGSL placeholder has no value in sizes.rs");

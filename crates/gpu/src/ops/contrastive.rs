@@ -7,6 +7,7 @@ use spherelab_core::backend::{LossOut, LossParams};
 use spherelab_core::config::{LossKind, PairMode};
 
 use super::normalize::{normalize_backward, normalize_forward};
+use crate::codes;
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
 use crate::ops::{ColumnChunks, FlagSource, column_chunks};
@@ -68,16 +69,6 @@ pub fn check_size(gpu: &Gpu, rows: usize, d: usize) -> Result<ColumnChunks, Stri
     let max_binding = gpu.context().device.limits().max_storage_buffer_binding_size;
     column_chunks(rows, rows, d, 16, max_binding)
         .map_err(|e| format!("{} loss: {e}", "InfoNCE/DCL/SupCon/align-uniform"))
-}
-
-fn kind_code(kind: LossKind) -> u32 {
-    match kind {
-        LossKind::Infonce => 0,
-        LossKind::Dcl => 1,
-        LossKind::Supcon => 2,
-        LossKind::AlignUniform => 3,
-        LossKind::Spectral => unreachable!("spectral has its own kernels"),
-    }
 }
 
 /// Runs the three passes on ẑ; returns (the 8-value output tensor, ∂L/∂ẑ if `want_grad`).
@@ -152,7 +143,7 @@ pub fn loss(
     }
     let (zhat, norms) = normalize_forward(gpu, z);
     let params = Params {
-        kind: kind_code(p.kind),
+        kind: codes::loss_kind(p.kind).expect("spectral has its own kernels"),
         removal: (p.mode == PairMode::Removal) as u32,
         tau: p.tau,
         sigma: p.effective_sigma(),
@@ -172,7 +163,12 @@ pub fn loss(
 pub fn align_uniform(gpu: &Gpu, z: &GpuTensor, t: f32) -> GpuTensor {
     let (zhat, _) = normalize_forward(gpu, z);
     let flags = FlagSource::None;
-    let params = Params { kind: 3, metric: 1, t, ..base_params(&zhat, &flags) };
+    let params = Params {
+        kind: codes::loss_kind(LossKind::AlignUniform).unwrap_or_default(),
+        metric: 1,
+        t,
+        ..base_params(&zhat, &flags)
+    };
     let (out, _) = run(gpu, &params, &zhat, &flags, None, false);
     GpuTensor { rows: 1, cols: 2, buf: out.buf }
 }

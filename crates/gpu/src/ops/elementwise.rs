@@ -3,7 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 use spherelab_core::config::Activation;
 
-use super::act_code;
+use crate::codes;
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
 use crate::tensor::GpuTensor;
@@ -27,7 +27,7 @@ struct Params {
 pub fn activation_backward(gpu: &Gpu, pre: &GpuTensor, d_out: &GpuTensor, act: Activation) -> GpuTensor {
     assert_eq!((pre.rows, pre.cols), (d_out.rows, d_out.cols), "activation_backward: shapes differ");
     let out = gpu.alloc(pre.rows, pre.cols);
-    let params = Params { len: pre.len() as u32, act: act_code(act), _pad: [0; 2] };
+    let params = Params { len: pre.len() as u32, act: codes::activation(act), _pad: [0; 2] };
     if !pre.is_empty() {
         gpu.launch_threads(&ACTIVATION_BACKWARD, &params, &[Arg::T(pre), Arg::T(d_out), Arg::T(&out)], pre.len());
     }

@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use spherelab_core::backend::{LinearGrads, LinearOut};
 use spherelab_core::config::Activation;
 
-use super::act_code;
+use crate::codes;
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
 use crate::sizes;
@@ -85,7 +85,7 @@ fn matmul(
         m: m as u32,
         n: n as u32,
         k: k as u32,
-        act: act_code(act),
+        act: codes::activation(act),
         a_rs: a.strides.0 as u32,
         a_cs: a.strides.1 as u32,
         b_rs: b.strides.0 as u32,

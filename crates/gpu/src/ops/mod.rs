@@ -10,20 +10,9 @@ pub mod pack;
 pub mod select;
 pub mod spectral;
 
-use spherelab_core::config::Activation;
-
-/// The WGSL code of an activation (common.wgsl's `act_forward`).
-pub fn act_code(act: Activation) -> u32 {
-    match act {
-        Activation::Identity => 0,
-        Activation::Relu => 1,
-        Activation::Tanh => 2,
-        Activation::Gelu => 3,
-    }
-}
-
 use std::sync::Arc;
 
+use crate::codes;
 use crate::engine::Arg;
 use crate::pool::PooledBuffer;
 use crate::tensor::GpuTensor;
@@ -42,13 +31,13 @@ pub enum FlagSource<'a> {
 }
 
 impl FlagSource<'_> {
-    /// The kernels' `pairs` code: 0 none, 1 all, 2 selected, 3 explicit.
+    /// The kernels' `pairs` code (codes.rs).
     pub fn code(&self) -> u32 {
         match self {
-            FlagSource::None => 0,
-            FlagSource::All => 1,
-            FlagSource::Selected { .. } => 2,
-            FlagSource::Explicit(_) => 3,
+            FlagSource::None => codes::PAIRS_NONE,
+            FlagSource::All => codes::PAIRS_ALL,
+            FlagSource::Selected { .. } => codes::PAIRS_SELECTED,
+            FlagSource::Explicit(_) => codes::PAIRS_EXPLICIT,
         }
     }
 

@@ -2,7 +2,6 @@
 
 use bytemuck::{Pod, Zeroable};
 use spherelab_core::backend::OptimStep;
-use spherelab_core::config::OptimizerKind;
 
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
@@ -42,11 +41,7 @@ pub fn optimizer_step(gpu: &Gpu, s: &OptimStep, param: &GpuTensor, grad: &GpuTen
     let c2 = 1.0 - s.beta2.powi(t);
     let params = Params {
         len: param.len() as u32,
-        kind: match s.kind {
-            OptimizerKind::Sgd => 0,
-            OptimizerKind::Adam => 1,
-            OptimizerKind::Adamw => 2,
-        },
+        kind: crate::codes::optimizer(s.kind),
         nesterov: s.nesterov as u32,
         has_momentum: (s.momentum > 0.0) as u32,
         lr: s.lr,
