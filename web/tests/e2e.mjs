@@ -229,12 +229,26 @@ async function selfTest(browser) {
   await page.close();
 }
 
+/// With only a software WebGPU adapter (SwiftShader), the default `auto` trains on the CPU engine and the notice
+/// names the adapter it saw.
+async function autoSkipsSoftwareAdapter(browser) {
+  console.log("\n[auto with a software adapter]");
+  const log = [];
+  const page = await openPage(browser, base, log);
+  const s = await waitFor(page, (s) => s.step > 0, 60_000);
+  check(s.backend === "cpu-f32", `auto trains on the CPU engine, not on SwiftShader: "${s.backend}"`);
+  check(/software renderer/.test(s.backendLine || ""), `the status line says why: "${s.backendLine}"`);
+  await page.close();
+}
+
 const launch = (args) => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 
 const only = process.env.SPHERELAB_E2E_ONLY || "";
 if (!only || only === "webgpu") {
   const browser = await launch([...common, ...webgpu]);
-  await trainingRun(browser, "webgpu", base, "gpu");
+  // SwiftShader is a software adapter: `auto` computes on the CPU engine and says so; ?backend=gpu uses it.
+  await autoSkipsSoftwareAdapter(browser);
+  await trainingRun(browser, "webgpu", `${base}?backend=gpu`, "gpu");
   await trainingVersusIdle(browser, "gpu");
   await selfTest(browser);
   await browser.close();

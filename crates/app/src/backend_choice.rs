@@ -8,15 +8,9 @@
 use spherelab_core::data::Dataset;
 use spherelab_core::{Backend, Cpu, Result, RunConfig, Session, Trainer};
 
-/// What the user asked for (`--cpu` / `--gpu` on the desktop, `?backend=` in the browser's URL).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BackendPreference {
-    /// The GPU when one is usable, else the CPU.
-    #[default]
-    Auto,
-    Cpu,
-    Gpu,
-}
+/// What the user asked for (`--cpu` / `--gpu` on the desktop, `?backend=` in the browser's URL): the one
+/// chooser's preference, decided by its rule (spherelab_gpu::choice: auto never picks a software adapter).
+pub use spherelab_gpu::choice::BackendPreference;
 
 /// A run opened on the chosen backend, with the one-line notice explaining that choice.
 pub struct Opened {
@@ -28,12 +22,17 @@ pub struct Opened {
 /// Opens a run: on `data` (edited points, a loaded CSV) when given, else on the data its config describes;
 /// `excluded` leaves training samples out (a pruning run).
 pub fn open(pref: BackendPreference, config: RunConfig, data: Option<Dataset>, excluded: &[usize]) -> Result<Opened> {
-    let notice = match pref {
-        BackendPreference::Cpu => String::new(),
-        BackendPreference::Auto | BackendPreference::Gpu => match try_gpu() {
-            Ok(gpu) => return Ok(Opened { session: gpu_session(gpu, config, data, excluded)?, notice: String::new() }),
-            Err(why) => format!("no usable GPU ({why}): training on the CPU"),
-        },
+    use spherelab_gpu::choice::{Decision, decide};
+    let gpu = match pref {
+        BackendPreference::Cpu => Err(String::new()),
+        BackendPreference::Auto | BackendPreference::Gpu => try_gpu(),
+    };
+    let notice = match decide(pref, gpu.as_ref().map(|g| g.context()).map_err(String::as_str)) {
+        Decision::Gpu => {
+            let gpu = gpu.expect("decide picks the GPU only when one opened");
+            return Ok(Opened { session: gpu_session(gpu, config, data, excluded)?, notice: String::new() });
+        }
+        Decision::Cpu { notice } => notice.unwrap_or_default(),
     };
     Ok(Opened { session: trainer(Cpu::<f32>::new(), config, data, excluded)?, notice })
 }

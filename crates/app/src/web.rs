@@ -117,14 +117,12 @@ fn backend_from_query(search: &str) -> (BackendPreference, Vec<Notice>) {
         .split('&')
         .find_map(|p| p.strip_prefix("backend="))
         .map(|v| v.to_ascii_lowercase());
-    match value.as_deref() {
-        None | Some("auto") => (BackendPreference::Auto, vec![]),
-        Some("cpu") => (BackendPreference::Cpu, vec![]),
-        Some("gpu") => (BackendPreference::Gpu, vec![]),
-        Some(other) => (
-            BackendPreference::Auto,
-            vec![Notice::warning(format!("?backend={other} is not cpu, gpu or auto: choosing automatically."))],
-        ),
+    match value.as_deref().map(BackendPreference::parse) {
+        None => (BackendPreference::Auto, vec![]),
+        Some(Ok(pref)) => (pref, vec![]),
+        Some(Err(why)) => {
+            (BackendPreference::Auto, vec![Notice::warning(format!("?backend= {why}: choosing automatically."))])
+        }
     }
 }
 

@@ -6,15 +6,12 @@ use anyhow::Result;
 use clap::ValueEnum;
 use spherelab_core::{Backend, Cpu};
 
-/// What the user asked for with `--backend`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BackendChoice {
-    /// The GPU when one is usable, else the CPU (with a notice).
-    Auto,
-    /// The CPU reference backend.
-    Cpu,
-    /// The WGSL backend (wgpu); falls back to the CPU with a notice when no adapter is usable.
-    Gpu,
+/// What the user asked for with `--backend`: the one chooser's preference (spherelab_gpu::choice).
+pub use spherelab_gpu::choice::BackendPreference as BackendChoice;
+
+/// clap's parser for `--backend auto|cpu|gpu`.
+pub fn parse_backend(s: &str) -> std::result::Result<BackendChoice, String> {
+    BackendChoice::parse(s)
 }
 
 /// Precision of the CPU backend (the GPU computes in f32).
@@ -33,17 +30,22 @@ pub trait BackendTask {
     fn run<B: Backend>(self, backend: B) -> Result<Self::Output>;
 }
 
-/// Runs `task` on the backend `choice` asks for. `precision` applies when the CPU computes.
-///
-/// `gpu` and `auto` open the wgpu backend; when no usable adapter exists (none, or one without compute
-/// shaders) they say so in one line on stderr and run on the CPU.
+/// Runs `task` on the backend `choice` asks for, by spherelab_gpu::choice's rule (auto: a hardware GPU, never a
+/// software renderer; gpu: any adapter; cpu: the CPU), saying in one line on stderr why it computes on the CPU
+/// when that is not what was asked. `precision` applies when the CPU computes.
 pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision, task: T) -> Result<T::Output> {
-    match choice {
-        BackendChoice::Cpu => {}
-        BackendChoice::Gpu | BackendChoice::Auto => match spherelab_gpu::Gpu::new() {
-            Ok(gpu) => return task.run(gpu),
-            Err(e) => notice(&format!("no usable GPU ({e}): computing on the CPU")),
-        },
+    use spherelab_gpu::choice::{Decision, decide};
+    let opened = match choice {
+        BackendChoice::Cpu => Err(String::new()),
+        _ => spherelab_gpu::GpuContext::new().map_err(|e| e.to_string()),
+    };
+    match decide(choice, opened.as_ref().map_err(String::as_str)) {
+        Decision::Gpu => {
+            let ctx = opened.expect("decide picks the GPU only when one opened");
+            return task.run(spherelab_gpu::Gpu::from_context(ctx));
+        }
+        Decision::Cpu { notice: Some(n) } => notice(&n),
+        Decision::Cpu { notice: None } => {}
     }
     match precision {
         Precision::F32 => task.run(Cpu::<f32>::new()),

@@ -73,7 +73,7 @@ pub struct LossArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub w_unif: Option<f32>,
     /// Where to compute. Default cpu: this command is for checking values, and the CPU is the reference.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    #[arg(long, value_parser = crate::backend::parse_backend, default_value = "cpu")]
     pub backend: BackendChoice,
     /// Precision of the CPU computation.
     #[arg(long, value_enum, default_value_t = Precision::F64)]

@@ -38,8 +38,8 @@ pub struct TrainArgs {
     /// Seed of the data, the initialisation, the batches and the augmentations.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Where to compute; auto = the GPU when usable, else the CPU.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    /// Where to compute: auto (a hardware GPU when usable, never a software renderer, else the CPU), cpu or gpu.
+    #[arg(long, value_parser = crate::backend::parse_backend, default_value = "auto")]
     pub backend: BackendChoice,
     /// Precision of the CPU backend (f32 is the runtime default; f64 is the slow reference).
     #[arg(long, value_enum, default_value_t = Precision::F32)]

@@ -18,6 +18,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     /// e.g. "llvmpipe (LLVM 15.0.6, 256 bits), Vulkan, Cpu".
     pub adapter: String,
+    /// wgpu's device type: `Cpu` for software renderers (lavapipe, SwiftShader, WARP).
+    pub device_type: wgpu::DeviceType,
     kernels: RefCell<HashMap<(&'static str, &'static str), Rc<Kernel>>>,
 }
 
@@ -47,14 +49,11 @@ impl GpuContext {
                 ..Default::default()
             })
             .await
-            .map_err(|e| Error::Backend(format!("no GPU adapter found ({e}); computing on the CPU")))?;
+            .map_err(|e| Error::Backend(format!("no GPU adapter found ({e})")))?;
         let info = adapter.get_info();
         let downlevel = adapter.get_downlevel_capabilities();
         if !downlevel.flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS) {
-            return Err(Error::Backend(format!(
-                "GPU adapter {} has no compute shaders; computing on the CPU",
-                describe(&info)
-            )));
+            return Err(Error::Backend(format!("GPU adapter {} has no compute shaders", describe(&info))));
         }
         // WebGPU's defaults; never more. An adapter below them (downlevel) gets the downlevel defaults, with
         // 8 storage buffers per stage still required by the loss kernels.
@@ -73,10 +72,13 @@ impl GpuContext {
                 trace: wgpu::Trace::Off,
             })
             .await
-            .map_err(|e| {
-                Error::Backend(format!("could not open GPU device {} ({e}); computing on the CPU", describe(&info)))
-            })?;
+            .map_err(|e| Error::Backend(format!("could not open GPU device {} ({e})", describe(&info))))?;
         Ok(Self::from_device(device, queue, &info))
+    }
+
+    /// A software renderer: WGSL run on the CPU's cores (choice.rs: `auto` never picks one).
+    pub fn is_software(&self) -> bool {
+        self.device_type == wgpu::DeviceType::Cpu
     }
 
     /// Blocking set-up on native targets.
@@ -95,7 +97,13 @@ impl GpuContext {
     /// Wraps a device someone else opened (the app passes eframe's). The caller vouches that the device
     /// supports compute shaders and at least WebGPU's default limits.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, info: &wgpu::AdapterInfo) -> Self {
-        Self { device, queue, adapter: describe(info), kernels: RefCell::new(HashMap::new()) }
+        Self {
+            device,
+            queue,
+            adapter: describe(info),
+            device_type: info.device_type,
+            kernels: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Another context on the same device, starting with the kernels compiled so far. The browser opens its
@@ -106,6 +114,7 @@ impl GpuContext {
             device: self.device.clone(),
             queue: self.queue.clone(),
             adapter: self.adapter.clone(),
+            device_type: self.device_type,
             kernels: RefCell::new(self.kernels.borrow().clone()),
         }
     }
@@ -127,9 +136,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_adapter_is_a_backend_error_that_says_the_cpu_takes_over() {
+    fn no_adapter_is_a_backend_error_that_says_so() {
         match pollster::block_on(GpuContext::with_backends_async(wgpu::Backends::empty())) {
-            Err(Error::Backend(msg)) => assert!(msg.contains("computing on the CPU"), "message: {msg}"),
+            Err(Error::Backend(msg)) => assert!(msg.contains("no GPU adapter found"), "message: {msg}"),
             Err(e) => panic!("wrong error kind: {e}"),
             Ok(ctx) => panic!("an instance with no backends found adapter {}", ctx.adapter),
         }

@@ -7,10 +7,15 @@
 //! - `engine`: `Gpu` — the pending command encoder (one command buffer per step), launches, read-back.
 //! - `ops`: one launcher per kernel family (shaders/*.wgsl).
 //! - `backend`: the trait implementation.
+//! - `codes`: the u32 codes kernels switch on (activation, loss kind, flag source, optimiser), one list.
+//! - `choice`: the one rule for auto / cpu / gpu (the CLI, the desktop app and the browser use it).
+//! - `selftest`: the GPU self-test (`spherelab selftest`, `?selftest`).
 //!
 //! See docs/gpu-engine.md for the kernel list, the tiling scheme and how selection runs without sorting.
 
 mod backend;
+pub mod choice;
+pub mod codes;
 pub mod context;
 pub mod engine;
 pub mod kernel;

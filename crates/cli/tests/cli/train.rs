@@ -129,3 +129,29 @@ fn a_three_dimensional_embedding_is_plotted_by_principal_components() {
     let bytes = std::fs::read(out.join("embedding.png")).unwrap();
     assert_eq!(bytes[..8], PNG_SIGNATURE);
 }
+
+/// `--backend auto` (the default) never trains on a software adapter (lavapipe, which CI installs): the CPU
+/// engine is far faster, and a note on stderr names the adapter it passed over. `--backend gpu` still uses it.
+#[test]
+fn auto_passes_over_a_software_adapter_for_the_cpu_engine() {
+    let dir = scratch("train-auto");
+    let run = |backend: &str| {
+        let out = dir.join(backend);
+        let args = ["train", "--dataset", "moons", "--steps", "3", "--eval-every", "3", "--no-plots", "--backend"];
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend([backend, "--out", out.to_str().unwrap()]);
+        spherelab(&args)
+    };
+    let auto = run("auto");
+    assert!(auto.status.success(), "{}", stderr(&auto));
+    let forced = run("gpu");
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    if stdout(&forced).contains(", Cpu") || stderr(&auto).contains("software renderer") {
+        // The only adapter is a software one.
+        assert!(stdout(&auto).contains("on cpu-f32"), "auto trained on: {}", stdout(&auto));
+        assert!(stderr(&auto).contains("software renderer"), "no note: {}", stderr(&auto));
+        assert!(!stdout(&forced).contains("on cpu-f32"), "--backend gpu did not use the adapter: {}", stdout(&forced));
+    } else {
+        assert!(!stderr(&auto).contains("software renderer"), "{}", stderr(&auto));
+    }
+}
