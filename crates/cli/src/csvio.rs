@@ -1,12 +1,12 @@
 //! Reading the small numeric files the `loss` command takes: matrices (one row per line), label lists and
 //! 0/1 pair-flag matrices.
 //!
-//! The format, kept deliberately forgiving because these files are written by hand or by other tools:
-//! - Fields are separated by commas; a line without a comma is split on whitespace (tabs or spaces).
-//! - Blank lines and lines starting with `#` are skipped.
-//! - The first remaining line is taken as a header and skipped if *none* of its fields is a number
-//!   (so a pandas `to_csv` header works); a line with some numbers and some words is an error.
-//! - Every value must be a finite number, and every row must have as many values as the first.
+//! The rows come from the project's one CSV reader (spherelab_core::data::csv::records: commas, else
+//! semicolons, else whitespace; blank and `#` lines skipped; quotes and a byte-order mark removed; the first
+//! row a header when one of its fields is not a finite number). What they must hold is checked here:
+//! - a header is skipped when *none* of its fields is a number (so a pandas `to_csv` header works); a first
+//!   row with some numbers and some words is read as data, so its word is an error naming it;
+//! - every value must be a finite number, and every row must have as many values as the first.
 //!
 //! Every error names the file and the 1-based line, so a user can go straight to the problem.
 
@@ -33,26 +33,15 @@ pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the file", path.display()))
 }
 
-fn split_fields(line: &str) -> Vec<&str> {
-    if line.contains(',') { line.split(',').map(str::trim).collect() } else { line.split_whitespace().collect() }
-}
-
-/// Lines that carry data: (1-based line number, fields), with blank and `#` lines dropped and a header skipped.
-fn data_lines<'a>(text: &'a str, name: &str) -> Result<Vec<(usize, Vec<&'a str>)>> {
-    let mut out = Vec::new();
-    let mut first = true;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let fields = split_fields(line);
-        if std::mem::take(&mut first) && !fields.iter().any(|f| f.parse::<f64>().is_ok()) {
-            // A header of column names: nothing in it is a number.
-            continue;
-        }
-        out.push((i + 1, fields));
-    }
+/// Lines that carry data: (1-based line number, fields), with a header of names skipped.
+fn data_lines(text: &str, name: &str) -> Result<Vec<(usize, Vec<String>)>> {
+    let recs = spherelab_core::data::csv::records(text);
+    let names_only = |r: &spherelab_core::data::csv::Row| !r.fields.iter().any(|f| f.parse::<f64>().is_ok());
+    let out: Vec<(usize, Vec<String>)> = recs
+        .all()
+        .filter(|r| !(recs.header.as_ref() == Some(*r) && names_only(r)))
+        .map(|r| (r.line, r.fields.clone()))
+        .collect();
     if out.is_empty() {
         bail!("{name}: no data rows (the file is empty or holds only a header)");
     }
@@ -99,7 +88,7 @@ pub fn read_table(path: &Path) -> Result<Table> {
 pub fn parse_labels(text: &str, name: &str) -> Result<Vec<usize>> {
     let lines = data_lines(text, name)?;
     let fields: Vec<(usize, usize, &str)> = if lines.len() == 1 {
-        lines[0].1.iter().enumerate().map(|(c, f)| (lines[0].0, c + 1, *f)).collect()
+        lines[0].1.iter().enumerate().map(|(c, f)| (lines[0].0, c + 1, f.as_str())).collect()
     } else {
         let mut v = Vec::with_capacity(lines.len());
         for (line, fs) in &lines {
@@ -109,7 +98,7 @@ pub fn parse_labels(text: &str, name: &str) -> Result<Vec<usize>> {
                     fs.len()
                 );
             }
-            v.push((*line, 1, fs[0]));
+            v.push((*line, 1, fs[0].as_str()));
         }
         v
     };

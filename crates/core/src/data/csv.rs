@@ -1,14 +1,15 @@
-//! The user's own data as CSV text. Parsing works on text, not paths, so the web app can hand in the bytes of
-//! a file the browser gave it.
+//! CSV text: the one reader of the project (the lab's and `spherelab train`'s data sets, and the matrices,
+//! labels and pair flags `spherelab loss` takes, which read their rows through `records`). Parsing works on
+//! text, not paths, so the web app can hand in the bytes of a file the browser gave it.
 //!
 //! The rules, kept simple so a user can predict them:
-//! - Fields are separated by commas; a file whose first row has no comma but tabs (or semicolons) uses those.
-//!   Fields are trimmed and may be wrapped in double quotes (no separators inside quotes). Blank lines and lines
-//!   starting with `#` are skipped; a UTF-8 byte-order mark is ignored.
-//! - The first row is a header when any of its fields is not a number.
-//! - In a header, the column named `label`, `class` or `target` (any case) holds the labels; every other column
-//!   is a feature. `y` is not a label name, because `x,y` are the coordinates of a points file. Without a
-//!   header every column is a feature and the data set has no labels.
+//! - Fields are separated by commas; a file whose first row has no comma uses semicolons if it has them, else
+//!   runs of tabs or spaces. Fields are trimmed and may be wrapped in double quotes (no separators inside
+//!   quotes). Blank lines and lines starting with `#` are skipped; a UTF-8 byte-order mark is ignored.
+//! - The first row is a header when any of its fields is not a finite number.
+//! - Data sets (`parse_csv`): in a header, the column named `label`, `class` or `target` (any case) holds the
+//!   labels; every other column is a feature. `y` is not a label name, because `x,y` are the coordinates of a
+//!   points file. Without a header every column is a feature and the data set has no labels.
 //! - Labels are text (integers or names): they become 0..C in order of first appearance.
 //! - Features must be finite numbers. Each is standardised (z-score: (v − mean)/std, population std; a
 //!   constant column is divided by 1 instead), so every column has the unit scale the model expects.
@@ -21,29 +22,64 @@ use crate::error::{Error, Result};
 const LABEL_NAMES: [&str; 3] = ["label", "class", "target"];
 const MIN_ROWS: usize = 4;
 
-/// Parses CSV text into a data set called `name` (also used in error messages, e.g. the file's path).
-pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
-    let bad = |msg: String| Err(Error::invalid(format!("{name}: {msg}")));
+/// One row of a CSV file: its 1-based line number and its fields (trimmed, quotes removed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// A CSV file's rows by the rules above: the header (the first row, when one of its fields is not a finite
+/// number) and the rows after it. No row at all: an empty file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Records {
+    pub header: Option<Row>,
+    pub rows: Vec<Row>,
+}
+
+impl Records {
+    /// The header and the rows, in file order.
+    pub fn all(&self) -> impl Iterator<Item = &Row> {
+        self.header.iter().chain(&self.rows)
+    }
+}
+
+/// Splits CSV text into rows (never fails: what the fields mean is the caller's to check).
+pub fn records(text: &str) -> Records {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // (1-based line number, line) of the rows that hold data or the header.
-    let mut rows = text
+    let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l.trim()))
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-        .peekable();
-    let Some(&(first_no, first)) = rows.peek() else {
+        .collect();
+    let sep = match lines.first() {
+        Some((_, first)) if first.contains(',') => Some(','),
+        Some((_, first)) if first.contains(';') => Some(';'),
+        _ => None,
+    };
+    let mut rows: Vec<Row> = lines.into_iter().map(|(line, l)| Row { line, fields: split(l, sep) }).collect();
+    let header = match rows.first() {
+        Some(first) if first.fields.iter().any(|f| parse_number(f).is_none()) => Some(rows.remove(0)),
+        _ => None,
+    };
+    Records { header, rows }
+}
+
+/// Parses CSV text into a data set called `name` (also used in error messages, e.g. the file's path).
+pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
+    let bad = |msg: String| Err(Error::invalid(format!("{name}: {msg}")));
+    let recs = records(text);
+    let Some(first) = recs.all().next() else {
         return bad("the file is empty: expected rows of numbers, optionally with a header row".into());
     };
-    let sep = [',', '\t', ';'].into_iter().find(|&s| first.contains(s)).unwrap_or(',');
-    let width = split(first, sep).len();
+    let (first_no, width) = (first.line, first.fields.len());
+    let first_text = first.fields.join(",");
 
-    let is_header = split(first, sep).iter().any(|f| parse_number(f).is_none());
     let mut label_col = None;
     let mut names: Vec<String> = (1..=width).map(|j| format!("column {j}")).collect();
-    if is_header {
-        rows.next();
-        let header = split(first, sep);
+    if let Some(header) = &recs.header {
+        let header = &header.fields;
         for (j, field) in header.iter().enumerate() {
             if LABEL_NAMES.contains(&field.to_lowercase().as_str()) {
                 if let Some(k) = label_col {
@@ -61,16 +97,16 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
     }
     let dim = width - label_col.is_some() as usize;
     if dim == 0 {
-        return bad(format!("line {first_no}: no feature columns, the file has only the label column '{first}'"));
+        return bad(format!("line {first_no}: no feature columns, the file has only the label column '{first_text}'"));
     }
 
     let mut features: Vec<f64> = Vec::new();
     let mut label_text: Vec<String> = Vec::new();
     // First and last line of the data rows, for the "too few rows" message.
     let mut data_lines = None;
-    for (line_no, line) in rows {
+    for Row { line: line_no, fields } in &recs.rows {
+        let line_no = *line_no;
         data_lines = Some((data_lines.map_or(line_no, |(a, _)| a), line_no));
-        let fields = split(line, sep);
         if fields.len() != width {
             return bad(format!("line {line_no} has {} fields, expected {width}", fields.len()));
         }
@@ -122,13 +158,16 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
     })
 }
 
-fn split(line: &str, sep: char) -> Vec<&str> {
-    line.split(sep)
-        .map(|f| {
-            let f = f.trim();
-            f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(f).trim()
-        })
-        .collect()
+/// Fields of a line: split on `sep`, or on runs of whitespace when there is none.
+fn split(line: &str, sep: Option<char>) -> Vec<String> {
+    let unquote = |f: &str| {
+        let f = f.trim();
+        f.strip_prefix('"').and_then(|g| g.strip_suffix('"')).unwrap_or(f).trim().to_string()
+    };
+    match sep {
+        Some(sep) => line.split(sep).map(unquote).collect(),
+        None => line.split_whitespace().map(unquote).collect(),
+    }
 }
 
 /// A finite number, or None ("nan" and "inf" parse as f64 but are no use as features).
@@ -171,6 +210,19 @@ mod tests {
 
     fn err(text: &str) -> String {
         parse_csv(text, "my.csv").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn records_split_on_commas_else_semicolons_else_whitespace_and_find_the_header() {
+        let r = records("\u{feff}# note\nx, \"y\"\n\n1,2\n3,4\n");
+        assert_eq!(r.header, Some(Row { line: 2, fields: vec!["x".into(), "y".into()] }));
+        assert_eq!(r.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(records("1;2\n3;4").rows[1].fields, vec!["3", "4"]);
+        assert_eq!(records("1 2\t3\n4 5 6\n").rows[0].fields, vec!["1", "2", "3"]);
+        // A row with one field that is not a finite number is a header, whatever the others hold.
+        assert!(records("1,nan\n2,3\n").header.is_some());
+        assert!(records("1,2\n3,x\n").header.is_none());
+        assert_eq!(records("\n# only a comment\n"), Records { header: None, rows: vec![] });
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! SPLIT or AUGMENT stream, so the same seed gives the same data on every platform.
 
 mod augment;
-mod csv;
+pub mod csv;
 mod digits;
 mod generators;
 mod mixing;
