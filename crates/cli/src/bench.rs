@@ -1,11 +1,7 @@
 //! `spherelab bench`: steps per second per backend on the cases of the WGSL-engine issue, next to the same
 //! steps in PyTorch on the same machine (bench/torch_peer.py, run only when `import torch` works).
 //!
-//! Cases:
-//! - T1: moons, MLP 2→64→64→32, projector 32→32→3, N = 256 (512 views), InfoNCE τ = 0.2, Adam lr 1e-3;
-//! - T2: digits, MLP 64→256→256→128, projector 128→128→32, N = 512 (1,024 views), otherwise as T1;
-//!   each plain and with selection (posHigh 0.25, posLow 1.0, σ = 0.1, ρ = 0.7, combined mode);
-//! - loss-4096, loss-16384: InfoNCE forward + backward alone on 4,096 / 16,384 views, d = 128.
+//! The cases are spherelab_core::bench_cases (one definition).
 //!
 //! Timing: a few warm-up steps, then wall-clock over `--steps` steps; a GPU run ends with a blocking read of
 //! the last loss so that queued work is counted.
@@ -17,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use spherelab_core::backend::{Backend, LossParams, Pairs};
-use spherelab_core::config::{DatasetKind, LossKind, PairMode, RunConfig};
+use spherelab_core::bench_cases::{case_config, loss_case_views, steps_for};
 use spherelab_core::{Cpu, Trainer};
 
 /// Arguments of `spherelab bench`.
@@ -30,7 +26,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "T1-plain,T1-selected,T2-plain,T2-selected,loss-4096,loss-16384"
+        default_values_t = spherelab_core::bench_cases::CASES.map(String::from)
     )]
     pub cases: Vec<String>,
     /// Timed training steps per T1 case (T2 and the loss cases scale this down).
@@ -52,54 +48,10 @@ pub struct Measurement {
     pub steps_per_second: f64,
 }
 
-/// The training configuration of a T case.
-pub fn case_config(case: &str) -> Option<RunConfig> {
-    let mut c = RunConfig::default();
-    match case {
-        "T1-plain" | "T1-selected" => {
-            c.data.dataset = DatasetKind::Moons;
-            c.data.n = 2048;
-            c.model.encoder = vec![64, 64, 32];
-            c.model.projector = vec![32, 3];
-            c.train.batch_size = 256;
-        }
-        "T2-plain" | "T2-selected" => {
-            c.data.dataset = DatasetKind::Digits;
-            c.model.encoder = vec![256, 256, 128];
-            c.model.projector = vec![128, 32];
-            c.train.batch_size = 512;
-        }
-        _ => return None,
-    }
-    c.loss.kind = LossKind::Infonce;
-    c.loss.tau = 0.2;
-    c.optimizer.lr = 1e-3;
-    if case.ends_with("selected") {
-        c.selection.mode = PairMode::Combined;
-        c.selection.pos_high = 0.25;
-        c.selection.pos_low = 1.0;
-        c.selection.sigma = 0.1;
-        c.selection.rho = 0.7;
-    }
-    // No metrics inside the timed loop; losses are read back once at the end.
-    c.train.eval_every = usize::MAX / 2;
-    Some(c)
-}
-
-fn steps_for(case: &str, base: usize) -> usize {
-    match case {
-        c if c.starts_with("T2") => (base / 3).max(5),
-        "loss-4096" => (base / 10).max(3),
-        "loss-16384" => (base / 50).max(2),
-        _ => base.max(5),
-    }
-}
-
 /// Times one case on backend `b`.
 pub fn time_case<B: Backend>(backend: B, case: &str, base_steps: usize) -> Result<f64> {
     let steps = steps_for(case, base_steps);
-    if let Some(views) = case.strip_prefix("loss-") {
-        let views: usize = views.parse().context("loss case size")?;
+    if let Some(views) = loss_case_views(case) {
         return Ok(time_loss(&backend, views, 128, steps));
     }
     let cfg = case_config(case).with_context(|| format!("unknown bench case '{case}'"))?;

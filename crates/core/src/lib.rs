@@ -5,6 +5,7 @@
 //! the similarity-graph theory, and run configs.
 
 pub mod backend;
+pub mod bench_cases;
 pub mod config;
 pub mod cpu;
 pub mod data;

@@ -2,7 +2,7 @@
 //! 200 steps of the default run (two moons, MLP 2→64→64→32 with projector 32→32→2, InfoNCE, Adam), with and
 //! without difficult-pair selection. The batch is 64 samples (128 views, more than one 16-row tile and not
 //! a multiple of the 64-wide matrix tiles' K) so that 200 steps stay quick on lavapipe; the 512-view run is
-//! the bench's T1 (`cargo run -p spherelab-gpu --example bench --release -- t1`).
+//! the bench's T1 (`spherelab bench --backend gpu --cases T1-plain`).
 //!
 //! Tolerance: the two runs start from the same parameters and see the same batches; f32 rounding (~1e-7
 //! relative per op) grows through 200 optimiser steps, so the losses are compared step by step with

@@ -1,0 +1,76 @@
+//! The benchmark cases, defined once: `spherelab bench` times them on each backend, and bench/torch_peer.py
+//! mirrors them in PyTorch.
+//!
+//! - T1: moons, MLP 2→64→64→32, projector 32→32→3, N = 256 (512 views), InfoNCE τ = 0.2, Adam lr 1e-3;
+//! - T2: digits, MLP 64→256→256→128, projector 128→128→32, N = 512 (1,024 views), otherwise as T1;
+//!   each plain and with selection (posHigh 0.25, posLow 1.0, σ = 0.1, ρ = 0.7, combined mode);
+//! - loss-4096, loss-16384: InfoNCE forward + backward alone on 4,096 / 16,384 views, d = 128.
+
+use crate::config::{DatasetKind, LossKind, PairMode, RunConfig};
+
+/// Every case, in the order the table lists them.
+pub const CASES: [&str; 6] = ["T1-plain", "T1-selected", "T2-plain", "T2-selected", "loss-4096", "loss-16384"];
+
+/// The training configuration of a T case.
+pub fn case_config(case: &str) -> Option<RunConfig> {
+    let mut c = RunConfig::default();
+    match case {
+        "T1-plain" | "T1-selected" => {
+            c.data.dataset = DatasetKind::Moons;
+            c.data.n = 2048;
+            c.model.encoder = vec![64, 64, 32];
+            c.model.projector = vec![32, 3];
+            c.train.batch_size = 256;
+        }
+        "T2-plain" | "T2-selected" => {
+            c.data.dataset = DatasetKind::Digits;
+            c.model.encoder = vec![256, 256, 128];
+            c.model.projector = vec![128, 32];
+            c.train.batch_size = 512;
+        }
+        _ => return None,
+    }
+    c.loss.kind = LossKind::Infonce;
+    c.loss.tau = 0.2;
+    c.optimizer.lr = 1e-3;
+    if case.ends_with("selected") {
+        c.selection.mode = PairMode::Combined;
+        c.selection.pos_high = 0.25;
+        c.selection.pos_low = 1.0;
+        c.selection.sigma = 0.1;
+        c.selection.rho = 0.7;
+    }
+    // No metrics inside the timed loop; losses are read back once at the end.
+    c.train.eval_every = usize::MAX / 2;
+    Some(c)
+}
+
+/// The views of a loss-only case ("loss-4096" → 4096).
+pub fn loss_case_views(case: &str) -> Option<usize> {
+    case.strip_prefix("loss-").and_then(|v| v.parse().ok())
+}
+
+/// Timed steps for `case` when T1 gets `base`: the larger cases take fewer.
+pub fn steps_for(case: &str, base: usize) -> usize {
+    match case {
+        c if c.starts_with("T2") => (base / 3).max(5),
+        "loss-4096" => (base / 10).max(3),
+        "loss-16384" => (base / 50).max(2),
+        _ => base.max(5),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_is_a_training_config_or_a_loss_size() {
+        for c in CASES {
+            assert!(case_config(c).is_some() != loss_case_views(c).is_some(), "{c}");
+            assert!(steps_for(c, 100) >= 2);
+        }
+        assert_eq!(case_config("T2-selected").unwrap().selection.mode, PairMode::Combined);
+        assert!(case_config("T9").is_none() && loss_case_views("loss-x").is_none());
+    }
+}
