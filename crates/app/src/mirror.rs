@@ -26,8 +26,9 @@ use spherelab_core::{Cpu, Matrix, Result, RunConfig, Session, Trainer};
 /// Pending steps past which the device trainer would block; never reached (see the module comment).
 const NEVER: usize = usize::MAX / 4;
 
-/// A parameter read-back on its way: the step it was taken after, that step's batch, and the values.
-struct Sync {
+/// A copy of the device's parameters on its way to the shadow: the step it was taken after, that step's
+/// batch, and the values.
+struct ParameterCopy {
     step: usize,
     batch: Option<(Vec<usize>, Vec<f32>)>,
     /// Whether metrics are due at this step (a multiple of `eval_every`).
@@ -41,7 +42,7 @@ pub struct Mirrored<B: Backend> {
     shadow: Trainer<Cpu<f32>>,
     /// The config as the user set it (the device's differs in `eval_every` only).
     config: RunConfig,
-    syncs: VecDeque<Sync>,
+    copies: VecDeque<ParameterCopy>,
     /// The device's losses and the shadow's metrics, merged.
     history: History,
     /// The last step whose evaluation was started on the shadow.
@@ -70,7 +71,7 @@ impl<B: Backend> Mirrored<B> {
             device,
             shadow,
             config,
-            syncs: VecDeque::new(),
+            copies: VecDeque::new(),
             history: History::default(),
             evaluated_up_to: None,
             shadow_metrics_taken: 0,
@@ -80,7 +81,7 @@ impl<B: Backend> Mirrored<B> {
     /// Starts a parameter read-back after the step just taken, when none is on its way or metrics are due.
     fn maybe_start_sync(&mut self) {
         let evaluate = self.device.step_count().is_multiple_of(self.config.train.eval_every.max(1));
-        if self.syncs.is_empty() || evaluate {
+        if self.copies.is_empty() || evaluate {
             self.start_sync(evaluate);
         }
     }
@@ -91,14 +92,14 @@ impl<B: Backend> Mirrored<B> {
         let step = self.device.step_count();
         let values = self.device.backend().read_async(&self.device.parameter_tensors());
         let batch = self.device.last_batch().map(|(i, v)| (i.to_vec(), v.to_vec()));
-        self.syncs.push_back(Sync { step, batch, evaluate, values });
+        self.copies.push_back(ParameterCopy { step, batch, evaluate, values });
     }
 
     /// Takes on every parameter copy that has landed, in order, starting the evaluations that were due.
-    fn land_syncs(&mut self) -> Result<()> {
+    fn land_copies(&mut self) -> Result<()> {
         self.device.backend().poll();
-        while self.syncs.front().is_some_and(|s| s.values.is_ready()) {
-            let Some(sync) = self.syncs.pop_front() else { break };
+        while self.copies.front().is_some_and(|s| s.values.is_ready()) {
+            let Some(sync) = self.copies.pop_front() else { break };
             let Some(values) = sync.values.try_take() else { continue };
             let values = values.map_err(spherelab_core::Error::Backend)?;
             self.shadow.load_state(&values, sync.step, sync.batch)?;
@@ -153,7 +154,7 @@ impl<B: Backend> Mirrored<B> {
 
     /// Everything in flight belongs to the old run once the run starts over.
     fn restarted(&mut self) {
-        self.syncs.clear();
+        self.copies.clear();
         self.history = History::default();
         self.evaluated_up_to = None;
         self.shadow_metrics_taken = 0;
@@ -186,12 +187,12 @@ impl<B: Backend> Session for Mirrored<B> {
     fn step(&mut self) -> Result<()> {
         self.device.step()?;
         self.maybe_start_sync();
-        self.land_syncs()
+        self.land_copies()
     }
     /// Metrics are computed when the parameters of their step arrive, so this finishes the evaluations
     /// started and returns the latest record (computing one on the current copy when there is none yet).
     fn evaluate(&mut self) -> Result<MetricRecord> {
-        self.land_syncs()?;
+        self.land_copies()?;
         while self.shadow.advance_evaluation() {}
         if self.shadow.history().metrics.is_empty() {
             self.shadow.evaluate()?;
@@ -203,25 +204,25 @@ impl<B: Backend> Session for Mirrored<B> {
     /// metrics due is already on its way) and the shadow starts evaluating them when they land.
     fn start_evaluation(&mut self) -> Result<()> {
         let step = self.device.step_count();
-        let queued = self.syncs.back().is_some_and(|s| s.step == step && s.evaluate);
+        let queued = self.copies.back().is_some_and(|s| s.step == step && s.evaluate);
         if !queued && self.evaluated_up_to.is_none_or(|s| s < step) {
             self.start_sync(true);
         }
-        self.land_syncs()
+        self.land_copies()
     }
     /// The shadow's evaluations under way (not those whose parameters are still on their way).
     fn evaluations_pending(&self) -> usize {
         self.shadow.evaluations_pending()
     }
     fn advance_evaluation(&mut self) -> Result<bool> {
-        self.land_syncs()?;
+        self.land_copies()?;
         let more = self.shadow.advance_evaluation();
         self.take_shadow_metrics();
         Ok(more)
     }
     /// Never blocks, whatever `block` says: the browser cannot wait. Takes what has arrived.
     fn collect_losses(&mut self, _block: bool) -> Result<()> {
-        self.land_syncs()?;
+        self.land_copies()?;
         self.merge_losses()
     }
     fn embeddings(&self) -> Embeddings {

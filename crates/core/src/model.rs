@@ -62,9 +62,16 @@ pub struct Layer<T> {
     pub w: T,
     pub b: T,
     pub act: Activation,
-    /// Optimiser state (m, v) for w and for b.
-    pub w_state: (T, T),
-    pub b_state: (T, T),
+    /// Optimiser state for w and for b.
+    pub w_state: OptimState<T>,
+    pub b_state: OptimState<T>,
+}
+
+/// One parameter tensor's optimiser state: Adam's first and second moments (SGD keeps its momentum in `m`
+/// and leaves `v`), the same shape as the parameter, zero at the start.
+pub struct OptimState<T> {
+    pub m: T,
+    pub v: T,
 }
 
 /// The model's parameters on a backend.
@@ -115,8 +122,8 @@ impl<T: Clone> Model<T> {
                 w: backend.upload(l.fan_in, l.fan_out, &l.w),
                 b: backend.upload(1, l.fan_out, &l.b),
                 act: l.act,
-                w_state: (backend.zeros(l.fan_in, l.fan_out), backend.zeros(l.fan_in, l.fan_out)),
-                b_state: (backend.zeros(1, l.fan_out), backend.zeros(1, l.fan_out)),
+                w_state: OptimState { m: backend.zeros(l.fan_in, l.fan_out), v: backend.zeros(l.fan_in, l.fan_out) },
+                b_state: OptimState { m: backend.zeros(1, l.fan_out), v: backend.zeros(1, l.fan_out) },
             })
             .collect();
         Self { layers, encoder_len, normalize }

@@ -116,12 +116,27 @@ pub struct Trainer<B: Backend> {
     aug_rng: Rng,
     eval: EvalSet,
     history: History,
-    /// Loss tensors not yet read back, with their step and learning rate.
-    pending: Vec<(usize, f32, B::Tensor)>,
-    inflight: Option<(Vec<(usize, f32)>, Readback)>,
+    /// Loss tensors not yet read back.
+    pending: Vec<PendingLoss<B::Tensor>>,
+    /// The read-back of the losses that were pending, and the steps they belong to.
+    inflight: Option<LossReadback>,
     last_batch: Option<(Vec<usize>, Vec<f32>)>,
     /// Evaluations started and not yet complete, oldest first.
     evaluations: VecDeque<PendingEvaluation>,
+}
+
+/// A step's loss, still on the device.
+struct PendingLoss<T> {
+    step: usize,
+    /// The learning rate the step used, recorded beside its loss.
+    lr: f32,
+    value: T,
+}
+
+/// Losses on their way back from the device: (step, learning rate) of each, in order.
+struct LossReadback {
+    steps: Vec<(usize, f32)>,
+    readback: Readback,
 }
 
 /// The total number of steps the schedule spans.
@@ -307,12 +322,12 @@ impl<B: Backend> Trainer<B> {
             t: self.step as u64 + 1,
         };
         for (layer, (dw, db)) in self.model.layers.iter_mut().zip(&grads.layers) {
-            b.optimizer_step(&opt, &mut layer.w, dw, &mut layer.w_state.0, &mut layer.w_state.1);
-            b.optimizer_step(&opt, &mut layer.b, db, &mut layer.b_state.0, &mut layer.b_state.1);
+            b.optimizer_step(&opt, &mut layer.w, dw, &mut layer.w_state.m, &mut layer.w_state.v);
+            b.optimizer_step(&opt, &mut layer.b, db, &mut layer.b_state.m, &mut layer.b_state.v);
         }
         b.end_step();
         self.step += 1;
-        self.pending.push((self.step, lr, out.value));
+        self.pending.push(PendingLoss { step: self.step, lr, value: out.value });
         self.last_batch = Some((idx, views));
         if self.pending.len() >= self.config.train.eval_every {
             self.collect_losses(true)?;
@@ -338,19 +353,19 @@ impl<B: Backend> Trainer<B> {
     pub fn collect_losses(&mut self, block: bool) -> Result<()> {
         if self.inflight.is_none() && !self.pending.is_empty() {
             let pending = std::mem::take(&mut self.pending);
-            let tensors: Vec<&B::Tensor> = pending.iter().map(|(_, _, t)| t).collect();
-            let rb = self.backend.read_async(&tensors);
-            let keys = pending.iter().map(|&(s, lr, _)| (s, lr)).collect();
-            self.inflight = Some((keys, rb));
+            let tensors: Vec<&B::Tensor> = pending.iter().map(|p| &p.value).collect();
+            let readback = self.backend.read_async(&tensors);
+            let steps = pending.iter().map(|p| (p.step, p.lr)).collect();
+            self.inflight = Some(LossReadback { steps, readback });
         }
-        let Some((_, rb)) = &self.inflight else { return Ok(()) };
+        let Some(LossReadback { readback: rb, .. }) = &self.inflight else { return Ok(()) };
         while block && !rb.is_ready() {
             self.backend.poll();
         }
         let Some(result) = rb.try_take() else { return Ok(()) };
-        let (keys, _) = self.inflight.take().expect("in flight");
+        let steps = self.inflight.take().expect("in flight").steps;
         let values = result.map_err(Error::Backend)?;
-        for ((step, lr), v) in keys.into_iter().zip(values) {
+        for ((step, lr), v) in steps.into_iter().zip(values) {
             let loss = v.first().copied().unwrap_or(f32::NAN);
             self.history.steps.push(StepRecord { step, loss, lr });
             self.check_divergence(step, loss)?;
