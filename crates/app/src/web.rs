@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use spherelab_core::{RunConfig, share};
+use spherelab_core::{RunConfig, url_state};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_time::Instant;
@@ -133,7 +133,7 @@ fn config_from_hash(hash: &str) -> (RunConfig, Option<String>) {
     if fragment.is_empty() {
         return (Lab::default_config(), None);
     }
-    match share::from_fragment_or_default(fragment) {
+    match url_state::from_fragment_or_default(fragment) {
         (cfg, None) => (cfg, None),
         // `share` falls back to the engine's defaults; the app's own default run is the one users know.
         (_, Some(notice)) => (Lab::default_config(), Some(notice)),
@@ -288,7 +288,7 @@ impl WebApp {
     /// Not while a slider is being dragged (one entry per drag, not one per frame).
     fn write_hash(&mut self, ctx: &egui::Context) {
         let Some(config) = self.app.lab.config() else { return };
-        let fragment = share::to_fragment(config);
+        let fragment = url_state::to_fragment(config);
         if self.written.as_deref() == Some(fragment.as_str()) || ctx.input(|i| i.pointer.any_down()) {
             return;
         }
@@ -331,7 +331,7 @@ impl WebApp {
         set_status("snapshotStep", &num(lab.snapshot.as_ref().map(|s| s.step as f64).unwrap_or(f64::NAN)));
         set_status("playing", &lab.playing.into());
         let cfg = lab.config();
-        set_status("fragment", &cfg.map(share::to_fragment).unwrap_or_default().into());
+        set_status("fragment", &cfg.map(url_state::to_fragment).unwrap_or_default().into());
         set_status("seed", &num(cfg.map(|c| c.seed as f64).unwrap_or(f64::NAN)));
         set_status("tau", &num(cfg.map(|c| c.loss.tau as f64).unwrap_or(f64::NAN)));
         set_status("dataset", &cfg.map(|c| format!("{:?}", c.data.dataset).to_lowercase()).unwrap_or_default().into());

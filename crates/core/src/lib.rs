@@ -4,31 +4,29 @@
 //! the losses of docs/math.md with their gradients, difficult-pair selection, metrics, optimisers, the trainer,
 //! the similarity-graph theory, and run configs.
 
+// Layers, bottom up: the numeric base (error, float, matrix, rng, parallel, tolerance); the backend trait;
+// the ops' formulas (ops); the tuned CPU backend (cpu); training; analysis; input and output (io).
+pub mod analysis;
 pub mod backend;
 pub mod bench_cases;
-pub mod config;
 pub mod cpu;
-pub mod data;
-pub mod difficulty;
 pub mod error;
-pub mod evaluation;
-pub mod export;
 pub mod float;
-pub mod loss;
+pub mod io;
 pub mod matrix;
-pub mod metrics;
-pub mod model;
+pub mod ops;
 pub mod parallel;
 pub mod rng;
-pub mod schedule;
-pub mod selection;
-pub mod session;
-pub mod share;
 #[doc(hidden)]
 pub mod testing;
-pub mod theory;
 pub mod tolerance;
-pub mod trainer;
+pub mod training;
+
+// The flat paths every crate uses (spherelab_core::config, ::trainer, …), kept over the folders.
+pub use analysis::{difficulty, metrics, theory};
+pub use io::{config, data, export, url_state};
+pub use ops::{loss, selection};
+pub use training::{evaluation, model, schedule, session, trainer};
 
 pub use backend::Backend;
 pub use config::RunConfig;

@@ -7,7 +7,7 @@ use std::io::Read;
 use super::{Dataset, InputKind};
 
 /// 1,797 rows: 64 pixel values 0–16 (row-major 8×8), then the label 0–9.
-const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits/digits.csv.gz");
+const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/digits/digits.csv.gz");
 const SIDE: usize = 8;
 const CLASSES: usize = 10;
 /// Pixels are stored as 0–16; the model sees them on [0, 1].

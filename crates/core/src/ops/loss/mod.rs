@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn losses_match_pytorch_metric_learning_golden_values() {
         let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/pml_golden.json")).expect("fixture parses");
+            serde_json::from_str(include_str!("../../../tests/fixtures/pml_golden.json")).expect("fixture parses");
         let cases = doc["cases"].as_array().expect("cases");
         assert!(cases.len() >= 8);
         let nums =
@@ -191,7 +191,7 @@ mod torch_golden {
     #[test]
     fn losses_and_selection_match_an_independent_torch_implementation() {
         let doc: Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/torch_golden.json")).expect("fixture parses");
+            serde_json::from_str(include_str!("../../../tests/fixtures/torch_golden.json")).expect("fixture parses");
         let n = doc["n"].as_u64().unwrap() as usize;
         let (d, dh) = (doc["d"].as_u64().unwrap() as usize, doc["d_h"].as_u64().unwrap() as usize);
         let z = Matrix::from_vec(2 * n, d, nums(&doc["z"]));

@@ -1,0 +1,6 @@
+//! Analysis of embeddings and runs: the metrics (kNN, linear probe, alignment/uniformity, hardness, rank),
+//! sample difficulty and pruning scores, and the similarity-graph theory of Zhang et al. (docs/math.md §5).
+
+pub mod difficulty;
+pub mod metrics;
+pub mod theory;

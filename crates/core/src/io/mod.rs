@@ -1,0 +1,7 @@
+//! Input and output: run configs and their validation, the data sets (generators, the digits, CSV, ω mixing,
+//! augmentations, the split), the files a run exports, and the URL fragment that carries a config.
+
+pub mod config;
+pub mod data;
+pub mod export;
+pub mod url_state;

@@ -1,0 +1,8 @@
+//! Training: the model's parameters on a backend (`model`), the learning-rate schedule, the trainer and its
+//! step, evaluations in pieces, and the `Session` interface the app drives a run through.
+
+pub mod evaluation;
+pub mod model;
+pub mod schedule;
+pub mod session;
+pub mod trainer;
