@@ -1,9 +1,11 @@
-//! Linear layer, activations and row normalisation: forward and backward, as plain loops over rows.
+//! Linear layer and activations: forward and backward, as plain loops over rows (row normalisation, which the
+//! losses share, is crate::ops::normalize).
 
 use crate::backend::{LinearGrads, LinearOut};
 use crate::config::Activation;
 use crate::float::Float;
 use crate::matrix::Matrix;
+pub use crate::ops::normalize::{normalize_backward, normalize_forward};
 
 /// √(2/π), the GELU tanh-approximation constant.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -117,37 +119,6 @@ fn map_activation<F: Float>(x: &[F], act: Activation, f: impl Fn(F, Activation) 
         Activation::Tanh => x.iter().map(|&v| f(v, Activation::Tanh)).collect(),
         Activation::Gelu => x.iter().map(|&v| f(v, Activation::Gelu)).collect(),
     }
-}
-
-/// Smallest norm a row is divided by, so that a zero row gives a zero (not NaN) direction.
-pub fn norm_floor<F: Float>() -> F {
-    F::of(1e-12)
-}
-
-/// ẑ_i = z_i / max(‖z_i‖, ε); returns (ẑ, n×1 norms max(‖z_i‖, ε)).
-pub fn normalize_forward<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>) {
-    let mut zhat = z.clone();
-    let mut norms = Matrix::zeros(z.rows, 1);
-    for r in 0..z.rows {
-        let n = z.row(r).iter().map(|&v| v * v).sum::<F>().sqrt().max(norm_floor());
-        norms.data[r] = n;
-        zhat.row_mut(r).iter_mut().for_each(|v| *v = *v / n);
-    }
-    (zhat, norms)
-}
-
-/// ∂L/∂z_i = (g_i − ẑ_i·(ẑ_iᵀg_i)) / ‖z_i‖ with g = ∂L/∂ẑ.
-pub fn normalize_backward<F: Float>(zhat: &Matrix<F>, norms: &Matrix<F>, d_zhat: &Matrix<F>) -> Matrix<F> {
-    let mut dz = d_zhat.clone();
-    for r in 0..zhat.rows {
-        let zr = zhat.row(r);
-        let dot: F = zr.iter().zip(d_zhat.row(r)).map(|(&a, &b)| a * b).sum();
-        let n = norms.data[r];
-        for (g, &zv) in dz.row_mut(r).iter_mut().zip(zr) {
-            *g = (*g - zv * dot) / n;
-        }
-    }
-    dz
 }
 
 #[cfg(test)]

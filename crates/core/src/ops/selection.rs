@@ -14,9 +14,9 @@
 use std::cmp::Ordering;
 
 use crate::backend::PairLayout;
-use crate::cpu::normalize_forward;
 use crate::float::Float;
 use crate::matrix::Matrix;
+use crate::ops::normalize::normalize_forward;
 
 /// A 0/1 flag per pair of a similarity matrix (rows × cols, row-major).
 #[derive(Clone, Debug, PartialEq)]

@@ -15,7 +15,7 @@
 
 use crate::matrix::Matrix;
 use crate::metrics::{self, KnnVoter, ProbeFit};
-use crate::trainer::MetricRecord;
+use crate::training::history::MetricRecord;
 
 /// Multiply-adds per piece, roughly: a piece of the default app run takes a few tenths of a millisecond.
 const PIECE_WORK: usize = 1 << 18;

@@ -2,6 +2,7 @@
 //! step, evaluations in pieces, and the `Session` interface the app drives a run through.
 
 pub mod evaluation;
+pub mod history;
 pub mod model;
 pub mod schedule;
 pub mod session;

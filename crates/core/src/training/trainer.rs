@@ -7,8 +7,6 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
-
 use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, Pairs, Readback};
 use crate::config::{LossKind, PairMode, RunConfig};
 use crate::data::{self, Dataset, Split};
@@ -21,38 +19,7 @@ use crate::rng::{self, Rng};
 use crate::schedule::lr_at;
 use crate::selection::{self, PairFlags};
 
-/// The loss of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct StepRecord {
-    pub step: usize,
-    pub loss: f32,
-    pub lr: f32,
-}
-
-/// Metrics on held-out samples (docs/math.md §4), taken after `step` steps.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MetricRecord {
-    pub step: usize,
-    /// Mean training loss over the steps since the previous record.
-    pub loss: f32,
-    pub alignment: f64,
-    pub uniformity: f64,
-    pub tolerance: f64,
-    pub knn_accuracy: f64,
-    pub probe_accuracy: f64,
-    pub effective_rank: f64,
-    /// Fraction of flagged pairs whose labels differ, on the held-out views (None when selection is off).
-    pub selection_precision: Option<f64>,
-    /// Fraction of candidate pairs flagged, on the held-out views (None when selection is off).
-    pub flagged_fraction: Option<f64>,
-}
-
-/// Everything recorded so far.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct History {
-    pub steps: Vec<StepRecord>,
-    pub metrics: Vec<MetricRecord>,
-}
+pub use crate::training::history::{History, MetricRecord, StepRecord};
 
 /// Host copies of the model's outputs for every sample of the data set (clean inputs, no augmentation).
 #[derive(Clone, Debug, PartialEq)]

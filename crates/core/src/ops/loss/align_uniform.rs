@@ -16,9 +16,9 @@
 // Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
 
-use crate::cpu::{normalize_backward, normalize_forward};
 use crate::float::Float;
 use crate::matrix::Matrix;
+use crate::ops::normalize::{normalize_backward, normalize_forward};
 
 /// [alignment, uniformity] metric of docs/math.md §4 on z (2N × d, normalised inside):
 /// ((1/N) Σ‖ẑ1_i − ẑ2_i‖², L_unif(ẑ1) with this t). The caller subsamples (docs/math.md §4: at most 2048 points).

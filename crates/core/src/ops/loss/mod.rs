@@ -17,9 +17,9 @@ pub mod supcon;
 
 use crate::backend::LossParams;
 use crate::config::{LossKind, PairMode};
-use crate::cpu::{normalize_backward, normalize_forward};
 use crate::float::Float;
 use crate::matrix::Matrix;
+use crate::ops::normalize::{normalize_backward, normalize_forward};
 use crate::selection::PairFlags;
 
 /// The loss of `p.kind` on z (2N × d, views stacked) and ∂L/∂z.
