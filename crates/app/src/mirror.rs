@@ -11,20 +11,17 @@
 //! step is due for metrics starts the shadow's evaluation (its features are captured at once), and the kNN
 //! and probe work is done piece by piece by `advance_evaluation`, like any run's.
 //!
-//! The device trainer's `eval_every` is set out of reach: `Trainer::step` blocks to collect its losses
-//! once `eval_every` of them are pending, which the browser cannot do. The mirror collects them without
-//! blocking instead, every time it is asked.
+//! The device trainer reads its losses back only when asked (`LossReadback::OnRequest`: by default
+//! `Trainer::step` blocks to collect them every `eval_every` steps, which the browser cannot do); the mirror
+//! collects them without blocking, every time it is asked.
 
 use std::collections::VecDeque;
 
 use spherelab_core::backend::Readback;
 use spherelab_core::backend::{Backend, BackendInfo};
 use spherelab_core::data::{Dataset, Split};
-use spherelab_core::trainer::{BatchInspection, Embeddings, History, MetricRecord, Rebuilt};
+use spherelab_core::trainer::{BatchInspection, Embeddings, History, LossReadback, MetricRecord, Rebuilt};
 use spherelab_core::{Cpu, Matrix, Result, RunConfig, Session, Trainer};
-
-/// Pending steps past which the device trainer would block; never reached (see the module comment).
-const NEVER: usize = usize::MAX / 4;
 
 /// A copy of the device's parameters on its way to the shadow: the step it was taken after, that step's
 /// batch, and the values.
@@ -40,7 +37,7 @@ struct ParameterCopy {
 pub struct Mirrored<B: Backend> {
     device: Trainer<B>,
     shadow: Trainer<Cpu<f32>>,
-    /// The config as the user set it (the device's differs in `eval_every` only).
+    /// The run's config (the device's and the shadow's).
     config: RunConfig,
     copies: VecDeque<ParameterCopy>,
     /// The device's losses and the shadow's metrics, merged.
@@ -51,12 +48,6 @@ pub struct Mirrored<B: Backend> {
     shadow_metrics_taken: usize,
 }
 
-fn device_config(config: &RunConfig) -> RunConfig {
-    let mut c = config.clone();
-    c.train.eval_every = NEVER;
-    c
-}
-
 impl<B: Backend> Mirrored<B> {
     /// Opens the run on `backend` and its CPU copy, on `data` (the config's own when `None`) without the
     /// training samples in `excluded`.
@@ -65,7 +56,8 @@ impl<B: Backend> Mirrored<B> {
             Some(d) => d,
             None => spherelab_core::data::build(&config.data, config.seed)?,
         };
-        let device = Trainer::with_data(backend, device_config(&config), data.clone(), excluded)?;
+        let mut device = Trainer::with_data(backend, config.clone(), data.clone(), excluded)?;
+        device.set_loss_readback(LossReadback::OnRequest);
         let shadow = Trainer::with_data(Cpu::<f32>::new(), config.clone(), data, excluded)?;
         Ok(Self {
             device,
@@ -240,10 +232,10 @@ impl<B: Backend> Session for Mirrored<B> {
         self.restarted();
     }
     fn set_config(&mut self, config: RunConfig) -> Result<Rebuilt> {
-        let rebuilt = self.device.set_config(device_config(&config))?;
+        let rebuilt = self.device.set_config(config.clone())?;
         if let Err(e) = self.shadow.set_config(config.clone()) {
             // Cannot happen for a config the device took (same checks); keep the two in step regardless.
-            let _ = self.device.set_config(device_config(&self.config));
+            let _ = self.device.set_config(self.config.clone());
             return Err(e);
         }
         self.config = config;

@@ -127,3 +127,25 @@ fn grids_past_65535_workgroups_are_folded_and_cover_every_element() {
         assert_eq!(*v, want, "activation_backward element {e}");
     }
 }
+
+/// A batch whose pairwise partial sums would not fit the adapter's storage bindings is refused when the run
+/// starts, or when a config change asks for it, with the limit named — never computed wrong.
+#[test]
+fn a_batch_the_kernels_cannot_take_is_refused_naming_the_limit() {
+    use spherelab_core::config::DatasetKind;
+    use spherelab_core::{RunConfig, Trainer};
+    let mut cfg = RunConfig::default();
+    cfg.data.dataset = DatasetKind::Moons;
+    cfg.data.n = 140_000;
+    cfg.model.projector = vec![32, 128];
+    cfg.train.batch_size = 32_768; // 65,536 views × 128
+    let e = Trainer::new(gpu(), cfg.clone()).err().expect("the run is refused");
+    assert!(e.to_string().contains("65536 views × 128") && e.to_string().contains("MiB"), "{e}");
+
+    let mut small = cfg.clone();
+    small.train.batch_size = 256;
+    let mut t = Trainer::new(gpu(), small).expect("a batch of 256 runs");
+    let e = t.set_config(cfg).expect_err("the change is refused");
+    assert!(e.to_string().contains("65536 views"), "{e}");
+    assert_eq!(t.config().train.batch_size, 256, "the running config is kept");
+}

@@ -86,10 +86,32 @@ pub struct Trainer<B: Backend> {
     /// Loss tensors not yet read back.
     pending: Vec<PendingLoss<B::Tensor>>,
     /// The read-back of the losses that were pending, and the steps they belong to.
-    inflight: Option<LossReadback>,
+    inflight: Option<LossesInFlight>,
+    loss_readback: LossReadback,
     last_batch: Option<(Vec<usize>, Vec<f32>)>,
     /// Evaluations started and not yet complete, oldest first.
     evaluations: VecDeque<PendingEvaluation>,
+}
+
+/// Whether `backend` computes the run's loss on its batch (2·min(batch_size, `train`) views) and the
+/// alignment/uniformity metric on its evaluation views (2·min(eval_max_points, `eval`)) correctly: a size a
+/// backend cannot compute is refused before the run starts or the config changes (Backend::check_loss_size).
+fn check_sizes<B: Backend>(backend: &B, config: &RunConfig, train: usize, eval: usize) -> Result<()> {
+    let d = config.model.embedding_dim();
+    backend.check_loss_size(config.loss.kind, config.train.batch_size.min(train).saturating_mul(2), d)?;
+    backend.check_loss_size(LossKind::AlignUniform, config.train.eval_max_points.max(2).min(eval).saturating_mul(2), d)
+}
+
+/// When a trainer reads its losses back from the backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LossReadback {
+    /// After every `eval_every` steps, waiting for them (the CLI, the desktop, tests): a run never holds more
+    /// than `eval_every` losses on the device.
+    #[default]
+    EveryEvalInterval,
+    /// Only when `collect_losses` is called. For a caller that cannot wait (the browser's mirrored GPU run,
+    /// which collects them without blocking every frame).
+    OnRequest,
 }
 
 /// A step's loss, still on the device.
@@ -101,7 +123,7 @@ struct PendingLoss<T> {
 }
 
 /// Losses on their way back from the device: (step, learning rate) of each, in order.
-struct LossReadback {
+struct LossesInFlight {
     steps: Vec<(usize, f32)>,
     readback: Readback,
 }
@@ -137,10 +159,7 @@ impl<B: Backend> Trainer<B> {
         if active_train.len() < 2 {
             return Err(Error::invalid("pruning left fewer than 2 training samples: prune a smaller fraction"));
         }
-        let d = config.model.embedding_dim();
-        backend.check_loss_size(config.loss.kind, 2 * config.train.batch_size.min(active_train.len()), d)?;
-        let eval_views = 2 * config.train.eval_max_points.max(2).min(split.test.len().max(split.train.len()));
-        backend.check_loss_size(LossKind::AlignUniform, eval_views, d)?;
+        check_sizes(&backend, &config, active_train.len(), split.test.len().max(split.train.len()))?;
         let init = model::init_layers(&config.model, data.dim, config.seed);
         let model = Model::upload(&backend, &init, config.model.encoder.len(), config.model.normalize);
         let eval = Self::make_eval_set(&config, &data, &split);
@@ -161,6 +180,7 @@ impl<B: Backend> Trainer<B> {
             history: History::default(),
             pending: Vec::new(),
             inflight: None,
+            loss_readback: LossReadback::default(),
             last_batch: None,
             evaluations: VecDeque::new(),
         };
@@ -296,10 +316,15 @@ impl<B: Backend> Trainer<B> {
         self.step += 1;
         self.pending.push(PendingLoss { step: self.step, lr, value: out.value });
         self.last_batch = Some((idx, views));
-        if self.pending.len() >= self.config.train.eval_every {
+        if self.loss_readback == LossReadback::EveryEvalInterval && self.pending.len() >= self.config.train.eval_every {
             self.collect_losses(true)?;
         }
         Ok(())
+    }
+
+    /// When this trainer reads its losses back (`EveryEvalInterval` unless set).
+    pub fn set_loss_readback(&mut self, policy: LossReadback) {
+        self.loss_readback = policy;
     }
 
     /// Runs `steps` steps, computing metrics every `eval_every` steps and after the last one.
@@ -323,9 +348,9 @@ impl<B: Backend> Trainer<B> {
             let tensors: Vec<&B::Tensor> = pending.iter().map(|p| &p.value).collect();
             let readback = self.backend.read_async(&tensors);
             let steps = pending.iter().map(|p| (p.step, p.lr)).collect();
-            self.inflight = Some(LossReadback { steps, readback });
+            self.inflight = Some(LossesInFlight { steps, readback });
         }
-        let Some(LossReadback { readback: rb, .. }) = &self.inflight else { return Ok(()) };
+        let Some(LossesInFlight { readback: rb, .. }) = &self.inflight else { return Ok(()) };
         while block && !rb.is_ready() {
             self.backend.poll();
         }
@@ -584,6 +609,14 @@ impl<B: Backend> Trainer<B> {
     /// model shape re-initialises the model; new data rebuilds everything. The seed is part of the data.
     pub fn set_config(&mut self, config: RunConfig) -> Result<Rebuilt> {
         config.validate()?;
+        // New data may hold more samples than the current: bound the batch by the config alone then.
+        let train = if config.data != self.config.data { usize::MAX } else { self.active_train.len() };
+        let eval = if config.data != self.config.data {
+            usize::MAX
+        } else {
+            self.split.test.len().max(self.split.train.len())
+        };
+        check_sizes(&self.backend, &config, train, eval)?;
         let old = std::mem::replace(&mut self.config, config);
         if old.data != self.config.data || old.seed != self.config.seed {
             match data::build(&self.config.data, self.config.seed) {
