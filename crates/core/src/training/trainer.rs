@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, Pairs, Readback};
+use crate::backend::{Backend, BackendInfo, LossParams, OptimStep, PairLayout, Pairs, Readback};
 use crate::config::{LossKind, PairMode, RunConfig};
 use crate::data::{self, Dataset, Split};
 use crate::error::{Error, Result};
@@ -513,26 +513,15 @@ impl<B: Backend> Trainer<B> {
     fn selection_quality(&self, h_views: &Matrix<f32>, labels: &[usize]) -> (Option<f64>, Option<f64>) {
         let Some(flags) = self.flags_for(h_views) else { return (None, None) };
         let m = labels.len();
-        let label_of_row = |r: usize| labels[r % m];
-        let label_of_col = |c: usize| if flags.cols == m { labels[c] } else { labels[c % m] };
-        let (mut flagged, mut cross, mut candidates) = (0usize, 0usize, 0usize);
-        for i in 0..flags.rows {
-            for k in 0..flags.cols {
-                let is_candidate = if flags.cols == m { k != i } else { k != i && k != (i + m) % (2 * m) };
-                if !is_candidate {
-                    continue;
-                }
-                candidates += 1;
-                if flags.get(i, k) {
-                    flagged += 1;
-                    if label_of_row(i) != label_of_col(k) {
-                        cross += 1;
-                    }
-                }
-            }
-        }
-        let precision = (flagged > 0 && self.data.has_labels).then(|| cross as f64 / flagged as f64);
-        (precision, Some(flagged as f64 / candidates.max(1) as f64))
+        // AllViews flags are 2m × 2m over the views: each sample's label twice, in the views' order.
+        let (layout, per_view): (PairLayout, Vec<usize>) = if flags.cols == m {
+            (PairLayout::CrossView, labels.to_vec())
+        } else {
+            (PairLayout::AllViews, (0..2 * m).map(|r| labels[r % m]).collect())
+        };
+        let precision = selection::precision(&flags, &per_view).filter(|_| self.data.has_labels);
+        let candidates = flags.rows * selection::candidates_per_row(flags.cols, layout);
+        (precision, Some(flags.count() as f64 / candidates.max(1) as f64))
     }
 
     /// The model's h and output for every sample of the data set.
