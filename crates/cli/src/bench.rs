@@ -168,6 +168,63 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
     Ok(())
 }
 
+/// The machine's f32 peak, estimated as cores × vector lanes × FMA units × 2 FLOP × clock, with how each factor
+/// was found (the bench prints it beside the achieved GFLOP/s, so a reader sees how far from the hardware a
+/// case runs, not only how far from PyTorch).
+pub struct Peak {
+    pub gflops: Option<f64>,
+    pub how: String,
+}
+
+pub fn peak_estimate() -> Peak {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (lanes, isa) = simd_lanes();
+    // Two FMA pipes per core is what current x86 server cores (and Apple's and Arm's big cores) have; an
+    // assumption, not a measurement.
+    let fma_units = 2;
+    let clock_ghz = cpu_clock_ghz();
+    let gflops = clock_ghz.map(|ghz| cores as f64 * lanes as f64 * fma_units as f64 * 2.0 * ghz);
+    let clock = clock_ghz.map_or("clock unknown".to_string(), |g| format!("{g:.2} GHz (/proc/cpuinfo)"));
+    Peak {
+        gflops,
+        how: format!(
+            "{cores} cores (logical) × {lanes} f32 lanes ({isa}) × {fma_units} FMA units (assumed) × 2 FLOP × {clock}"
+        ),
+    }
+}
+
+/// f32 lanes of the widest vector unit the CPU reports, and its name.
+fn simd_lanes() -> (usize, &'static str) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return (16, "AVX-512");
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            return (8, "AVX2 + FMA");
+        }
+        (4, "SSE")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        (4, "NEON")
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        (1, "scalar")
+    }
+}
+
+/// The highest "cpu MHz" in /proc/cpuinfo, in GHz (Linux; None elsewhere).
+fn cpu_clock_ghz() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .filter(|l| l.starts_with("cpu MHz"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
+        .reduce(f64::max)
+        .map(|mhz| mhz / 1000.0)
+}
+
 fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &str) {
     let get =
         |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
@@ -179,11 +236,30 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
     println!("cpu: {cpu}");
     println!("gpu: {}", gpu.unwrap_or("not used"));
     println!("pytorch: {}", if torch.is_empty() { "not run" } else { torch });
+    let peak = peak_estimate();
+    let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
+    println!("cpu peak estimate: {peak_text} = {}", peak.how);
     println!();
-    println!("| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch | GFLOP/step | \
+         cpu GFLOP/s | cpu % of peak |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for case in cases {
         let (c, g, p) = (get(case, "cpu"), get(case, "gpu"), get(case, "pytorch"));
-        println!("| {case} | {} | {} | {} | {} | {} |", cell(c), cell(g), cell(p), ratio(c, p), ratio(g, p));
+        let flops = spherelab_core::bench_cases::flops_per_step(case);
+        let achieved = c.zip(flops).map(|(sps, f)| sps * f / 1e9);
+        let share = achieved.zip(peak.gflops).map(|(a, p)| format!("{:.1} %", 100.0 * a / p));
+        println!(
+            "| {case} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(c),
+            cell(g),
+            cell(p),
+            ratio(c, p),
+            ratio(g, p),
+            flops.map_or("—".into(), |f| format!("{:.3}", f / 1e9)),
+            achieved.map_or("—".into(), |a| format!("{a:.1}")),
+            share.unwrap_or_else(|| "—".into())
+        );
     }
 }
