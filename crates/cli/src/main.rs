@@ -95,7 +95,24 @@ fn install_panic_hook() {
     }));
 }
 
+/// Mesa's Vulkan drivers print "error: XDG_RUNTIME_DIR is invalid or not set in the environment." when that
+/// variable is missing (CI, cron, a bare shell), which reads like one of our own `error:` lines although
+/// nothing is wrong and no window is opened. Point it at a private directory of our own when it is unset.
+fn quiet_driver_noise() {
+    #[cfg(unix)]
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        use std::os::unix::fs::DirBuilderExt;
+        let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+        let dir = std::env::temp_dir().join(format!("spherelab-runtime-{user}"));
+        if std::fs::DirBuilder::new().mode(0o700).recursive(true).create(&dir).is_ok() {
+            // SAFETY: called first thing in main, before any other thread exists.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_driver_noise();
     install_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {

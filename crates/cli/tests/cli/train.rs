@@ -155,3 +155,19 @@ fn auto_passes_over_a_software_adapter_for_the_cpu_engine() {
         assert!(!stderr(&auto).contains("software renderer"), "{}", stderr(&auto));
     }
 }
+
+/// Mesa prints "error: XDG_RUNTIME_DIR is invalid or not set" when the variable is unset; the CLI sets a
+/// private one first, so a user without it sees only spherelab's own lines.
+#[test]
+fn no_driver_noise_without_xdg_runtime_dir() {
+    let dir = scratch("train-xdg");
+    let out = dir.join("run");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_spherelab"))
+        .args(["train", "--dataset", "moons", "--steps", "2", "--no-plots", "--backend", "gpu"])
+        .args(["--out", out.to_str().unwrap()])
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("XDG_RUNTIME_DIR"), "driver noise reached the user: {}", stderr(&o));
+}
