@@ -3,7 +3,7 @@
 //! - losses.csv: every step's training loss and learning rate;
 //! - embeddings.tsv + metadata.tsv: the final embedding of every sample in the TensorFlow Embedding
 //!   Projector's format (vectors: tab-separated, no header; metadata: a header row, then one row per sample);
-//! - summary.json: the final metrics, the backend, timings and the config;
+//! - summary.json: the final metrics, the backend, timings, what was pruned (`--prune`) and the config;
 //! - config.toml: the resolved config, loadable with `--config`.
 
 use std::path::Path;
@@ -35,7 +35,22 @@ struct Summary<'a> {
     backend: BackendSummary<'a>,
     dataset: DatasetSummary<'a>,
     embedding_dim: usize,
+    /// Present when the run was pruned (`--prune`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pruning: Option<PruningSummary>,
     config: &'a RunConfig,
+}
+
+/// What `--prune SCORE:FRACTION` removed (docs/math.md §3.2).
+#[derive(Serialize)]
+struct PruningSummary {
+    score: &'static str,
+    fraction: f64,
+    /// Training samples before pruning, and how many were left out.
+    train_before: usize,
+    pruned: usize,
+    /// The fraction of the pruned samples that are difficult by the ground truth (mixed or boundary).
+    precision: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +93,13 @@ pub fn summary_json(r: &RunResult) -> Result<String> {
             test: r.split.test.len(),
         },
         embedding_dim: r.embeddings.z.cols,
+        pruning: r.pruning.as_ref().map(|p| PruningSummary {
+            score: p.spec.score.name(),
+            fraction: p.spec.fraction,
+            train_before: p.train_before,
+            pruned: p.excluded.len(),
+            precision: p.precision,
+        }),
         config: &r.config,
     };
     Ok(serde_json::to_string_pretty(&summary)? + "\n")
@@ -87,7 +109,7 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
     write(dir, "metrics.csv", &export::metrics_csv(&r.history))?;
     write(dir, "losses.csv", &export::losses_csv(&r.history))?;
     write(dir, "embeddings.tsv", &export::embeddings_tsv(&r.embeddings.z))?;
-    write(dir, "metadata.tsv", &export::metadata_tsv(&r.data, &r.split))?;
+    write(dir, "metadata.tsv", &export::metadata_tsv(&r.data, &r.split, &r.active_train))?;
     write(dir, "summary.json", &summary_json(r)?)?;
     write(dir, "config.toml", &r.config.to_toml())?;
     Ok(())

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use spherelab_core::backend::BackendInfo;
 use spherelab_core::config::{DatasetKind, LossKind, PairMode, RunConfig};
 use spherelab_core::data::{Dataset, Split};
+use spherelab_core::difficulty::PruneSpec;
+use spherelab_core::pruning::{self, Pruning};
 use spherelab_core::trainer::{Embeddings, History};
 use spherelab_core::{Backend, Trainer};
 
@@ -50,6 +52,11 @@ pub struct TrainArgs {
     /// Skip the PNG plots (they take a moment for large data sets).
     #[arg(long)]
     pub no_plots: bool,
+    /// Leave out the most difficult FRACTION of each class's training samples by SCORE (oracle,
+    /// supervised-margin, unsupervised-margin or random) and train from the same seed without them. The margin
+    /// scores come from a first run of the same config and seed (docs/math.md §3.2).
+    #[arg(long, value_name = "SCORE:FRACTION", value_parser = parse_prune)]
+    pub prune: Option<PruneSpec>,
 
     // ---- data ----
     /// Number of samples generated.
@@ -158,6 +165,11 @@ pub struct TrainArgs {
     /// At most this many held-out samples enter the metrics.
     #[arg(long, help_heading = "Training")]
     pub eval_max_points: Option<usize>,
+}
+
+/// clap's parser for `--prune SCORE:FRACTION`.
+fn parse_prune(s: &str) -> std::result::Result<PruneSpec, String> {
+    s.parse::<PruneSpec>().map_err(|e| e.to_string())
 }
 
 /// Reads a config file: JSON for `.json`, TOML otherwise. Errors name the file, the line and the key.
@@ -354,13 +366,19 @@ pub struct RunResult {
     pub info: BackendInfo,
     pub data: Dataset,
     pub split: Split,
+    /// The training samples the run trained on (all of split.train unless pruned).
+    pub active_train: Vec<usize>,
+    pub pruning: Option<Pruning>,
     pub history: History,
     pub embeddings: Embeddings,
     pub seconds: f64,
 }
 
-struct TrainTask {
-    config: RunConfig,
+/// One run of `config`, pruned by `prune` when given; `progress` draws a bar on a terminal.
+pub struct TrainTask {
+    pub config: RunConfig,
+    pub prune: Option<PruneSpec>,
+    pub progress: bool,
 }
 
 impl BackendTask for TrainTask {
@@ -368,23 +386,20 @@ impl BackendTask for TrainTask {
 
     fn run<B: Backend>(self, backend: B) -> Result<RunResult> {
         let steps = self.config.train.steps;
-        let mut trainer = Trainer::new(backend, self.config)?;
-        let bar = progress_bar(steps as u64, &trainer.info());
         let start = Instant::now();
-        let result = trainer.run(steps, |t| {
-            if let Some(bar) = &bar {
-                bar.set_position(t.step_count() as u64);
-                let h = t.history();
-                if let Some(m) = h.metrics.last() {
-                    bar.set_message(format!(
-                        "loss {:.3} knn {:.2} probe {:.2}",
-                        h.steps.last().map_or(m.loss, |s| s.loss),
-                        m.knn_accuracy,
-                        m.probe_accuracy
-                    ));
+        let (mut trainer, pruning) = match self.prune {
+            Some(spec) => {
+                let bar = if self.progress { progress_bar(steps as u64, &backend.info(), "first run") } else { None };
+                let (t, p) = pruning::pruned_trainer(backend, self.config, spec, |t| show_progress(&bar, t))?;
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
                 }
+                (t, Some(p))
             }
-        });
+            None => (Trainer::new(backend, self.config)?, None),
+        };
+        let bar = if self.progress { progress_bar(steps as u64, &trainer.info(), "") } else { None };
+        let result = trainer.run(steps, |t| show_progress(&bar, t));
         let seconds = start.elapsed().as_secs_f64();
         if let Some(bar) = &bar {
             bar.finish_and_clear();
@@ -395,6 +410,8 @@ impl BackendTask for TrainTask {
             info: trainer.info(),
             data: trainer.data().clone(),
             split: trainer.split().clone(),
+            active_train: trainer.active_train().to_vec(),
+            pruning,
             history: trainer.history().clone(),
             embeddings: trainer.embeddings(),
             seconds,
@@ -402,8 +419,23 @@ impl BackendTask for TrainTask {
     }
 }
 
+fn show_progress<B: Backend>(bar: &Option<ProgressBar>, t: &Trainer<B>) {
+    if let Some(bar) = bar {
+        bar.set_position(t.step_count() as u64);
+        let h = t.history();
+        if let Some(m) = h.metrics.last() {
+            bar.set_message(format!(
+                "loss {:.3} knn {:.2} probe {:.2}",
+                h.steps.last().map_or(m.loss, |s| s.loss),
+                m.knn_accuracy,
+                m.probe_accuracy
+            ));
+        }
+    }
+}
+
 /// A progress bar on stderr, only when stderr is a terminal (logs and pipes get the summary line alone).
-fn progress_bar(steps: u64, info: &BackendInfo) -> Option<ProgressBar> {
+fn progress_bar(steps: u64, info: &BackendInfo, what: &str) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
@@ -412,7 +444,7 @@ fn progress_bar(steps: u64, info: &BackendInfo) -> Option<ProgressBar> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_prefix(info.kind.clone());
+    bar.set_prefix(if what.is_empty() { info.kind.clone() } else { format!("{} {what}", info.kind) });
     bar.enable_steady_tick(Duration::from_millis(200));
     Some(bar)
 }
@@ -421,7 +453,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let config = resolve_config(&args)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(&config));
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create the output directory", out.display()))?;
-    let result = with_backend(args.backend, args.precision, TrainTask { config })?;
+    let result = with_backend(args.backend, args.precision, TrainTask { config, prune: args.prune, progress: true })?;
     outputs::write_all(&out, &result)?;
     if !args.no_plots {
         plots::write_all(&out, &result)?;

@@ -18,6 +18,8 @@ pub mod stream {
     pub const EVAL: u64 = 7;
     pub const PROBE: u64 = 8;
     pub const KMEANS: u64 = 9;
+    /// The random pruning score (the control of docs/math.md §3.2).
+    pub const PRUNE: u64 = 10;
     pub const TEST: u64 = 100;
 }
 

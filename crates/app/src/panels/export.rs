@@ -52,7 +52,10 @@ impl ExportPanel {
             {
                 let files = [
                     ("embeddings.tsv", export::embeddings_tsv(&snap.z).into_bytes()),
-                    ("metadata.tsv", export::metadata_tsv(session.data(), session.split()).into_bytes()),
+                    (
+                        "metadata.tsv",
+                        export::metadata_tsv(session.data(), session.split(), session.active_train()).into_bytes(),
+                    ),
                 ];
                 out.push(self.save(&files));
             }

@@ -71,15 +71,16 @@ fn a_short_run_on_moons_writes_every_file() {
     }
     let meta = read(&out.join("metadata.tsv"));
     let mut ml = meta.lines();
-    assert_eq!(ml.next().unwrap(), "label\tdifficult\tmixed\tboundary\tsplit");
+    assert_eq!(ml.next().unwrap(), "label\tdifficult\tmixed\tboundary\tsplit\tpruned");
     assert_eq!(ml.clone().count(), N);
     for l in ml {
         let f: Vec<&str> = l.split('\t').collect();
-        assert_eq!(f.len(), 5);
+        assert_eq!(f.len(), 6);
         assert!(
             f[0].parse::<usize>().is_ok()
                 && f[1..4].iter().all(|b| ["0", "1"].contains(b))
-                && ["train", "test"].contains(&f[4]),
+                && ["train", "test"].contains(&f[4])
+                && f[5] == "0",
             "{l}"
         );
     }
@@ -170,4 +171,57 @@ fn no_driver_noise_without_xdg_runtime_dir() {
         .expect("runs");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("XDG_RUNTIME_DIR"), "driver noise reached the user: {}", stderr(&o));
+}
+
+/// metadata.tsv as rows of (label, mixed, split, pruned).
+fn metadata(out: &Path) -> Vec<(usize, bool, String, bool)> {
+    read(&out.join("metadata.tsv"))
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].parse().unwrap(), f[2] == "1", f[4].to_string(), f[5] == "1")
+        })
+        .collect()
+}
+
+/// docs/math.md §3: at ω > 0 only training rows are mixed; `--prune` removes round(f·n_c) of each class's
+/// training rows (never a test row), says so in metadata.tsv and summary.json, and the oracle's pruned set is
+/// all difficult when there are more difficult samples than it removes.
+#[test]
+fn prune_removes_the_fraction_of_training_samples_and_reports_it() {
+    let dir = scratch("train-prune");
+    let out = dir.join("oracle");
+    let o = short_run(&out, &["--omega", "0.3", "--prune", "oracle:0.1", "--no-plots"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = metadata(&out);
+    assert!(rows.iter().all(|(_, mixed, split, _)| !(*mixed && split == "test")), "a test row is mixed");
+    assert!(rows.iter().any(|(_, mixed, _, _)| *mixed));
+    assert!(rows.iter().all(|(_, _, split, pruned)| !(*pruned && split == "test")), "a test row was pruned");
+    let mut expect = 0;
+    for c in 0..2 {
+        let train = rows.iter().filter(|(l, _, s, _)| *l == c && s == "train").count();
+        let pruned = rows.iter().filter(|(l, _, _, p)| *l == c && *p).count();
+        assert_eq!(pruned, (0.1 * train as f64).round() as usize, "class {c}");
+        expect += pruned;
+    }
+    let summary: Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let p = &summary["pruning"];
+    assert_eq!((p["score"].as_str(), p["fraction"].as_f64()), (Some("oracle"), Some(0.1)), "{summary}");
+    assert_eq!(p["pruned"].as_u64(), Some(expect as u64));
+    assert_eq!(p["precision"].as_f64(), Some(1.0));
+
+    // A margin score trains a first run, then the pruned one; random is the control.
+    for spec in ["supervised-margin:0.1", "random:0.1"] {
+        let out = dir.join(spec.replace(':', "-"));
+        let o = short_run(&out, &["--omega", "0.3", "--prune", spec, "--no-plots"]);
+        assert!(o.status.success(), "{spec}: {}", stderr(&o));
+        let summary: Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+        assert_eq!(summary["pruning"]["pruned"].as_u64(), Some(expect as u64), "{spec}");
+        let precision = summary["pruning"]["precision"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&precision), "{spec}: {precision}");
+    }
+    let o = short_run(&dir.join("bad"), &["--prune", "margin:0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("SCORE:FRACTION"), "{}", stderr(&o));
 }

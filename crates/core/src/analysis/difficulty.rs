@@ -2,12 +2,14 @@
 //!
 //! A score says how difficult each sample is (higher = more difficult); `prune` picks the top fraction to
 //! drop, and the trainer retrains without them from the same seed.
-//! - oracle: the generator's own flag (1 for a mixed sample, else 0)
+//! - oracle: the ground-truth flag (1 for a mixed or boundary sample, else 0)
 //! - supervised margin: 1 − (p_top1 − p_top2) of a linear probe fitted on h with the labels
 //! - unsupervised margin: the same gap for soft assignments softmax_c(−‖ĥ − μ_c‖²/T) to C k-means
 //!   centroids μ_c of the row-normalised ĥ (k-means++ seeding from stream KMEANS, fixed iterations).
 //!   T is the mean squared distance of a point to its own centroid, so a point as far from a second
 //!   centroid as a typical point is from its own gets a visibly soft assignment (scale-free in h).
+//! - random: uniform in [0, 1) from the seed's PRUNE stream: the control that separates "fewer samples" from
+//!   "fewer difficult samples" (docs/math.md §3.2)
 
 use crate::matrix::Matrix;
 use crate::metrics::LinearProbe;
@@ -28,10 +30,13 @@ pub enum ScoreKind {
     SupervisedMargin,
     /// 1 − top-2 gap of soft k-means assignments on ĥ (no labels).
     UnsupervisedMargin,
+    /// A uniform random score: the control.
+    Random,
 }
 
 impl ScoreKind {
-    pub const ALL: [ScoreKind; 3] = [ScoreKind::Oracle, ScoreKind::SupervisedMargin, ScoreKind::UnsupervisedMargin];
+    pub const ALL: [ScoreKind; 4] =
+        [ScoreKind::Oracle, ScoreKind::SupervisedMargin, ScoreKind::UnsupervisedMargin, ScoreKind::Random];
 
     /// The name used in configs and on the command line.
     pub fn name(self) -> &'static str {
@@ -39,7 +44,13 @@ impl ScoreKind {
             ScoreKind::Oracle => "oracle",
             ScoreKind::SupervisedMargin => "supervised-margin",
             ScoreKind::UnsupervisedMargin => "unsupervised-margin",
+            ScoreKind::Random => "random",
         }
+    }
+
+    /// Whether the score needs a trained model's features h (the margins), so a pruned run trains twice.
+    pub fn needs_features(self) -> bool {
+        matches!(self, ScoreKind::SupervisedMargin | ScoreKind::UnsupervisedMargin)
     }
 }
 
@@ -54,15 +65,17 @@ impl std::str::FromStr for ScoreKind {
     fn from_str(s: &str) -> crate::Result<Self> {
         ScoreKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
             crate::Error::invalid(format!(
-                "unknown difficulty score \"{s}\": use oracle, supervised-margin or unsupervised-margin"
+                "unknown difficulty score \"{s}\": use {}",
+                ScoreKind::ALL.map(ScoreKind::name).join(", ")
             ))
         })
     }
 }
 
-/// Difficulty of every row of `h` (length h.rows; higher = more difficult).
-/// `labels` are only used by the supervised margin, `ground_truth_difficult` only by the oracle (a missing
-/// flag counts as not difficult), `classes` is the probe's class count and the number of k-means clusters.
+/// Difficulty of every sample (length labels.len(); higher = more difficult), from the rows of `h` for the
+/// margins (h.rows = labels.len() then; the oracle and random scores do not read h).
+/// `labels` are used by the supervised margin, `ground_truth_difficult` by the oracle (a missing flag counts
+/// as not difficult), `classes` is the probe's class count and the number of k-means clusters.
 pub fn scores(
     kind: ScoreKind,
     h: &Matrix<f32>,
@@ -71,16 +84,79 @@ pub fn scores(
     ground_truth_difficult: &[bool],
     seed: u64,
 ) -> Vec<f64> {
+    let n = labels.len();
     match kind {
-        ScoreKind::Oracle => (0..h.rows)
-            .map(|i| if ground_truth_difficult.get(i).copied().unwrap_or(false) { 1.0 } else { 0.0 })
-            .collect(),
+        ScoreKind::Oracle => {
+            (0..n).map(|i| if ground_truth_difficult.get(i).copied().unwrap_or(false) { 1.0 } else { 0.0 }).collect()
+        }
         ScoreKind::SupervisedMargin => {
             let p = LinearProbe::fit(h, labels, classes, seed).predict_proba(h);
             (0..p.rows).map(|r| 1.0 - top2_gap(p.row(r).iter().map(|&v| v as f64))).collect()
         }
         ScoreKind::UnsupervisedMargin => unsupervised_margin(h, classes, seed),
+        ScoreKind::Random => {
+            let mut g = rng(seed, stream::PRUNE);
+            (0..n).map(|_| uniform(&mut g, 0.0, 1.0)).collect()
+        }
     }
+}
+
+/// A pruning request, written `SCORE:FRACTION` (e.g. `oracle:0.1`, `supervised-margin:0.08`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PruneSpec {
+    pub score: ScoreKind,
+    /// Fraction of each class's training samples to remove, in [0, 1).
+    pub fraction: f64,
+}
+
+impl std::fmt::Display for PruneSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.score, self.fraction)
+    }
+}
+
+impl std::str::FromStr for PruneSpec {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let bad = |why: String| {
+            crate::Error::invalid(format!(
+                "prune \"{s}\": {why}; write SCORE:FRACTION with SCORE one of {} and FRACTION in [0, 1), \
+                 e.g. oracle:0.1",
+                ScoreKind::ALL.map(ScoreKind::name).join(", ")
+            ))
+        };
+        let (score, fraction) = s.split_once(':').ok_or_else(|| bad("no ':' between score and fraction".into()))?;
+        let score: ScoreKind = score.trim().parse().map_err(|e: crate::Error| bad(e.to_string()))?;
+        let fraction: f64 =
+            fraction.trim().parse().map_err(|_| bad(format!("'{}' is not a number", fraction.trim())))?;
+        if !(0.0..1.0).contains(&fraction) {
+            return Err(bad(format!("the fraction {fraction} is not in [0, 1)")));
+        }
+        Ok(PruneSpec { score, fraction })
+    }
+}
+
+/// The training samples `spec` removes: each of `train`'s samples is scored (the margins on `h_train`, the
+/// features of those samples in that order, from a first run), and the top fraction of each class goes (of
+/// all samples when the data has no labels). Returns data indices, ascending.
+pub fn pick_training_samples(
+    spec: PruneSpec,
+    data: &crate::data::Dataset,
+    train: &[usize],
+    h_train: &Matrix<f32>,
+    seed: u64,
+) -> Vec<usize> {
+    let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
+    let difficult: Vec<bool> = train.iter().map(|&i| data.difficult(i)).collect();
+    let scores = scores(spec.score, h_train, &labels, data.classes.max(1), &difficult, seed);
+    let rows = prune(&scores, spec.fraction, data.has_labels.then_some(labels.as_slice()), true);
+    rows.into_iter().map(|r| train[r]).collect()
+}
+
+/// The fraction of `pruned` samples that are difficult by the ground truth (mixed or boundary): how precise a
+/// score's pruning is. None when nothing was pruned.
+pub fn pruned_precision(data: &crate::data::Dataset, pruned: &[usize]) -> Option<f64> {
+    (!pruned.is_empty()).then(|| pruned.iter().filter(|&&i| data.difficult(i)).count() as f64 / pruned.len() as f64)
 }
 
 /// p_top1 − p_top2 of one probability row (p_top1 when there is one class).
@@ -331,5 +407,63 @@ mod tests {
         let same = Matrix::from_vec(3, 2, vec![1.0; 6]);
         let s = scores(ScoreKind::UnsupervisedMargin, &same, &[], 5, &[], 0);
         assert!(s.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn random_scores_are_uniform_fixed_by_the_seed_and_ignore_the_truth() {
+        let h = Matrix::zeros(0, 0);
+        let labels = vec![0; 2000];
+        let s = scores(ScoreKind::Random, &h, &labels, 1, &[true; 2000], 3);
+        assert_eq!(s, scores(ScoreKind::Random, &h, &labels, 1, &[], 3));
+        assert_ne!(s, scores(ScoreKind::Random, &h, &labels, 1, &[], 4));
+        assert!(s.iter().all(|v| (0.0..1.0).contains(v)));
+        let mean = s.iter().sum::<f64>() / 2000.0;
+        assert!((mean - 0.5).abs() < 0.03, "{mean}");
+    }
+
+    #[test]
+    fn prune_specs_parse_print_and_name_what_is_wrong() {
+        let p: PruneSpec = "supervised-margin:0.08".parse().unwrap();
+        assert_eq!(p, PruneSpec { score: ScoreKind::SupervisedMargin, fraction: 0.08 });
+        assert_eq!(p.to_string().parse::<PruneSpec>().unwrap(), p);
+        for (bad, says) in [
+            ("oracle", "no ':'"),
+            ("margin:0.1", "unknown difficulty score"),
+            ("random:x", "'x' is not a number"),
+            ("random:1", "not in [0, 1)"),
+            ("random:-0.1", "not in [0, 1)"),
+            ("random:NaN", "not in [0, 1)"),
+        ] {
+            let e = bad.parse::<PruneSpec>().unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("SCORE:FRACTION"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn picking_removes_the_fraction_of_each_class_among_training_samples() {
+        let cfg = crate::config::DataConfig {
+            dataset: crate::config::DatasetKind::Blobs,
+            n: 400,
+            classes: 4,
+            omega: 0.2,
+            ..Default::default()
+        };
+        let data = crate::data::build(&cfg, 2).unwrap();
+        let split = crate::data::split(&data, cfg.test_fraction, 2);
+        let none = Matrix::zeros(0, 0);
+        for score in [ScoreKind::Oracle, ScoreKind::Random] {
+            let picked = pick_training_samples(PruneSpec { score, fraction: 0.1 }, &data, &split.train, &none, 2);
+            assert!(picked.iter().all(|i| split.train.binary_search(i).is_ok()), "{score}: a test sample pruned");
+            for c in 0..4 {
+                let in_class = split.train.iter().filter(|&&i| data.labels[i] == c).count();
+                let gone = picked.iter().filter(|&&i| data.labels[i] == c).count();
+                assert_eq!(gone, (0.1 * in_class as f64).round() as usize, "{score} class {c}");
+            }
+            let precision = pruned_precision(&data, &picked).unwrap();
+            if score == ScoreKind::Oracle {
+                assert_eq!(precision, 1.0, "ω = 0.2 leaves more difficult samples than 10 % of each class");
+            }
+        }
+        assert_eq!(pruned_precision(&data, &[]), None);
     }
 }

@@ -57,22 +57,33 @@ pub fn embeddings_tsv(z: &Matrix<f32>) -> String {
 }
 
 /// The metadata that goes with `embeddings_tsv`: a header, then per sample its label, whether it is
-/// difficult (mixed or near the boundary, docs/math.md §3) and why, and its split.
-pub fn metadata_tsv(data: &Dataset, split: &Split) -> String {
+/// difficult (mixed or near the boundary, docs/math.md §3) and why, its split, and whether it was pruned (a
+/// training sample not among `active_train`, the samples the run trained on).
+pub fn metadata_tsv(data: &Dataset, split: &Split, active_train: &[usize]) -> String {
     let mut part = vec!["train"; data.len()];
     for &i in &split.test {
         part[i] = "test";
     }
-    let mut s = String::from("label\tdifficult\tmixed\tboundary\tsplit\n");
+    let mut pruned = vec![false; data.len()];
+    for &i in &split.train {
+        pruned[i] = true;
+    }
+    for &i in active_train {
+        if i < pruned.len() {
+            pruned[i] = false;
+        }
+    }
+    let mut s = String::from("label\tdifficult\tmixed\tboundary\tsplit\tpruned\n");
     for (i, part) in part.iter().enumerate() {
         let flag = |b: bool| if b { 1 } else { 0 };
         let _ = writeln!(
             s,
-            "{}\t{}\t{}\t{}\t{part}",
+            "{}\t{}\t{}\t{}\t{part}\t{}",
             data.labels[i],
             flag(data.difficult(i)),
             flag(data.mixed[i]),
-            flag(data.boundary[i])
+            flag(data.boundary[i]),
+            flag(pruned[i])
         );
     }
     s
@@ -88,12 +99,15 @@ mod tests {
         let cfg = DataConfig { n: 40, ..DataConfig::default() };
         let data = crate::data::build(&cfg, 3).unwrap();
         let split = crate::data::split(&data, 0.25, 3);
-        let tsv = metadata_tsv(&data, &split);
+        let active: Vec<usize> = split.train[2..].to_vec();
+        let tsv = metadata_tsv(&data, &split, &active);
         let rows: Vec<&str> = tsv.lines().collect();
-        assert_eq!(rows[0], "label\tdifficult\tmixed\tboundary\tsplit");
+        assert_eq!(rows[0], "label\tdifficult\tmixed\tboundary\tsplit\tpruned");
         assert_eq!(rows.len(), 41);
-        let tests = rows[1..].iter().filter(|r| r.ends_with("\ttest")).count();
+        let tests = rows[1..].iter().filter(|r| r.ends_with("\ttest\t0")).count();
         assert_eq!(tests, split.test.len());
+        let pruned: Vec<usize> = (0..40).filter(|&i| rows[i + 1].ends_with("\t1")).collect();
+        assert_eq!(pruned, split.train[..2].to_vec());
     }
 
     #[test]

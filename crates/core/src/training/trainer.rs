@@ -213,6 +213,11 @@ impl<B: Backend> Trainer<B> {
         self.cursor = self.order.len();
     }
 
+    /// Ends the run and hands the backend back (a pruned run's first run passes it to the second).
+    pub fn into_backend(self) -> B {
+        self.backend
+    }
+
     pub fn backend(&self) -> &B {
         &self.backend
     }

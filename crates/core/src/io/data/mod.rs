@@ -122,7 +122,9 @@ impl Dataset {
     }
 }
 
-/// Builds the data set a config asks for (generated, digits, or the CSV at `csv_path`), with ω mixing applied.
+/// Builds the data set a config asks for (generated, digits, or the CSV at `csv_path`), with ω mixing applied
+/// to the training split alone (docs/math.md §3): the split is drawn first (it depends on the labels only, so
+/// `split` of the result gives it back), then ω of its training samples are mixed with training partners.
 /// Generated data sets draw from the DATA stream, the mixing from the MIX stream. A CSV path that cannot be read
 /// is an `Error::Io` naming the path (in the browser there is no file system: use `parse_csv` on the bytes).
 pub fn build(cfg: &DataConfig, seed: u64) -> Result<Dataset> {
@@ -136,7 +138,8 @@ pub fn build(cfg: &DataConfig, seed: u64) -> Result<Dataset> {
         }
         kind => generate(kind, cfg.n, cfg.classes, cfg.noise, seed)?,
     };
-    mix(&mut ds, cfg.omega, cfg.mix_lambda_min, cfg.mix_lambda_max, &mut rng::rng(seed, stream::MIX))?;
+    let train = split::split(&ds, cfg.test_fraction, seed).train;
+    mix(&mut ds, cfg.omega, cfg.mix_lambda_min, cfg.mix_lambda_max, &train, &mut rng::rng(seed, stream::MIX))?;
     Ok(ds)
 }
 
@@ -176,10 +179,34 @@ mod tests {
         for kind in DatasetKind::ALL.into_iter().filter(|&k| k != DatasetKind::Csv) {
             let cfg = DataConfig { dataset: kind, n: 200, omega: 0.1, ..DataConfig::default() };
             let ds = build(&cfg, 3).unwrap();
-            assert_eq!(ds.mixed.iter().filter(|&&m| m).count(), (0.1 * ds.len() as f64).round() as usize);
+            let s = split(&ds, cfg.test_fraction, 3);
+            assert_eq!(ds.mixed.iter().filter(|&&m| m).count(), (0.1 * s.train.len() as f64).round() as usize);
             assert_eq!(ds, build(&cfg, 3).unwrap(), "{}", kind.name());
         }
         assert_eq!(build(&RunConfig::default().data, 0).unwrap().len(), 1024);
+    }
+
+    /// docs/math.md §3: the test split is clean, whatever the dataset, ω and seed, and splitting the mixed
+    /// data gives the split the mixing was restricted to.
+    #[test]
+    fn no_test_sample_is_mixed() {
+        for kind in [DatasetKind::Blobs, DatasetKind::Moons, DatasetKind::Digits] {
+            for (omega, seed) in [(0.3, 1), (1.0, 2)] {
+                let cfg = DataConfig { dataset: kind, n: 300, omega, test_fraction: 0.3, ..DataConfig::default() };
+                let ds = build(&cfg, seed).unwrap();
+                let unmixed = build(&DataConfig { omega: 0.0, ..cfg.clone() }, seed).unwrap();
+                let s = split(&ds, cfg.test_fraction, seed);
+                assert_eq!(s, split(&unmixed, cfg.test_fraction, seed), "{} ω={omega}", kind.name());
+                assert!(s.test.iter().all(|&i| !ds.mixed[i]), "{} ω={omega}: a test sample is mixed", kind.name());
+                assert!(
+                    s.test.iter().all(|&i| ds.sample(i) == unmixed.sample(i)),
+                    "{}: test rows changed",
+                    kind.name()
+                );
+                let mixed = ds.mixed.iter().filter(|&&m| m).count();
+                assert_eq!(mixed, (omega as f64 * s.train.len() as f64).round() as usize);
+            }
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@ use crate::rng::{self, shuffle, stream};
 
 /// Splits the samples into train and test, class by class: round(test_fraction·m) of a class's m samples go
 /// to test, but at least 1 and at most m − 1 when m ≥ 2 (a class of one sample stays in train). Unlabelled
-/// data (all labels 0) is one class, so this is then a plain random split. The SPLIT stream picks which
-/// samples; both lists are sorted.
+/// data (all labels 0) is one class, so this is then a plain random split. The SPLIT stream shuffles each
+/// class; the test part is the first samples of that order that are not ω-mixed (docs/math.md §3: the test
+/// split is clean). Mixing touches training samples only (`build`), so splitting the same labels before or
+/// after mixing gives the same split. Both lists are sorted.
 pub fn split(ds: &Dataset, test_fraction: f32, seed: u64) -> Split {
     let fraction = if test_fraction.is_finite() { test_fraction.clamp(0.0, 1.0) as f64 } else { 0.0 };
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); ds.labels.iter().max().map_or(0, |&m| m + 1)];
@@ -19,8 +21,15 @@ pub fn split(ds: &Dataset, test_fraction: f32, seed: u64) -> Split {
         shuffle(&mut r, &mut class);
         let m = class.len();
         let k = if m >= 2 { ((fraction * m as f64).round() as usize).clamp(1, m - 1) } else { 0 };
-        test.extend_from_slice(&class[..k]);
-        train.extend_from_slice(&class[k..]);
+        let mut taken = 0;
+        for i in class {
+            if taken < k && !ds.mixed[i] {
+                test.push(i);
+                taken += 1;
+            } else {
+                train.push(i);
+            }
+        }
     }
     train.sort_unstable();
     test.sort_unstable();
@@ -78,5 +87,18 @@ mod tests {
         let s = split(&ds, 0.25, 2);
         check_partition(&ds, &s);
         assert_eq!(s.test.len(), 2);
+    }
+
+    #[test]
+    fn mixed_samples_never_enter_the_test_split() {
+        let mut ds = generate(DatasetKind::Blobs, 120, 3, 0.1, 2).unwrap();
+        for i in (0..120).step_by(5) {
+            ds.mixed[i] = true;
+        }
+        let s = split(&ds, 0.3, 2);
+        check_partition(&ds, &s);
+        assert!(s.test.iter().all(|&i| !ds.mixed[i]));
+        let per_class = ds.class_counts().iter().map(|&m| (0.3 * m as f64).round() as usize).sum::<usize>();
+        assert_eq!(s.test.len(), per_class, "round(0.3 · m) per class, all unmixed");
     }
 }
