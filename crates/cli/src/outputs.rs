@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use spherelab_core::metrics::TestSplitScores;
 use spherelab_core::trainer::MetricRecord;
 use spherelab_core::{RunConfig, export};
 
@@ -28,6 +29,9 @@ struct Summary<'a> {
     /// tolerance, knn_accuracy, probe_accuracy, effective_rank, selection_precision, flagged_fraction.
     #[serde(rename = "final")]
     last: Option<&'a MetricRecord>,
+    /// The final model on the whole clean test split: probe and kNN accuracy on h and on z, α̂ β̂ γ̂ on the
+    /// training split's h (docs/math.md §3.1).
+    test_split: &'a TestSplitScores,
     final_step_loss: Option<f32>,
     steps: usize,
     seconds: f64,
@@ -78,6 +82,7 @@ pub fn summary_json(r: &RunResult) -> Result<String> {
     let steps = r.history.steps.last().map_or(0, |s| s.step);
     let summary = Summary {
         last: r.history.metrics.last(),
+        test_split: &r.test_split,
         final_step_loss: r.history.steps.last().map(|s| s.loss),
         steps,
         seconds: r.seconds,

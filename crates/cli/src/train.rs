@@ -16,6 +16,7 @@ use spherelab_core::backend::BackendInfo;
 use spherelab_core::config::{DatasetKind, LossKind, PairMode, RunConfig};
 use spherelab_core::data::{Dataset, Split};
 use spherelab_core::difficulty::PruneSpec;
+use spherelab_core::metrics::{TestSplitScores, test_split_scores};
 use spherelab_core::pruning::{self, Pruning};
 use spherelab_core::trainer::{Embeddings, History};
 use spherelab_core::{Backend, Trainer};
@@ -371,6 +372,8 @@ pub struct RunResult {
     pub pruning: Option<Pruning>,
     pub history: History,
     pub embeddings: Embeddings,
+    /// The final model's scores on the clean test split (docs/math.md §3.1): what the study compares.
+    pub test_split: TestSplitScores,
     pub seconds: f64,
 }
 
@@ -405,6 +408,9 @@ impl BackendTask for TrainTask {
             bar.finish_and_clear();
         }
         result?;
+        let embeddings = trainer.embeddings();
+        let test_split =
+            test_split_scores(trainer.data(), trainer.split(), &embeddings.h, &embeddings.z, trainer.config().seed);
         Ok(RunResult {
             config: trainer.config().clone(),
             info: trainer.info(),
@@ -413,7 +419,8 @@ impl BackendTask for TrainTask {
             active_train: trainer.active_train().to_vec(),
             pruning,
             history: trainer.history().clone(),
-            embeddings: trainer.embeddings(),
+            embeddings,
+            test_split,
             seconds,
         })
     }

@@ -1,6 +1,7 @@
 //! Analysis of embeddings and runs: the metrics (kNN, linear probe, alignment/uniformity, hardness, rank),
-//! sample difficulty and pruning scores, and the similarity-graph theory of Zhang et al. (docs/math.md §5).
+//! sample difficulty and pruning scores, the study's statistics, and the similarity-graph theory of Zhang et al. (docs/math.md §5).
 
 pub mod difficulty;
 pub mod metrics;
+pub mod stats;
 pub mod theory;

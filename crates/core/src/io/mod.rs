@@ -1,7 +1,8 @@
 //! Input and output: run configs and their validation, the data sets (generators, the digits, CSV, ω mixing,
-//! augmentations, the split), the files a run exports, and the URL fragment that carries a config.
+//! augmentations, the split), study files, the files a run exports, and the URL fragment that carries a config.
 
 pub mod config;
 pub mod data;
 pub mod export;
+pub mod study;
 pub mod url_state;

@@ -201,7 +201,10 @@ impl<B: Backend> Trainer<B> {
             v
         };
         let test = pick(&mut r, &split.test);
-        let train = pick(&mut r, &split.train);
+        // kNN and the probe fit on clean training rows (docs/math.md §3.1): a mixed sample's label is 30–70 %
+        // wrong, and it would score the evaluation's label noise rather than the representation.
+        let clean_train: Vec<usize> = split.train.iter().copied().filter(|&i| !data.mixed[i]).collect();
+        let train = pick(&mut r, &clean_train);
         let views = data::make_views(data, &test, &config.augment, &mut r);
         EvalSet { test, views, train }
     }

@@ -10,6 +10,7 @@ mod knn;
 mod probe;
 mod rank;
 mod similarity;
+mod test_split;
 mod tolerance;
 
 pub use hardness::hardness_weights;
@@ -17,6 +18,7 @@ pub use knn::{DEFAULT_K, KnnVoter, knn_accuracy, knn_predict};
 pub use probe::{LinearProbe, ProbeFit, probe_accuracy};
 pub use rank::effective_rank;
 pub use similarity::{PairCounts, SimilarityEstimates, similarity_estimates};
+pub use test_split::{TestSplitScores, test_split_scores};
 pub use tolerance::tolerance;
 
 use crate::matrix::Matrix;
