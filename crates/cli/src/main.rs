@@ -2,6 +2,7 @@
 //!
 //! - `spherelab train`  trains a small encoder on toy data and writes metrics, embeddings, a summary and plots;
 //! - `spherelab loss`   evaluates a loss and its gradient on embeddings given in files;
+//! - `spherelab study`  runs many seeded runs of one question and reports them with statistics;
 //! - `spherelab theory` evaluates the similarity-graph model's closed forms (docs/math.md §5).
 //!
 //! Every error a user can cause is one line on stderr that names the problem, and exit code 2; a panic is a
@@ -14,6 +15,9 @@ mod loss_cmd;
 mod outputs;
 mod plots;
 mod selftest_cmd;
+mod study_cmd;
+mod study_plots;
+mod study_report;
 mod theory_cmd;
 mod train;
 
@@ -43,6 +47,9 @@ enum Command {
     /// Steps per second per backend on fixed cases (moons and digits, with and without selection, and
     /// InfoNCE alone on 4,096 and 16,384 views), next to PyTorch when it is installed.
     Bench(bench::BenchArgs),
+    /// Many seeded runs of one question — datasets × ω × methods × seeds × any config key — one per core, with
+    /// 95 % intervals, paired differences to the baseline and a report (docs/study.md).
+    Study(study_cmd::StudyArgs),
     /// Check this machine's GPU against the CPU engine: every op of a training step and one large InfoNCE
     /// (4,096 views × 128), with the worst error and the adapter. Exit 0 pass, 1 fail, 2 no usable GPU.
     Selftest(selftest_cmd::SelftestArgs),
@@ -120,6 +127,7 @@ fn main() -> ExitCode {
         Command::Loss(a) => loss_cmd::run(a).map(|()| None),
         Command::Theory(a) => theory_cmd::run(a).map(|()| None),
         Command::Bench(a) => run_bench(&a).map(|()| None),
+        Command::Study(a) => study_cmd::run(a).map(|()| None),
         Command::Selftest(a) => selftest_cmd::run(a).map(Some),
     };
     match result.map(|code: Option<ExitCode>| code.unwrap_or(ExitCode::SUCCESS)) {

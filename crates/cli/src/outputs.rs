@@ -71,6 +71,8 @@ struct DatasetSummary<'a> {
     classes: usize,
     difficult: usize,
     train: usize,
+    /// Difficult samples (mixed or boundary) in the training split: the n_d of the theory (docs/math.md §5).
+    train_difficult: usize,
     test: usize,
 }
 
@@ -95,6 +97,7 @@ pub fn summary_json(r: &RunResult) -> Result<String> {
             classes: r.data.classes,
             difficult: (0..r.data.len()).filter(|&i| r.data.difficult(i)).count(),
             train: r.split.train.len(),
+            train_difficult: r.split.train.iter().filter(|&&i| r.data.difficult(i)).count(),
             test: r.split.test.len(),
         },
         embedding_dim: r.embeddings.z.cols,
@@ -115,9 +118,11 @@ pub fn write_all(dir: &Path, r: &RunResult) -> Result<()> {
     write(dir, "losses.csv", &export::losses_csv(&r.history))?;
     write(dir, "embeddings.tsv", &export::embeddings_tsv(&r.embeddings.z))?;
     write(dir, "metadata.tsv", &export::metadata_tsv(&r.data, &r.split, &r.active_train))?;
-    write(dir, "summary.json", &summary_json(r)?)?;
     write(dir, "config.toml", &r.config.to_toml())?;
-    Ok(())
+    // Last, and by rename: a study counts a run as finished when its summary.json exists.
+    write(dir, "summary.json.partial", &summary_json(r)?)?;
+    let (from, to) = (dir.join("summary.json.partial"), dir.join("summary.json"));
+    std::fs::rename(&from, &to).with_context(|| format!("{}: cannot write", to.display()))
 }
 
 /// The one line printed when a run ends.

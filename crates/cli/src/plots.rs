@@ -13,10 +13,10 @@ use plotters::style::FontStyle;
 use crate::train::RunResult;
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 /// Tableau's 10 categorical colours: distinguishable, and they print well.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -29,7 +29,7 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in; it parses or the build is broken, which the tests catch.
@@ -37,12 +37,12 @@ fn register_font() {
     });
 }
 
-fn plot_err(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn plot_err(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("{}: cannot draw the plot: {e}", path.display())
 }
 
 /// (min, max) of the finite values, padded by 5 % (and widened when flat) so lines never sit on the frame.
-fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);

@@ -23,7 +23,7 @@ pub mod tolerance;
 pub mod training;
 
 // The flat paths every crate uses (spherelab_core::config, ::trainer, …), kept over the folders.
-pub use analysis::{difficulty, metrics, theory};
+pub use analysis::{difficulty, metrics, stats, theory};
 pub use io::{config, data, export, study, url_state};
 pub use ops::{loss, selection};
 pub use training::{evaluation, model, pruning, schedule, session, trainer};
