@@ -6,5 +6,6 @@ mod bench;
 mod common;
 mod loss;
 mod selftest;
+mod study;
 mod theory;
 mod train;
