@@ -8,6 +8,8 @@
 
 use spherelab_core::config::DatasetKind;
 use spherelab_core::data::{Dataset, InputKind};
+use spherelab_core::experiment::Experiment;
+use spherelab_core::study::Method;
 use spherelab_core::trainer::{BatchInspection, Embeddings, Rebuilt};
 use spherelab_core::{Error, RunConfig, Session};
 use web_time::Instant;
@@ -54,6 +56,14 @@ pub enum Command {
     /// Retrains from the same seed without the previewed samples, alongside the main run.
     StartComparison,
     StopComparison,
+    /// Starts the Pruning tab's experiment: `seeds` seeds of baseline against `remedy` on `base`, trained in
+    /// the background a piece at a time within the frame budget.
+    StartExperiment {
+        base: Box<RunConfig>,
+        remedy: Method,
+        seeds: usize,
+    },
+    StopExperiment,
     /// Asks the window for a screenshot (saved as PNG when it arrives).
     Screenshot,
     Notify(Notice),
@@ -179,6 +189,8 @@ pub struct Lab {
     /// Training samples a pruning run leaves out (preview, or those of the running comparison).
     pub pruned: Vec<usize>,
     pub comparison: Option<Comparison>,
+    /// The Pruning tab's k-seed experiment (its own runs on the CPU engine, in the background).
+    pub experiment: Option<Experiment>,
     /// Data that is not what the config generates (a CSV, or points the user added).
     pub custom_data: Option<Dataset>,
     pub notices: Vec<Notice>,
@@ -247,6 +259,7 @@ impl Lab {
             anchor: None,
             pruned: Vec::new(),
             comparison: None,
+            experiment: None,
             custom_data: None,
             notices: Vec::new(),
             diverged: None,
@@ -396,6 +409,13 @@ impl Lab {
             Command::SelectAnchor(a) => self.anchor = a,
             Command::PreviewPruning(p) => self.pruned = p,
             Command::StartComparison => self.start_comparison(),
+            Command::StartExperiment { base, remedy, seeds } => {
+                match Experiment::new(*base, remedy, (1..=seeds.max(1) as u64).collect()) {
+                    Ok(e) => self.experiment = Some(e),
+                    Err(e) => self.notify(Notice::error(format!("The experiment could not start: {e}"))),
+                }
+            }
+            Command::StopExperiment => self.experiment = None,
             Command::StopComparison => {
                 self.comparison = None;
                 self.notify(Notice::info("Stopped the comparison run."));
@@ -653,15 +673,38 @@ impl Lab {
     }
 
     /// Called once per frame: within the frame budget, first the pending metrics (they belong to steps
-    /// already taken), then, while playing, training steps with the time left. Returns whether there is
-    /// more to do (the caller then asks for another frame).
+    /// already taken), then, while playing, training steps with the time left, then pieces of the
+    /// experiment (half the budget goes to it while the main run plays, so both move). Returns whether there
+    /// is more to do (the caller then asks for another frame).
     pub fn tick(&mut self) -> bool {
+        let start = Instant::now();
+        let experimenting = self.experiment.as_ref().is_some_and(|e| !e.is_done());
+        let run_budget = if experimenting { self.frame_budget_ms / 2.0 } else { self.frame_budget_ms };
+        let main = self.tick_run(run_budget);
+        let used = start.elapsed().as_secs_f64() * 1e3;
+        let more = experimenting && self.advance_experiment(self.frame_budget_ms - used);
+        main || more
+    }
+
+    /// Does pieces of the experiment for about `budget_ms` (at least one piece, so it always moves).
+    /// Returns whether it has work left.
+    fn advance_experiment(&mut self, budget_ms: f64) -> bool {
+        let Some(e) = self.experiment.as_mut() else { return false };
+        let start = Instant::now();
+        let mut more = e.advance();
+        while more && start.elapsed().as_secs_f64() * 1e3 < budget_ms {
+            more = e.advance();
+        }
+        more
+    }
+
+    fn tick_run(&mut self, budget_ms: f64) -> bool {
         if self.diverged.is_some() || self.session.is_none() {
             return false;
         }
         let start = Instant::now();
         // The snapshot refresh after training shares the frame's budget.
-        let budget = (self.frame_budget_ms - self.snapshot_ms).max(0.0);
+        let budget = (budget_ms - self.snapshot_ms).max(0.0);
         let metric_work = self.session().map_or(0, |s| s.evaluations_pending())
             + self.comparison.as_ref().map_or(0, |c| c.session.evaluations_pending());
         let evaluating = metric_work > 0 && self.advance_evaluations(start, budget);
@@ -826,4 +869,57 @@ pub fn selection_marks(batch: &BatchInspection) -> Vec<usize> {
     order.sort_by_key(|&k| std::cmp::Reverse(count[k]));
     order.truncate((n / 6).max(1));
     order.into_iter().map(|k| batch.indices[k]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spherelab_core::config::PairMode;
+
+    fn small() -> RunConfig {
+        let mut c = RunConfig::default();
+        c.data.n = 120;
+        c.train.steps = 8;
+        c.train.batch_size = 32;
+        c.model.encoder = vec![8];
+        c.model.projector = vec![2];
+        c
+    }
+
+    /// The experiment moves only through `tick`, within the frame budget, and leaves the paused main run
+    /// where it was; stopping it drops it.
+    #[test]
+    fn the_experiment_runs_in_the_frame_budget_and_leaves_the_main_run_alone() {
+        let mut lab = Lab::new(small(), BackendPreference::Cpu);
+        lab.apply(Command::Pause);
+        let before = lab.step_count();
+        let mut base = small();
+        base.data.omega = 0.3;
+        lab.apply(Command::StartExperiment {
+            base: Box::new(base),
+            remedy: Method::Pairs(PairMode::Removal),
+            seeds: 3,
+        });
+        let mut frames = 0;
+        while lab.tick() {
+            frames += 1;
+            assert!(frames < 10_000, "the experiment never finished");
+            assert!(lab.last_tick_ms < 1000.0, "a frame took {} ms", lab.last_tick_ms);
+        }
+        let e = lab.experiment.as_ref().unwrap();
+        assert!(e.is_done() && e.error.is_none(), "{:?}", e.error);
+        assert_eq!(e.results().len(), 3);
+        assert!(e.summary().is_some());
+        assert_eq!(lab.step_count(), before, "the paused main run did not move");
+        lab.apply(Command::StopExperiment);
+        assert!(lab.experiment.is_none());
+    }
+
+    #[test]
+    fn a_bad_experiment_is_a_notice_not_a_crash() {
+        let mut lab = Lab::new(small(), BackendPreference::Cpu);
+        lab.apply(Command::StartExperiment { base: Box::new(small()), remedy: Method::Baseline, seeds: 3 });
+        assert!(lab.experiment.is_none());
+        assert!(lab.notices.iter().any(|n| n.text.contains("experiment could not start")), "{:?}", lab.notices);
+    }
 }

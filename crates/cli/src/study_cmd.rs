@@ -18,17 +18,11 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use spherelab_core::Cpu;
-use spherelab_core::study::{PlannedRun, Study};
+use spherelab_core::study::{PRESETS, PlannedRun, Study, preset};
 
 use crate::backend::BackendTask;
 use crate::study_report::{self, Row};
 use crate::train::TrainTask;
-
-/// Studies shipped with spherelab (studies/*.toml in the repository).
-pub const PRESETS: [(&str, &str); 2] = [
-    ("paper", include_str!("../../../studies/paper.toml")),
-    ("smoke", include_str!("../../../studies/smoke.toml")),
-];
 
 #[derive(Args, Debug)]
 pub struct StudyArgs {
@@ -57,12 +51,9 @@ fn study_text(a: &StudyArgs) -> Result<(String, String)> {
     match (&a.config, &a.preset) {
         (Some(_), Some(_)) => bail!("--config and --preset: give one of them"),
         (Some(p), None) => Ok((crate::csvio::read_text(p)?, p.display().to_string())),
-        (None, Some(name)) => match PRESETS.iter().find(|(n, _)| n == name) {
-            Some((n, text)) => Ok((text.to_string(), format!("preset {n}"))),
-            None => bail!(
-                "--preset {name}: no such study; the presets are {}",
-                PRESETS.map(|(n, _)| n).join(", ")
-            ),
+        (None, Some(name)) => match preset(name) {
+            Some(text) => Ok((text.to_string(), format!("preset {name}"))),
+            None => bail!("--preset {name}: no such study; the presets are {}", PRESETS.map(|(n, _)| n).join(", ")),
         },
         (None, None) => bail!("give a study: --config STUDY.toml or --preset NAME (or --collect DIR)"),
     }
@@ -252,7 +243,12 @@ pub fn run(a: StudyArgs) -> Result<()> {
     }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if todo.len() < runs.len() {
-        crate::backend::notice(&format!("{} of {} runs already finished in {}", runs.len() - todo.len(), runs.len(), dir.display()));
+        crate::backend::notice(&format!(
+            "{} of {} runs already finished in {}",
+            runs.len() - todo.len(),
+            runs.len(),
+            dir.display()
+        ));
     }
     run_all(&dir, &todo, jobs.min(todo.len().max(1)))?;
     collect(&dir)

@@ -21,7 +21,14 @@ struct Series {
 
 /// A chart of series with error bars against ω.
 /// `y_max` caps the range (an accuracy's interval over few seeds can pass 1).
-fn interval_chart(path: &Path, title: &str, y_desc: &str, series: &[Series], zero_line: bool, y_max: f64) -> Result<()> {
+fn interval_chart(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &[Series],
+    zero_line: bool,
+    y_max: f64,
+) -> Result<()> {
     register_font();
     let root = BitMapBackend::new(path, (860, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -68,7 +75,9 @@ fn interval_chart(path: &Path, title: &str, y_desc: &str, series: &[Series], zer
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         chart
             .draw_series(
-                s.points.iter().map(|&(x, _, lo, hi)| PathElement::new(vec![(x, clip(lo)), (x, clip(hi))], color.stroke_width(2))),
+                s.points
+                    .iter()
+                    .map(|&(x, _, lo, hi)| PathElement::new(vec![(x, clip(lo)), (x, clip(hi))], color.stroke_width(2))),
             )
             .map_err(|e| plot_err(path, e))?;
         chart
@@ -144,7 +153,9 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
             } else {
                 omegas
                     .iter()
-                    .filter_map(|&w| describe_at(m, w, &|r| Some(r.accuracy[0])).map(|d| (w + dx, d.mean, d.ci95[0], d.ci95[1])))
+                    .filter_map(|&w| {
+                        describe_at(m, w, &|r| Some(r.accuracy[0])).map(|d| (w + dx, d.mean, d.ci95[0], d.ci95[1]))
+                    })
                     .collect()
             };
             series.push(Series { label: m.clone(), color: PALETTE[k % PALETTE.len()], points, dashed: m == "clean" });
@@ -193,8 +204,11 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
 
         // 3. α̂ β̂ γ̂ of the baseline against ω.
         if methods.iter().any(|m| m == "baseline") {
-            let getters: [(&str, &dyn Fn(&Row) -> Option<f64>); 3] =
-                [("α̂ same class", &|r| r.alpha_hat), ("β̂ easy cross-class", &|r| r.beta_hat), ("γ̂ difficult cross-class", &|r| r.gamma_hat)];
+            let getters: [(&str, &dyn Fn(&Row) -> Option<f64>); 3] = [
+                ("α̂ same class", &|r| r.alpha_hat),
+                ("β̂ easy cross-class", &|r| r.beta_hat),
+                ("γ̂ difficult cross-class", &|r| r.gamma_hat),
+            ];
             let series: Vec<Series> = getters
                 .iter()
                 .enumerate()

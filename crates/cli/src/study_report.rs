@@ -292,7 +292,11 @@ fn summarise<'a>(study: &'a Study, rows: &[Row]) -> SummaryFile<'a> {
         let compared = |m: &&Method| **m != Method::Baseline && !(**m == Method::Clean && place.omega_milli == 0);
         for m in study.methods.iter().filter(compared) {
             let name = m.name();
-            let key_place = if *m == Method::Clean { Place { omega_milli: 0, omega: "0".into(), ..place.clone() } } else { place.clone() };
+            let key_place = if *m == Method::Clean {
+                Place { omega_milli: 0, omega: "0".into(), ..place.clone() }
+            } else {
+                place.clone()
+            };
             let Some(theirs) = groups.get(&(key_place, name.clone())) else { continue };
             let theirs = ok(theirs);
             let pairs: Vec<(&Row, &Row)> =
@@ -526,7 +530,9 @@ fn report_md(study: &Study, s: &SummaryFile, figures: &[(String, String)]) -> St
             .collect();
         let status = match (&t.not_applicable, &t.input) {
             (Some(why), _) => format!("does not apply: {why}"),
-            (None, Some(i)) => format!("α̂ {:.3}, β̂ {:.3}, γ̂ {:.3}, n {}, n_d {}, r {}", i.alpha, i.beta, i.gamma, i.n, i.n_d, i.r),
+            (None, Some(i)) => {
+                format!("α̂ {:.3}, β̂ {:.3}, γ̂ {:.3}, n {}, n_d {}, r {}", i.alpha, i.beta, i.gamma, i.n, i.n_d, i.r)
+            }
             (None, None) => "–".into(),
         };
         let _ = writeln!(
@@ -561,6 +567,9 @@ pub fn write_all(dir: &Path, study: &Study, rows: &[Row]) -> Result<()> {
 impl SummaryFile<'_> {
     /// For the figures: per place, each method's paired probe-accuracy difference.
     fn comparisons_by_place(&self) -> Vec<(Place, String, Paired)> {
-        self.comparisons.iter().filter_map(|c| c.probe_accuracy.map(|p| (c.place.clone(), c.method.clone(), p))).collect()
+        self.comparisons
+            .iter()
+            .filter_map(|c| c.probe_accuracy.map(|p| (c.place.clone(), c.method.clone(), p)))
+            .collect()
     }
 }

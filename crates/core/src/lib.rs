@@ -26,7 +26,7 @@ pub mod training;
 pub use analysis::{difficulty, metrics, stats, theory};
 pub use io::{config, data, export, study, url_state};
 pub use ops::{loss, selection};
-pub use training::{evaluation, model, pruning, schedule, session, trainer};
+pub use training::{evaluation, experiment, model, pruning, schedule, session, trainer};
 
 pub use backend::Backend;
 pub use config::RunConfig;

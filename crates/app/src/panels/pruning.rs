@@ -5,19 +5,63 @@
 use egui::{Color32, RichText};
 use serde::{Deserialize, Serialize};
 
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
 use crate::lab::{Command, Lab};
-use spherelab_core::difficulty::{self, ScoreKind};
+use spherelab_core::config::PairMode;
+use spherelab_core::difficulty::{self, PruneSpec, ScoreKind};
+use spherelab_core::study::{Method, Study};
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct PruningPanel {
     pub kind: ScoreKind,
     pub fraction: f64,
+    /// The experiment's remedy: a selection mode, an ablation, or "prune" (this tab's score and fraction).
+    pub remedy: RemedyChoice,
+    /// Seeds of the experiment.
+    pub seeds: usize,
+}
+
+/// What the experiment compares with the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RemedyChoice {
+    Prune,
+    Removal,
+    Margin,
+    Temperature,
+    Combined,
+    AllPairsTemperature,
+    Clean,
+}
+
+impl RemedyChoice {
+    const ALL: [RemedyChoice; 7] = [
+        RemedyChoice::Prune,
+        RemedyChoice::Removal,
+        RemedyChoice::Margin,
+        RemedyChoice::Temperature,
+        RemedyChoice::Combined,
+        RemedyChoice::AllPairsTemperature,
+        RemedyChoice::Clean,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            RemedyChoice::Prune => "pruning (score and fraction above)",
+            RemedyChoice::Removal => "removal of flagged pairs",
+            RemedyChoice::Margin => "margin on flagged pairs",
+            RemedyChoice::Temperature => "temperature on flagged pairs",
+            RemedyChoice::Combined => "combined (margin + temperature)",
+            RemedyChoice::AllPairsTemperature => "temperature on all pairs (ablation)",
+            RemedyChoice::Clean => "clean data (ω = 0)",
+        }
+    }
 }
 
 impl Default for PruningPanel {
     fn default() -> Self {
-        Self { kind: ScoreKind::Oracle, fraction: 0.08 }
+        Self { kind: ScoreKind::Oracle, fraction: 0.08, remedy: RemedyChoice::Prune, seeds: 5 }
     }
 }
 
@@ -30,18 +74,176 @@ impl PruningPanel {
         h: &spherelab_core::Matrix<f32>,
         train: &[usize],
     ) -> Vec<usize> {
-        let data = session.data();
         let h_train = spherelab_core::Matrix::from_vec(
             train.len(),
             h.cols,
             train.iter().flat_map(|&i| h.row(i).iter().copied()).collect(),
         );
-        let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
-        let difficult: Vec<bool> = train.iter().map(|&i| data.difficult(i)).collect();
-        let scores =
-            difficulty::scores(self.kind, &h_train, &labels, data.classes.max(1), &difficult, session.config().seed);
-        let rows = difficulty::prune(&scores, self.fraction, data.has_labels.then_some(labels.as_slice()), true);
-        rows.into_iter().map(|r| train[r]).collect()
+        let spec = PruneSpec { score: self.kind, fraction: self.fraction };
+        difficulty::pick_training_samples(spec, session.data(), train, &h_train, session.config().seed)
+    }
+
+    fn method(&self) -> Method {
+        match self.remedy {
+            RemedyChoice::Prune => Method::Prune(PruneSpec { score: self.kind, fraction: self.fraction }),
+            RemedyChoice::Removal => Method::Pairs(PairMode::Removal),
+            RemedyChoice::Margin => Method::Pairs(PairMode::Margin),
+            RemedyChoice::Temperature => Method::Pairs(PairMode::Temperature),
+            RemedyChoice::Combined => Method::Pairs(PairMode::Combined),
+            RemedyChoice::AllPairsTemperature => Method::AllPairs(PairMode::Temperature),
+            RemedyChoice::Clean => Method::Clean,
+        }
+    }
+
+    /// The experiment: k seeds of baseline against a remedy, dots per seed, the mean and its interval.
+    fn experiment_ui(&mut self, ui: &mut egui::Ui, lab: &Lab, out: &mut Vec<Command>) {
+        ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Experiment: does it help, over seeds?").strong());
+            super::help(
+                ui,
+                "One run says little: seeds differ by a point or more. This trains k seeds of the current \
+                 settings without selection (the baseline) and k with the remedy, in the background, and scores \
+                 each final model by its linear-probe accuracy on h on the clean test split. Each dot is one \
+                 seed; the bar is the mean with its 95 % interval; the difference is paired by seed.",
+            );
+        });
+        egui::ComboBox::from_label("remedy").selected_text(self.remedy.label()).show_ui(ui, |ui| {
+            for r in RemedyChoice::ALL {
+                ui.selectable_value(&mut self.remedy, r, r.label());
+            }
+        });
+        ui.add(egui::Slider::new(&mut self.seeds, 2..=20).text("seeds"));
+        let running = lab.experiment.as_ref().is_some_and(|e| !e.is_done());
+        ui.horizontal_wrapped(|ui| {
+            if let Some(cfg) = lab.config()
+                && ui
+                    .add_enabled(!running, egui::Button::new("Run on these settings"))
+                    .on_hover_text("The current run's settings, with the remedy switched on in its half of the runs.")
+                    .clicked()
+            {
+                out.push(Command::StartExperiment {
+                    base: Box::new(cfg.clone()),
+                    remedy: self.method(),
+                    seeds: self.seeds,
+                });
+            }
+            if let Some(study) = spherelab_core::study::preset("paper").and_then(|t| Study::parse(t).ok())
+                && ui
+                    .add_enabled(!running, egui::Button::new("The paper's experiment"))
+                    .on_hover_text(
+                        "The regime of spherelab's study (docs/study.md, `spherelab study --preset paper`): its \
+                         data set, ω and model, baseline against the remedy chosen here.",
+                    )
+                    .clicked()
+            {
+                let mut base = study.base.clone();
+                base.data.dataset = study.datasets[0];
+                base.data.omega = study.omega.iter().copied().fold(0.0, f32::max);
+                out.push(Command::StartExperiment { base: Box::new(base), remedy: self.method(), seeds: self.seeds });
+            }
+            if lab.experiment.is_some() && ui.button(if running { "Stop" } else { "Clear" }).clicked() {
+                out.push(Command::StopExperiment);
+            }
+        });
+        let Some(e) = &lab.experiment else { return };
+        let (done, total, within) = e.progress();
+        if running {
+            let fraction = (done as f64 + within) / total.max(1) as f64;
+            ui.add(egui::ProgressBar::new(fraction as f32).text(format!("run {} of {total}", (done + 1).min(total))));
+        }
+        if let Some(err) = &e.error {
+            ui.colored_label(Color32::from_rgb(255, 90, 90), format!("The experiment stopped: {err}"));
+        }
+        ui.label(
+            RichText::new(format!(
+                "{} on {} at ω = {}, {} steps: baseline vs {}",
+                e.base.loss.kind.name(),
+                e.base.data.dataset.name(),
+                e.base.data.omega,
+                e.base.train.steps,
+                e.remedy.name()
+            ))
+            .small(),
+        );
+        let results = e.results();
+        let dots = |x: f64, f: &dyn Fn(&spherelab_core::experiment::SeedResult) -> f64| -> Vec<[f64; 2]> {
+            results
+                .iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    [x + 0.04 * (k as f64 - results.len() as f64 / 2.0) / results.len().max(1) as f64, 100.0 * f(r)]
+                })
+                .collect()
+        };
+        let summary = e.summary();
+        Plot::new("experiment")
+            .height(180.0)
+            .legend(Legend::default())
+            .x_axis_formatter(|m, _| match m.value.round() as i64 {
+                0 => "baseline".into(),
+                1 => "remedy".into(),
+                _ => String::new(),
+            })
+            .y_axis_label("probe accuracy, %")
+            .include_x(-0.4)
+            .include_x(1.4)
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for r in results {
+                    plot.line(
+                        Line::new("", PlotPoints::from(vec![[0.0, 100.0 * r.baseline], [1.0, 100.0 * r.remedy]]))
+                            .color(Color32::from_gray(140))
+                            .width(0.8),
+                    );
+                }
+                plot.points(
+                    Points::new("seeds", dots(0.0, &|r| r.baseline)).radius(3.5).color(Color32::from_rgb(80, 140, 220)),
+                );
+                plot.points(
+                    Points::new("", dots(1.0, &|r| r.remedy)).radius(3.5).color(Color32::from_rgb(240, 150, 60)),
+                );
+                if let Some((b, r, _)) = &summary {
+                    for (x, d) in [(0.0, b), (1.0, r)] {
+                        let (lo, hi) = (100.0 * d.ci95[0], 100.0 * d.ci95[1]);
+                        plot.line(
+                            Line::new("", PlotPoints::from(vec![[x + 0.15, lo], [x + 0.15, hi]]))
+                                .width(2.5)
+                                .color(Color32::WHITE),
+                        );
+                        plot.points(
+                            Points::new("", vec![[x + 0.15, 100.0 * d.mean]]).radius(5.0).color(Color32::WHITE),
+                        );
+                    }
+                }
+            });
+        match &summary {
+            Some((b, r, d)) => {
+                let verdict = if d.n < 2 {
+                    "one seed: no interval yet"
+                } else if d.ci95[0] > 0.0 {
+                    "the remedy helps here"
+                } else if d.ci95[1] < 0.0 {
+                    "the remedy hurts here"
+                } else {
+                    "no effect detected at this many seeds"
+                };
+                ui.label(format!(
+                    "baseline {:.1} %, remedy {:.1} %; remedy − baseline {:+.1} points [{:+.1}, {:+.1}] (95 %, paired \
+                     over {} seeds, p = {:.2}): {verdict}",
+                    100.0 * b.mean,
+                    100.0 * r.mean,
+                    100.0 * d.mean_diff,
+                    100.0 * d.ci95[0],
+                    100.0 * d.ci95[1],
+                    d.n,
+                    d.p_value
+                ));
+            }
+            None => {
+                ui.label("No seed finished yet.");
+            }
+        }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
@@ -64,6 +266,7 @@ impl PruningPanel {
                 ScoreKind::Oracle => "oracle",
                 ScoreKind::SupervisedMargin => "supervised margin",
                 ScoreKind::UnsupervisedMargin => "unsupervised margin",
+                ScoreKind::Random => "random",
             })
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.kind, ScoreKind::Oracle, "oracle").on_hover_text(
@@ -77,6 +280,10 @@ impl PruningPanel {
                     .on_hover_text(
                         "The same gap for soft assignments to k-means clusters of the features: no labels needed.",
                     );
+                ui.selectable_value(&mut self.kind, ScoreKind::Random, "random").on_hover_text(
+                    "A random score: the control. Removing random samples tells \"fewer samples\" apart from \
+                     \"fewer difficult samples\".",
+                );
             })
             .response
             .on_hover_text("How a sample's difficulty is measured (on the current features h).");
@@ -142,6 +349,7 @@ impl PruningPanel {
                 ui.colored_label(Color32::from_rgb(255, 90, 90), format!("The pruned run stopped: {msg}"));
             }
         }
+        self.experiment_ui(ui, lab, &mut out);
         out
     }
 }

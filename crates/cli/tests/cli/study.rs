@@ -58,7 +58,17 @@ fn a_direct_a_resumed_and_a_planned_study_give_the_same_outputs() {
     assert!(stdout(&o).contains("20 runs (0 failed)"), "{}", stdout(&o));
     let want = outputs(&direct);
     let header = want.0.lines().next().unwrap().to_string();
-    for col in ["run_id", "dataset", "omega", "method", "seed", "probe_accuracy", "knn_accuracy_z", "alpha_hat", "augment.jitter"] {
+    for col in [
+        "run_id",
+        "dataset",
+        "omega",
+        "method",
+        "seed",
+        "probe_accuracy",
+        "knn_accuracy_z",
+        "alpha_hat",
+        "augment.jitter",
+    ] {
         assert!(header.split(',').any(|h| h == col), "{col} missing from {header}");
     }
     // 2 seeds × 2 jitters × 5 methods.

@@ -19,6 +19,18 @@ use crate::config::{DatasetKind, PairMode, RunConfig};
 use crate::difficulty::PruneSpec;
 use crate::error::{Error, Result};
 
+/// Studies shipped with spherelab (studies/*.toml in the repository): the `paper` preset is the regime
+/// docs/study.md reports; `smoke` checks that a study runs end to end.
+pub const PRESETS: [(&str, &str); 2] = [
+    ("paper", include_str!("../../../../studies/paper.toml")),
+    ("smoke", include_str!("../../../../studies/smoke.toml")),
+];
+
+/// The text of a preset study, by name.
+pub fn preset(name: &str) -> Option<&'static str> {
+    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
 /// The top-level keys a study file may have.
 const KEYS: [&str; 7] = ["name", "description", "seeds", "datasets", "omega", "methods", "base"];
 
@@ -71,8 +83,9 @@ impl Method {
         }
     }
 
-    /// Sets what the method decides in a run config (applied after every other axis).
-    fn apply(&self, c: &mut RunConfig) {
+    /// Sets what the method decides in a run config (applied after every other axis); a pruning method's
+    /// spec is returned by `prune`.
+    pub fn apply(&self, c: &mut RunConfig) {
         c.selection.all_pairs = matches!(self, Method::AllPairs(_));
         c.selection.mode = match self {
             Method::Pairs(m) | Method::AllPairs(m) => *m,
@@ -80,6 +93,16 @@ impl Method {
         };
         if *self == Method::Clean {
             c.data.omega = 0.0;
+        }
+    }
+}
+
+impl Method {
+    /// The pruning a method asks for.
+    pub fn prune(&self) -> Option<PruneSpec> {
+        match self {
+            Method::Prune(p) => Some(*p),
+            _ => None,
         }
     }
 }
@@ -337,10 +360,7 @@ impl Study {
                                 id += &format!("_{}={}", id_part(k), id_part(v));
                             }
                             id += &format!("_s{seed}");
-                            let prune = match method {
-                                Method::Prune(p) => Some(*p),
-                                _ => None,
-                            };
+                            let prune = method.prune();
                             if seen.insert(id.clone()) {
                                 runs.push(PlannedRun {
                                     id,
@@ -395,6 +415,14 @@ classes = 4
         assert_eq!(r.prune.unwrap().to_string(), "oracle:0.1");
         let removal = runs.iter().find(|r| r.method == Method::Pairs(PairMode::Removal)).unwrap();
         assert_eq!(removal.config.selection.mode, PairMode::Removal);
+    }
+
+    #[test]
+    fn the_presets_parse() {
+        for (name, text) in PRESETS {
+            Study::parse(text).unwrap_or_else(|e| panic!("preset {name}: {e}"));
+        }
+        assert!(preset("paper").is_some() && preset("nosuch").is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! step, evaluations in pieces, pruned runs, and the `Session` interface the app drives a run through.
 
 pub mod evaluation;
+pub mod experiment;
 pub mod history;
 pub mod model;
 pub mod pruning;
