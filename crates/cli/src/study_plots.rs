@@ -19,19 +19,25 @@ struct Series {
     dashed: bool,
 }
 
-/// A chart of series with error bars against ω.
-/// `y_max` caps the range (an accuracy's interval over few seeds can pass 1).
-fn interval_chart(
-    path: &Path,
-    title: &str,
-    y_desc: &str,
-    series: &[Series],
-    zero_line: bool,
-    y_max: f64,
-) -> Result<()> {
+/// Colours for up to 16 series: Tableau's 10, then 6 darker ones (a study can compare a dozen methods).
+fn color(k: usize) -> RGBColor {
+    const MORE: [RGBColor; 6] = [
+        RGBColor(0, 0, 0),
+        RGBColor(0, 110, 110),
+        RGBColor(128, 0, 0),
+        RGBColor(60, 60, 180),
+        RGBColor(190, 120, 0),
+        RGBColor(90, 150, 60),
+    ];
+    if k < PALETTE.len() { PALETTE[k] } else { MORE[(k - PALETTE.len()) % MORE.len()] }
+}
+
+/// A chart of series with error bars against ω, the legend beside it.
+fn interval_chart(path: &Path, title: &str, y_desc: &str, series: &[Series], zero_line: bool, y_max: f64) -> Result<()> {
     register_font();
-    let root = BitMapBackend::new(path, (860, 520)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1100, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+    let (plot_area, legend_area) = root.split_horizontally(850);
     let (x0, x1) = padded_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
     let (x0, x1) = (x0.min(-0.02), x1.max(0.05));
     let ys = series.iter().flat_map(|s| s.points.iter().flat_map(|p| [p.2, p.3]));
@@ -42,8 +48,8 @@ fn interval_chart(
     }
     y1 = y1.min(y_max);
     let clip = |v: f64| v.clamp(y0, y1);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FAMILY, 19))
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(title, (FAMILY, 18))
         .margin(14)
         .x_label_area_size(42)
         .y_label_area_size(70)
@@ -63,35 +69,30 @@ fn interval_chart(
             .map_err(|e| plot_err(path, e))?;
     }
     for s in series {
-        let color = s.color;
-        let style = color.stroke_width(2);
+        let style = s.color.stroke_width(2);
         let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
-        let anno = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(|e| plot_err(path, e))?
+        if s.dashed {
+            chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(|e| plot_err(path, e))?;
         } else {
-            chart.draw_series(LineSeries::new(line, style)).map_err(|e| plot_err(path, e))?
-        };
-        anno.label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(LineSeries::new(line, style)).map_err(|e| plot_err(path, e))?;
+        }
         chart
             .draw_series(
-                s.points
-                    .iter()
-                    .map(|&(x, _, lo, hi)| PathElement::new(vec![(x, clip(lo)), (x, clip(hi))], color.stroke_width(2))),
+                s.points.iter().map(|&(x, _, lo, hi)| PathElement::new(vec![(x, clip(lo)), (x, clip(hi))], style)),
             )
             .map_err(|e| plot_err(path, e))?;
         chart
-            .draw_series(s.points.iter().map(|&(x, m, _, _)| Circle::new((x, m), 4, color.filled())))
+            .draw_series(s.points.iter().map(|&(x, m, _, _)| Circle::new((x, clip(m)), 4, s.color.filled())))
             .map_err(|e| plot_err(path, e))?;
     }
-    chart
-        .configure_series_labels()
-        .label_font((FAMILY, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerLeft)
-        .draw()
-        .map_err(|e| plot_err(path, e))?;
+    // The legend, beside the chart.
+    for (k, s) in series.iter().enumerate() {
+        let y = 60 + 24 * k as i32;
+        legend_area
+            .draw(&PathElement::new(vec![(8, y), (34, y)], s.color.stroke_width(3)))
+            .map_err(|e| plot_err(path, e))?;
+        legend_area.draw(&Text::new(s.label.clone(), (42, y - 8), (FAMILY, 14))).map_err(|e| plot_err(path, e))?;
+    }
     root.present().map_err(|e| plot_err(path, e))?;
     Ok(())
 }
@@ -147,9 +148,10 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
         for (k, m) in methods.iter().enumerate() {
             let dx = offset(k, methods.len(), span);
             let points: Vec<(f64, f64, f64, f64)> = if m == "clean" {
+                // Clean is the run at ω = 0: its point there, and a dashed line across for reference.
                 let Some(d) = describe_at(m, 0.0, &|r| Some(r.accuracy[0])) else { continue };
-                let (lo, hi) = (omegas.first().copied().unwrap_or(0.0), omegas.last().copied().unwrap_or(0.0));
-                vec![(lo + dx, d.mean, d.ci95[0], d.ci95[1]), (hi + dx, d.mean, d.ci95[0], d.ci95[1])]
+                let hi = omegas.last().copied().unwrap_or(0.0);
+                vec![(0.0, d.mean, d.ci95[0], d.ci95[1]), (hi + span, d.mean, d.mean, d.mean)]
             } else {
                 omegas
                     .iter()
@@ -158,7 +160,7 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
                     })
                     .collect()
             };
-            series.push(Series { label: m.clone(), color: PALETTE[k % PALETTE.len()], points, dashed: m == "clean" });
+            series.push(Series { label: m.clone(), color: color(k), points, dashed: m == "clean" });
         }
         let file = format!("figures/{name}_accuracy.png");
         interval_chart(
@@ -187,7 +189,7 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
                     })
                     .collect();
                 if !points.is_empty() {
-                    series.push(Series { label: m.clone(), color: PALETTE[k % PALETTE.len()], points, dashed: false });
+                    series.push(Series { label: m.clone(), color: color(k), points, dashed: false });
                 }
             }
             let file = format!("figures/{name}_differences.png");
@@ -205,19 +207,24 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
         // 3. α̂ β̂ γ̂ of the baseline against ω.
         if methods.iter().any(|m| m == "baseline") {
             let getters: [(&str, &dyn Fn(&Row) -> Option<f64>); 3] = [
-                ("α̂ same class", &|r| r.alpha_hat),
-                ("β̂ easy cross-class", &|r| r.beta_hat),
-                ("γ̂ difficult cross-class", &|r| r.gamma_hat),
+                // Plain letters: the bundled font draws the combining hat of "α̂" beside the letter.
+                ("α, same class", &|r| r.alpha_hat),
+                ("β, easy cross-class", &|r| r.beta_hat),
+                ("γ, difficult cross-class", &|r| r.gamma_hat),
             ];
             let series: Vec<Series> = getters
                 .iter()
                 .enumerate()
                 .map(|(k, (label, f))| Series {
                     label: label.to_string(),
-                    color: PALETTE[k],
-                    points: omegas
-                        .iter()
-                        .filter_map(|&w| describe_at("baseline", w, *f).map(|d| (w, d.mean, d.ci95[0], d.ci95[1])))
+                    color: color(k),
+                    // The clean runs give ω = 0 (no γ there: nothing is mixed).
+                    points: describe_at("clean", 0.0, *f)
+                        .map(|d| (0.0, d.mean, d.ci95[0], d.ci95[1]))
+                        .into_iter()
+                        .chain(omegas.iter().filter_map(|&w| {
+                            describe_at("baseline", w, *f).map(|d| (w, d.mean, d.ci95[0], d.ci95[1]))
+                        }))
                         .collect(),
                     dashed: false,
                 })
@@ -225,7 +232,7 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
             let file = format!("figures/{name}_similarities.png");
             interval_chart(
                 &dir.join(format!("{name}_similarities.png")),
-                &format!("{title}: baseline's mean cosine similarities on h (the paper's Table 10)"),
+                &format!("{title}: estimated mean cosines on h, baseline (clean at ω = 0): the paper's Table 10"),
                 "mean cosine similarity",
                 &series,
                 false,
