@@ -285,6 +285,35 @@ fn pruning_retrains_without_the_previewed_samples_alongside() {
     assert!(lab.step_count() > 0);
 }
 
+/// The Pruning tab's experiment: k seeds of baseline against a remedy, trained by the frame scheduler while
+/// the main run stays paused, then drawn with the paired difference.
+#[test]
+fn the_experiment_trains_seeds_in_the_background_and_reports_the_difference() {
+    let mut cfg = small_config();
+    cfg.data.omega = 0.3;
+    cfg.train.steps = 10;
+    let mut h = harness(cfg);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Pruning").click();
+    h.run_steps(2);
+    h.state_mut().panels.pruning.seeds = 3;
+    h.get_by_role_and_label(Role::Button, "Run on these settings").click();
+    h.run_steps(4);
+    let lab = &h.state().lab;
+    let e = lab.experiment.as_ref().expect("an experiment");
+    assert!(e.is_done() && e.error.is_none(), "{:?}", e.error);
+    assert_eq!(e.results().len(), 3);
+    assert_eq!(lab.step_count(), 0, "the main run stayed paused");
+    h.get_by_label_contains("remedy − baseline");
+    h.snapshot_options(
+        "pruning_experiment",
+        &egui_kittest::SnapshotOptions::new().threshold(2.0).max_failed_pixels(2000),
+    );
+    h.get_by_role_and_label(Role::Button, "Clear").click();
+    h.run_steps(1);
+    assert!(h.state().lab.experiment.is_none());
+}
+
 /// A config pasted in the Export tab replaces the run's; a broken one says what is wrong and changes nothing.
 #[test]
 fn loading_a_config_applies_it_and_a_bad_one_is_reported() {

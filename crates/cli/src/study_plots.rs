@@ -33,7 +33,14 @@ fn color(k: usize) -> RGBColor {
 }
 
 /// A chart of series with error bars against ω, the legend beside it.
-fn interval_chart(path: &Path, title: &str, y_desc: &str, series: &[Series], zero_line: bool, y_max: f64) -> Result<()> {
+fn interval_chart(
+    path: &Path,
+    title: &str,
+    y_desc: &str,
+    series: &[Series],
+    zero_line: bool,
+    y_max: f64,
+) -> Result<()> {
     register_font();
     let root = BitMapBackend::new(path, (1100, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
@@ -212,23 +219,24 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
                 ("β, easy cross-class", &|r| r.beta_hat),
                 ("γ, difficult cross-class", &|r| r.gamma_hat),
             ];
-            let series: Vec<Series> = getters
-                .iter()
-                .enumerate()
-                .map(|(k, (label, f))| Series {
-                    label: label.to_string(),
-                    color: color(k),
-                    // The clean runs give ω = 0 (no γ there: nothing is mixed).
-                    points: describe_at("clean", 0.0, *f)
-                        .map(|d| (0.0, d.mean, d.ci95[0], d.ci95[1]))
-                        .into_iter()
-                        .chain(omegas.iter().filter_map(|&w| {
-                            describe_at("baseline", w, *f).map(|d| (w, d.mean, d.ci95[0], d.ci95[1]))
-                        }))
-                        .collect(),
-                    dashed: false,
-                })
-                .collect();
+            let series: Vec<Series> =
+                getters
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (label, f))| Series {
+                        label: label.to_string(),
+                        color: color(k),
+                        // The clean runs give ω = 0 (no γ there: nothing is mixed).
+                        points: describe_at("clean", 0.0, *f)
+                            .map(|d| (0.0, d.mean, d.ci95[0], d.ci95[1]))
+                            .into_iter()
+                            .chain(omegas.iter().filter_map(|&w| {
+                                describe_at("baseline", w, *f).map(|d| (w, d.mean, d.ci95[0], d.ci95[1]))
+                            }))
+                            .collect(),
+                        dashed: false,
+                    })
+                    .collect();
             let file = format!("figures/{name}_similarities.png");
             interval_chart(
                 &dir.join(format!("{name}_similarities.png")),

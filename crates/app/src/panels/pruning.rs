@@ -108,12 +108,22 @@ impl PruningPanel {
                  seed; the bar is the mean with its 95 % interval; the difference is paired by seed.",
             );
         });
-        egui::ComboBox::from_label("remedy").selected_text(self.remedy.label()).show_ui(ui, |ui| {
-            for r in RemedyChoice::ALL {
-                ui.selectable_value(&mut self.remedy, r, r.label());
-            }
-        });
-        ui.add(egui::Slider::new(&mut self.seeds, 2..=20).text("seeds"));
+        egui::ComboBox::from_label("remedy")
+            .selected_text(self.remedy.label())
+            .show_ui(ui, |ui| {
+                for r in RemedyChoice::ALL {
+                    ui.selectable_value(&mut self.remedy, r, r.label());
+                }
+            })
+            .response
+            .on_hover_text(
+                "What half of the runs do: a selection mode on the flagged pairs, the paper's all-pairs ablation, \
+                 pruning with the score and fraction above, or clean data (ω = 0: what difficult examples cost).",
+            );
+        ui.add(egui::Slider::new(&mut self.seeds, 2..=20).text("seeds")).on_hover_text(
+            "Seeds 1..k, each trained twice (baseline and remedy). Claims need about 10: effects here are a point \
+             or two, the size of the seed-to-seed spread.",
+        );
         let running = lab.experiment.as_ref().is_some_and(|e| !e.is_done());
         ui.horizontal_wrapped(|ui| {
             if let Some(cfg) = lab.config()
@@ -142,7 +152,12 @@ impl PruningPanel {
                 base.data.omega = study.omega.iter().copied().fold(0.0, f32::max);
                 out.push(Command::StartExperiment { base: Box::new(base), remedy: self.method(), seeds: self.seeds });
             }
-            if lab.experiment.is_some() && ui.button(if running { "Stop" } else { "Clear" }).clicked() {
+            if lab.experiment.is_some()
+                && ui
+                    .button(if running { "Stop" } else { "Clear" })
+                    .on_hover_text("Drop the experiment and its runs (the main run is not touched).")
+                    .clicked()
+            {
                 out.push(Command::StopExperiment);
             }
         });

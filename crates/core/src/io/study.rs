@@ -175,7 +175,7 @@ pub fn set_key(config: &RunConfig, key: &str, value: &toml::Value) -> Result<Run
         };
     }
     let last = parts[parts.len() - 1];
-    if !node.contains_key(last) && !(key == "data.csv_path") {
+    if !node.contains_key(last) && key != "data.csv_path" {
         return Err(invalid(key, "the run config has no such key (see `spherelab train --help` or docs/cli.md)"));
     }
     node.insert(last.to_string(), value.clone());

@@ -94,7 +94,7 @@ impl Experiment {
     /// (seed, method) of the job under way.
     fn current(&self) -> (u64, Method) {
         let seed = self.seeds[(self.job / 2).min(self.seeds.len() - 1)];
-        (seed, if self.job % 2 == 0 { Method::Baseline } else { self.remedy })
+        (seed, if self.job.is_multiple_of(2) { Method::Baseline } else { self.remedy })
     }
 
     fn config_of(&self, seed: u64, method: Method) -> RunConfig {
