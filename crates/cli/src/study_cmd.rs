@@ -140,10 +140,10 @@ fn run_all(dir: &Path, todo: &[PlannedRun], jobs: usize) -> Result<()> {
                     if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
                         break;
                     }
-                    if let Err(e) = train_one(dir, run) {
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e);
-                        }
+                    if let Err(e) = train_one(dir, run)
+                        && let Ok(mut slot) = first_error.lock()
+                    {
+                        slot.get_or_insert(e);
                     }
                     if let Some(bar) = &bar {
                         bar.inc(1);

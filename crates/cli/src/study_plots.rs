@@ -11,6 +11,12 @@ use spherelab_core::stats::{self, Paired};
 use crate::plots::{FAMILY, PALETTE, padded_range, plot_err, register_font};
 use crate::study_report::{Place, Row};
 
+/// A figure per data set and extra-axis values.
+type PanelKey = (String, Vec<(String, String)>);
+
+/// One number of a run.
+type RowValue = dyn Fn(&Row) -> Option<f64>;
+
 /// One series of points with intervals: (x, mean, lo, hi).
 struct Series {
     label: String,
@@ -120,7 +126,7 @@ fn slug(place_dataset: &str, axes: &[(String, String)]) -> String {
 /// Draws every figure into `dir`; returns (title, path relative to the study directory) for report.md.
 pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) -> Result<Vec<(String, String)>> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let mut panels: BTreeMap<(String, Vec<(String, String)>), Vec<&Row>> = BTreeMap::new();
+    let mut panels: BTreeMap<PanelKey, Vec<&Row>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.error.is_none()) {
         panels.entry((r.dataset.clone(), r.axes.clone())).or_default().push(r);
     }
@@ -213,7 +219,7 @@ pub fn write_all(dir: &Path, rows: &[Row], diffs: &[(Place, String, Paired)]) ->
 
         // 3. α̂ β̂ γ̂ of the baseline against ω.
         if methods.iter().any(|m| m == "baseline") {
-            let getters: [(&str, &dyn Fn(&Row) -> Option<f64>); 3] = [
+            let getters: [(&str, &RowValue); 3] = [
                 // Plain letters: the bundled font draws the combining hat of "α̂" beside the letter.
                 ("α, same class", &|r| r.alpha_hat),
                 ("β, easy cross-class", &|r| r.beta_hat),

@@ -33,6 +33,9 @@ pub struct Gpu {
 pub enum Arg<'a> {
     Buf(&'a wgpu::Buffer),
     T(&'a GpuTensor),
+    /// A byte range of a buffer (offset a multiple of the adapter's storage offset alignment, 256 at most), for
+    /// inputs larger than one binding may be.
+    Slice(&'a wgpu::Buffer, u64, u64),
     Unused,
 }
 
@@ -140,13 +143,18 @@ impl Gpu {
             .collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.buffer().as_entire_binding() }];
         for (i, (a, s)) in args.iter().zip(&scratch).enumerate() {
-            let buffer = match (a, s) {
-                (Arg::Buf(b), _) => *b,
-                (Arg::T(t), _) => t.buffer(),
-                (Arg::Unused, Some(s)) => s.buffer(),
-                (Arg::Unused, None) => &self.dummy,
+            let resource = match (a, s) {
+                (Arg::Buf(b), _) => b.as_entire_binding(),
+                (Arg::T(t), _) => t.buffer().as_entire_binding(),
+                (Arg::Slice(b, offset, size), _) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: b,
+                    offset: *offset,
+                    size: wgpu::BufferSize::new(*size),
+                }),
+                (Arg::Unused, Some(s)) => s.buffer().as_entire_binding(),
+                (Arg::Unused, None) => self.dummy.as_entire_binding(),
             };
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
         }
         let bind_group = self.ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(spec.entry),

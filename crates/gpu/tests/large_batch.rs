@@ -99,6 +99,28 @@ fn infonce_on_65536_views_of_8_dims_matches_the_plain_reference() {
     assert!(c.passed(), "InfoNCE 65,536 × 8 gradient: {}", c.describe());
 }
 
+/// An explicit flag matrix past one storage binding (8,192² flags are 256 MiB against WebGPU's 128 MiB: issue
+/// 15's 8,192-view run failed here) is packed a slice at a time. Here with the limit lowered to 3 slices' worth,
+/// on random flags whose length is not a multiple of anything, against the bits packed on the host.
+#[test]
+fn explicit_flags_past_one_binding_are_packed_in_slices() {
+    use spherelab_gpu::ops::pack::{pack_slice_len, packed_words_for_test};
+    let gpu = gpu();
+    let mut r = rng(19, stream::TEST);
+    let len = 3 * 2048 * 4 + 1234;
+    let flags: Vec<f32> = (0..len).map(|_| (spherelab_core::rng::normal(&mut r) > 0.2) as u8 as f32).collect();
+    let m = gpu.upload(len, 1, &flags);
+    let max_binding = 4 * 2048 * 3;
+    assert!(pack_slice_len(len, max_binding) < len, "the case crosses slices");
+    let got: Vec<u32> =
+        gpu.download_tensor(&packed_words_for_test(&gpu, &m, max_binding)).iter().map(|w| w.to_bits()).collect();
+    let want: Vec<u32> = flags
+        .chunks(32)
+        .map(|c| c.iter().enumerate().fold(0u32, |w, (b, &f)| if f != 0.0 { w | (1 << b) } else { w }))
+        .collect();
+    assert_eq!(got, want);
+}
+
 /// Kernels launched with more than 65,535 workgroups fold their grid into 2-D; these two cases check on a
 /// real dispatch that every element is still computed exactly once: column sums over 70,000 columns
 /// (one workgroup per column) and an activation backward over 65,540·256 elements (one thread each).
