@@ -178,7 +178,52 @@ async function linkChecks(browser) {
     .then((el) => el.textContent())
     .catch(() => "");
   check(/internal error/.test(text) && /crash test/.test(text), `a panic is shown on the page: "${text.split("\n")[0]}"`);
+  const crashed = await status(crash);
+  check(crashed.crashed === true && /defaults/.test(crashed.recovery || ""), `the status object says it crashed and how to recover`);
+  const again = await crash.$("text=Start again with the defaults");
+  check(!!(await crash.$("text=Copy the error")), "the crash page offers \"Copy the error\"");
+  if (again) {
+    await Promise.all([crash.waitForNavigation({ timeout: 30_000 }).catch(() => {}), again.click()]);
+    const s = await waitFor(crash, (s) => s.ready && s.step > 3, 90_000);
+    check(s.step > 3 && !s.crashed && !/crash-test/.test(crash.url()), `"Start again with the defaults" recovers: step ${s.step} at ${crash.url()}`);
+  } else {
+    check(false, "the crash page offers \"Start again with the defaults\"");
+  }
   await crash.close();
+}
+
+/// Links that are well-formed but too big, or numbers that are not numbers (issue 16): the page stays alive,
+/// says what was refused, and trains the defaults — never a dead page.
+async function hostileLinkChecks(browser) {
+  console.log("\n[hostile links]");
+  const links = [
+    ["model.encoder=100000,100000", /width 100000/],
+    ["data.n=50000000", /data\.n = 50000000/],
+    ["train.batch_size=10000000&data.n=20000000", /budget|batch/],
+    ["model.encoder=" + Array(1000).fill(8).join(","), /layers/],
+    ["loss.tau=NaN", /tau/],
+    ["data.omega=inf", /omega/],
+    ["data.n=-5", /data\.n/],
+    ["train.steps=1e400", /train\.steps/],
+  ];
+  const page = await openPage(browser, `${base}#seed=3`, []);
+  await waitFor(page, (s) => s.ready && s.seed === 3, 60_000);
+  for (const [hash, says] of links) {
+    await page.evaluate((h) => (location.hash = "#" + h), hash);
+    const s = await waitFor(page, (s) => /could not be used/.test(s.notice || ""), 10_000);
+    check(
+      /could not be used/.test(s.notice || "") && says.test(s.notice) && !s.error && Math.abs(s.tau - 0.2) < 1e-6,
+      `#${hash.slice(0, 40)}${hash.length > 40 ? "…" : ""} → defaults, notice "${(s.notice || "").slice(0, 110)}"`,
+    );
+    await page.evaluate(() => (location.hash = "#seed=3"));
+    await waitFor(page, (s) => s.seed === 3 && !/could not be used/.test(s.notice || ""), 10_000);
+  }
+  // Opened directly (not edited), the worst of them: the page still loads and trains the defaults.
+  const fresh = await openPage(browser, `${base}#model.encoder=100000,100000&data.n=50000000`, []);
+  const s = await waitFor(fresh, (s) => s.ready && s.step > 3, 90_000);
+  check(s.step > 3 && !s.error && /could not be used/.test(s.notice || ""), `a huge link opened directly trains the defaults: step ${s.step}`);
+  await fresh.close();
+  await page.close();
 }
 
 /// The page's frames with training and without: the same page (`?continuous` redraws every frame even when
@@ -258,6 +303,7 @@ if (!only || only === "cpu") {
   await trainingRun(browser, "cpu", base, "cpu-f32");
   await trainingVersusIdle(browser, "cpu");
   await linkChecks(browser);
+  await hostileLinkChecks(browser);
   await browser.close();
 }
 

@@ -915,6 +915,38 @@ mod tests {
         assert!(lab.experiment.is_none());
     }
 
+    /// Issue 16: a change over the memory budget (or any refused change) is a notice; the running run, its
+    /// config and its history stay as they were.
+    #[test]
+    fn a_refused_change_keeps_the_run_and_its_history() {
+        let mut lab = Lab::new(small(), BackendPreference::Cpu);
+        lab.frame_budget_ms = f64::INFINITY;
+        lab.steps_per_frame = 3;
+        lab.apply(Command::Play);
+        for _ in 0..3 {
+            lab.tick();
+        }
+        lab.apply(Command::Pause);
+        let (steps, config) = (lab.step_count(), lab.config().cloned());
+        let history = lab.session().map(|s| s.history().clone());
+        assert!(steps > 0);
+        for change in [
+            |c: &mut RunConfig| c.model.encoder = vec![100_000, 100_000],
+            |c: &mut RunConfig| c.data.n = 500_000_000,
+            |c: &mut RunConfig| c.model.encoder = vec![8; 1000],
+            |c: &mut RunConfig| c.loss.tau = f32::NAN,
+        ] {
+            let mut cfg = small();
+            change(&mut cfg);
+            lab.apply(Command::SetConfig(Box::new(cfg)));
+            assert_eq!(lab.step_count(), steps);
+            assert_eq!(lab.config().cloned(), config);
+            assert_eq!(lab.session().map(|s| s.history().clone()), history);
+            let last = lab.notices.last().expect("a notice").text.clone();
+            assert!(!last.is_empty() && !last.contains('\n'), "{last}");
+        }
+    }
+
     #[test]
     fn a_bad_experiment_is_a_notice_not_a_crash() {
         let mut lab = Lab::new(small(), BackendPreference::Cpu);

@@ -443,14 +443,25 @@ fn show_error(message: &str) {
 }
 
 /// A panic writes itself into the page: after one the app cannot go on, and a frozen canvas with the reason
-/// only in the console would look like a hang.
+/// only in the console would look like a hang. The page (index.html's `spherelabCrashed`) then offers "start
+/// again with the defaults" (the same page without the link's settings, which may be what crashed it) and
+/// "copy the error" for a bug report; the status object says so (`crashed`, `recovery`).
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        show_error(&format!(
-            "spherelab stopped on an internal error; reload the page to start again.\n\n{info}\n\n\
-             Please report it, with the page's URL (it holds the settings)."
-        ));
+        let message = format!(
+            "spherelab stopped on an internal error.\n\n{info}\n\nPlease report it (\"Copy the error\" below), with the \
+             page's URL: it holds the settings."
+        );
+        set_status("crashed", &JsValue::TRUE);
+        set_status("recovery", &"start again with the defaults".into());
+        show_error(&message);
+        if let Some(window) = web_sys::window()
+            && let Ok(f) = js_sys::Reflect::get(&window, &"spherelabCrashed".into())
+            && let Some(f) = f.dyn_ref::<js_sys::Function>()
+        {
+            let _ = f.call1(&JsValue::NULL, &message.into());
+        }
         previous(info);
     }));
 }

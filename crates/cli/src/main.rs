@@ -30,6 +30,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The memory a run may need, in MiB [default: half of this machine's memory]; a run over it is refused
+    /// before it allocates anything (docs/limits.md).
+    #[arg(long, global = true, value_name = "MIB")]
+    memory_budget: Option<u64>,
 }
 
 // Parsed once per process, so the variants' sizes do not matter.
@@ -122,6 +126,10 @@ fn main() -> ExitCode {
     quiet_driver_noise();
     install_panic_hook();
     let cli = Cli::parse();
+    if let Some(mib) = cli.memory_budget {
+        // SAFETY: still single-threaded: nothing has started a thread before the arguments are parsed.
+        unsafe { std::env::set_var("SPHERELAB_MEMORY_MIB", mib.to_string()) };
+    }
     let result = match cli.command {
         Command::Train(a) => train::run(a).map(|()| None),
         Command::Loss(a) => loss_cmd::run(a).map(|()| None),

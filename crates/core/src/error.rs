@@ -25,3 +25,11 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A piece of the user's input as an error message shows it: on one line (control characters escaped), in
+/// quotes, cut after 60 characters — a message names what is wrong, it does not replay a whole file or link.
+pub fn shown(input: &str) -> String {
+    let cut: String = input.chars().take(60).collect();
+    let more = if input.chars().count() > 60 { "…" } else { "" };
+    format!("'{}{more}'", cut.escape_debug())
+}

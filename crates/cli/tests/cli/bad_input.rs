@@ -126,3 +126,36 @@ fn clap_usage_errors_exit_2() {
     let o = spherelab(&["train", "--steps", "many"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Input that is well-formed but too big (issue 16): refused before anything is allocated, with the knob, what
+/// it would need and the limit named, exit 2 — not "memory allocation failed" and exit 134.
+#[test]
+fn a_run_too_big_for_the_memory_budget_is_refused_naming_the_knob() {
+    // A budget of 1 GiB, so what is refused does not depend on this machine's memory.
+    let train = |args: &[&str]| {
+        let mut all = vec!["train", "--memory-budget", "1024", "--out", "/nonexistent/never-written"];
+        all.extend_from_slice(args);
+        spherelab(&all)
+    };
+    assert_bad_input(&train(&["--encoder", "100000,100000"]), &["width 100000", "at most 16384"]);
+    assert_bad_input(
+        &train(&["--encoder", "16000,16000"]),
+        &[
+            "model.encoder = [16000, 16000]",
+            "would need about 11.8 GiB",
+            "parameters 11.5 GiB",
+            "budget of 1.0 GiB",
+            "--memory-budget",
+        ],
+    );
+    assert_bad_input(&train(&["--n", "100000000"]), &["data.n = 100000000", "would need about"]);
+    assert_bad_input(&train(&["--n", "200000", "--batch-size", "100000"]), &["train.batch_size = 100000"]);
+    let layers = vec!["8"; 1000].join(",");
+    assert_bad_input(&train(&["--encoder", &layers]), &["1002 layers", "at most 64"]);
+    // Without the flag the budget is half of this machine's memory: 10⁸ samples are still too many.
+    let o = spherelab(&["train", "--n", "100000000", "--out", "/nonexistent/never-written"]);
+    assert_bad_input(&o, &["data.n = 100000000", "half of this machine's memory"]);
+    // The defaults fit in 64 MiB, not in 1 MiB.
+    let o = spherelab(&["train", "--memory-budget", "1", "--steps", "1", "--out", "/nonexistent/never-written"]);
+    assert_bad_input(&o, &["would need about", "budget of 1.0 MiB"]);
+}

@@ -152,7 +152,7 @@ fn bad_study_files_get_one_line_naming_the_key() {
     let tmp = scratch("study-bad");
     let out = tmp.join("out");
     for (text, needles) in [
-        ("seeds = 3\nmethods = [\"dropout\"]", &["methods", "unknown method \"dropout\""][..]),
+        ("seeds = 3\nmethods = [\"dropout\"]", &["methods", "unknown method 'dropout'"][..]),
         ("seeds = 3\n[axes]\n\"augment.jiter\" = [0.1]", &["augment.jiter", "no such key"][..]),
         ("methods = [\"baseline\"]", &["seeds", "missing"][..]),
         ("seeds = [1, 2\n", &["line"][..]),

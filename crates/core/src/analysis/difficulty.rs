@@ -65,7 +65,7 @@ impl std::str::FromStr for ScoreKind {
     fn from_str(s: &str) -> crate::Result<Self> {
         ScoreKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
             crate::Error::invalid(format!(
-                "unknown difficulty score \"{s}\": use {}",
+                "unknown difficulty score {s:?}: use {}",
                 ScoreKind::ALL.map(ScoreKind::name).join(", ")
             ))
         })
@@ -120,13 +120,13 @@ impl std::str::FromStr for PruneSpec {
     fn from_str(s: &str) -> crate::Result<Self> {
         let bad = |why: String| {
             crate::Error::invalid(format!(
-                "prune \"{s}\": {why}; write SCORE:FRACTION with SCORE one of {} and FRACTION in [0, 1), \
+                "prune {s:?}: {why}; write SCORE:FRACTION with SCORE one of {} and FRACTION in [0, 1), \
                  e.g. oracle:0.1",
                 ScoreKind::ALL.map(ScoreKind::name).join(", ")
             ))
         };
         let (score, fraction) = s.split_once(':').ok_or_else(|| bad("no ':' between score and fraction".into()))?;
-        let score: ScoreKind = score.trim().parse().map_err(|e: crate::Error| bad(e.to_string()))?;
+        let score: ScoreKind = score.trim().parse().map_err(|_| bad(format!("unknown score {:?}", score.trim())))?;
         let fraction: f64 =
             fraction.trim().parse().map_err(|_| bad(format!("'{}' is not a number", fraction.trim())))?;
         if !(0.0..1.0).contains(&fraction) {
@@ -428,7 +428,7 @@ mod tests {
         assert_eq!(p.to_string().parse::<PruneSpec>().unwrap(), p);
         for (bad, says) in [
             ("oracle", "no ':'"),
-            ("margin:0.1", "unknown difficulty score"),
+            ("margin:0.1", "unknown score"),
             ("random:x", "'x' is not a number"),
             ("random:1", "not in [0, 1)"),
             ("random:-0.1", "not in [0, 1)"),

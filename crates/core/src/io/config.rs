@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown};
 
 /// The whole configuration of one run. A run is this plus its seed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -67,7 +67,8 @@ impl DatasetKind {
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL.iter().copied().find(|k| k.name() == name).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown dataset '{name}': choose one of blobs, moons, rings, spirals, xor, digits, or csv:PATH"
+                "unknown dataset {}: choose one of blobs, moons, rings, spirals, xor, digits, or csv:PATH",
+                shown(name)
             ))
         })
     }
@@ -231,7 +232,8 @@ impl LossKind {
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL.iter().copied().find(|k| k.name() == name).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown loss '{name}': choose one of infonce, spectral, align-uniform, supcon, dcl"
+                "unknown loss {}: choose one of infonce, spectral, align-uniform, supcon, dcl",
+                shown(name)
             ))
         })
     }
@@ -295,7 +297,10 @@ impl PairMode {
 
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL.iter().copied().find(|k| k.name() == name).ok_or_else(|| {
-            Error::invalid(format!("unknown mode '{name}': choose one of none, removal, margin, temperature, combined"))
+            Error::invalid(format!(
+                "unknown mode {}: choose one of none, removal, margin, temperature, combined",
+                shown(name)
+            ))
         })
     }
 }
@@ -499,7 +504,9 @@ impl RunConfig {
         if t.eval_every == 0 {
             return bad("train.eval_every must be ≥ 1".into());
         }
-        Ok(())
+        // Last: sizes that are each valid can together be more than the platform holds (docs/limits.md).
+        let (budget, budget_is) = crate::io::budget::platform_budget();
+        crate::io::budget::check(self, budget, &budget_is)
     }
 }
 

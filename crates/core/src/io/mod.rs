@@ -1,6 +1,7 @@
-//! Input and output: run configs and their validation, the data sets (generators, the digits, CSV, ω mixing,
+//! Input and output: run configs and their validation (with the memory budget of a run), the data sets (generators, the digits, CSV, ω mixing,
 //! augmentations, the split), study files, the files a run exports, and the URL fragment that carries a config.
 
+pub mod budget;
 pub mod config;
 pub mod data;
 pub mod export;

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use crate::config::{DatasetKind, PairMode, RunConfig};
 use crate::difficulty::PruneSpec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown};
 
 /// Studies shipped with spherelab (studies/*.toml in the repository): the `paper` preset is the regime
 /// docs/study.md reports; `smoke` checks that a study runs end to end.
@@ -67,7 +67,9 @@ impl Method {
             "all-pairs-temperature" => Method::AllPairs(PairMode::Temperature),
             _ => match s.strip_prefix("prune-") {
                 Some(spec) => Method::Prune(spec.parse()?),
-                None => return Err(Error::invalid(format!("unknown method \"{s}\": use one of {}", Method::NAMES))),
+                None => {
+                    return Err(Error::invalid(format!("unknown method {}: use one of {}", shown(s), Method::NAMES)));
+                }
             },
         })
     }
@@ -143,7 +145,9 @@ pub struct PlannedRun {
     pub prune: Option<PruneSpec>,
 }
 
+/// An error about `key` (a key of the study file, or a run's id): one line, whatever the key holds.
 fn invalid(key: &str, why: impl std::fmt::Display) -> Error {
+    let key: String = key.chars().take(80).collect::<String>().escape_debug().to_string();
     Error::invalid(format!("{key}: {why}"))
 }
 
@@ -171,7 +175,7 @@ pub fn set_key(config: &RunConfig, key: &str, value: &toml::Value) -> Result<Run
     for p in &parts[..parts.len() - 1] {
         node = match node.get_mut(*p) {
             Some(toml::Value::Table(t)) => t,
-            _ => return Err(invalid(key, format!("the run config has no section \"{p}\""))),
+            _ => return Err(invalid(key, format!("the run config has no section {}", shown(p)))),
         };
     }
     let last = parts[parts.len() - 1];
@@ -286,7 +290,7 @@ impl Study {
             None => {}
             Some(toml::Value::Table(t)) => {
                 for (key, values) in t {
-                    let where_ = format!("axes.\"{key}\"");
+                    let where_ = format!("axes.{}", shown(key));
                     let values = match values {
                         toml::Value::Array(a) if !a.is_empty() => a.clone(),
                         v => return Err(invalid(&where_, format!("expected a non-empty list of values, got {v}"))),
@@ -442,7 +446,7 @@ classes = 4
             ("seeds = 0", "seeds: 0 is not a count"),
             ("seeds = [1, 1]", "seed 1 is listed twice"),
             ("seeds = \"five\"", "seeds: expected a count"),
-            ("seeds = 2\nmethods = [\"dropout\"]", "unknown method \"dropout\""),
+            ("seeds = 2\nmethods = [\"dropout\"]", "unknown method 'dropout'"),
             ("seeds = 2\nmethods = [\"prune-oracle:2\"]", "not in [0, 1)"),
             ("seeds = 2\ndatasets = [\"cifar\"]", "datasets:"),
             ("seeds = 2\nomega = [0.5, 1.5]", "omega: 1.5 is not a fraction"),

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::RunConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown};
 
 /// Characters kept as they are in a fragment value; everything else is percent-encoded.
 fn keep(c: char) -> bool {
@@ -35,9 +35,9 @@ fn percent_decode(s: &str) -> Result<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = s.get(i + 1..i + 3).ok_or_else(|| Error::invalid(format!("bad escape in '{s}'")))?;
-                let b =
-                    u8::from_str_radix(hex, 16).map_err(|_| Error::invalid(format!("bad escape %{hex} in '{s}'")))?;
+                let hex = s.get(i + 1..i + 3).ok_or_else(|| Error::invalid(format!("bad escape in {}", shown(s))))?;
+                let b = u8::from_str_radix(hex, 16)
+                    .map_err(|_| Error::invalid(format!("bad escape %{} in {}", hex.escape_debug(), shown(s))))?;
                 out.push(b);
                 i += 3;
             }
@@ -51,7 +51,7 @@ fn percent_decode(s: &str) -> Result<String> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| Error::invalid(format!("'{s}' is not valid UTF-8")))
+    String::from_utf8(out).map_err(|_| Error::invalid(format!("{} is not valid UTF-8", shown(s))))
 }
 
 /// Flattens nested objects into dotted keys.
@@ -97,7 +97,7 @@ pub fn to_fragment(cfg: &RunConfig) -> String {
 
 /// Parses `text` as a value of the same JSON type as `like` (the default at that key).
 fn parse_like(key: &str, text: &str, like: &Value) -> Result<Value> {
-    let bad = |what: &str| Error::invalid(format!("'{key}={text}': {what}"));
+    let bad = |what: &str| Error::invalid(format!("{}: {what}", shown(&format!("{key}={text}"))));
     Ok(match like {
         Value::Bool(_) => match text {
             "true" | "1" => Value::Bool(true),
@@ -154,14 +154,14 @@ pub fn from_fragment(fragment: &str) -> Result<RunConfig> {
     let mut defaults = Vec::new();
     flatten("", &root, &mut defaults);
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').ok_or_else(|| Error::invalid(format!("'{pair}' has no '='")))?;
+        let (k, v) = pair.split_once('=').ok_or_else(|| Error::invalid(format!("{} has no '='", shown(pair))))?;
         let key = percent_decode(k)?;
         let text = percent_decode(v)?;
         let like = defaults
             .iter()
             .find(|(dk, _)| *dk == key)
             .map(|(_, dv)| dv.clone())
-            .ok_or_else(|| Error::invalid(format!("unknown setting '{key}'")))?;
+            .ok_or_else(|| Error::invalid(format!("unknown setting {}", shown(&key))))?;
         set_path(&mut root, &key, parse_like(&key, &text, &like)?);
     }
     let _: &Map<String, Value> = root.as_object().expect("config is an object");

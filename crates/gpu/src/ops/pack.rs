@@ -80,9 +80,9 @@ mod tests {
         for (len, max) in [(10, 1 << 20), (8192 * 8192, 128 << 20), (100_003, 8192 * 4), (70_000, 4000)] {
             let s = pack_slice_len(len, max);
             if len as u64 * 4 > max {
-                assert!(s % 2048 == 0 && (s as u64) * 4 <= max.max(2048 * 4), "{len}, {max}: {s}");
-                assert_eq!((4 * s) % 256, 0);
-                assert_eq!((s / 8) % 256, 0);
+                assert!(s.is_multiple_of(2048) && (s as u64) * 4 <= max.max(2048 * 4), "{len}, {max}: {s}");
+                assert!((4 * s).is_multiple_of(256));
+                assert!((s / 8).is_multiple_of(256));
             } else {
                 assert_eq!(s, len);
             }

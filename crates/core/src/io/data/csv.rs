@@ -16,7 +16,7 @@
 //! - At least 4 data rows. Errors name the line (1-based, as an editor shows it) and what is wrong.
 
 use super::{Dataset, InputKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, shown};
 
 /// Header names (compared in lower case) of the label column.
 const LABEL_NAMES: [&str; 3] = ["label", "class", "target"];
@@ -92,12 +92,15 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
                 }
                 label_col = Some(j);
             }
-            names[j] = format!("column {} ('{field}')", j + 1);
+            names[j] = format!("column {} ({})", j + 1, shown(field));
         }
     }
     let dim = width - label_col.is_some() as usize;
     if dim == 0 {
-        return bad(format!("line {first_no}: no feature columns, the file has only the label column '{first_text}'"));
+        return bad(format!(
+            "line {first_no}: no feature columns, the file has only the label column {}",
+            shown(&first_text)
+        ));
     }
 
     let mut features: Vec<f64> = Vec::new();
@@ -128,7 +131,11 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset> {
                         } else {
                             " (to use a column as labels, name it label, class or target in a header row)"
                         };
-                        return bad(format!("line {line_no}, {}: '{field}' is not a finite number{hint}", names[j]));
+                        return bad(format!(
+                            "line {line_no}, {}: {} is not a finite number{hint}",
+                            names[j],
+                            shown(field)
+                        ));
                     }
                 }
             }
