@@ -7,7 +7,7 @@ use crate::analysis::difficulty;
 use crate::analysis::stats::{self, Describe, Paired};
 use crate::config::RunConfig;
 use crate::cpu::Cpu;
-use crate::data::{self, Dataset};
+use crate::data;
 use crate::error::{Error, Result};
 use crate::matrix::Matrix;
 use crate::metrics::test_split_scores;
@@ -130,16 +130,6 @@ impl Experiment {
         test_split_scores(t.data(), t.split(), &e.h, &e.z, t.config().seed).probe_accuracy
     }
 
-    /// The pruned training samples of a margin score, from the first run's final features.
-    fn prune_after_first_run(t: &Trainer<Cpu<f32>>, method: Method) -> (Dataset, Vec<usize>) {
-        let data = t.data().clone();
-        let x: Vec<f32> = t.split().train.iter().flat_map(|&i| data.sample(i).iter().copied()).collect();
-        let (h, _) = t.forward(&x);
-        let spec = method.prune().expect("a first run belongs to a pruning");
-        let excluded = difficulty::pick_training_samples(spec, &data, &t.split().train, &h, t.config().seed);
-        (data, excluded)
-    }
-
     /// Does one piece of work: starts a run, takes a training step, or scores a finished run. Returns
     /// whether work remains. A failing run stops the experiment with `error` set.
     pub fn advance(&mut self) -> bool {
@@ -163,9 +153,9 @@ impl Experiment {
                 Ok(())
             }
             Some(Phase::FirstRun(t)) => {
-                let (_, method) = self.current();
-                let (data, excluded) = Self::prune_after_first_run(&t, method);
-                let cfg = t.config().clone();
+                let spec = self.current().1.prune().expect("a first run belongs to a pruning");
+                let excluded = crate::pruning::excluded_after_first_run(&t, spec);
+                let (data, cfg) = (t.data().clone(), t.config().clone());
                 self.phase = Some(Phase::Scored(Box::new(Trainer::with_data(t.into_backend(), cfg, data, &excluded)?)));
                 Ok(())
             }

@@ -22,6 +22,15 @@ pub struct Pruning {
     pub train_before: usize,
 }
 
+/// The training samples `spec` leaves out, scored with the final features h of `first`, a margin score's
+/// first run of the same config and seed.
+pub fn excluded_after_first_run<B: Backend>(first: &Trainer<B>, spec: PruneSpec) -> Vec<usize> {
+    let (data, train) = (first.data(), &first.split().train);
+    let x: Vec<f32> = train.iter().flat_map(|&i| data.sample(i).iter().copied()).collect();
+    let (h, _) = first.forward(&x);
+    difficulty::pick_training_samples(spec, data, train, &h, first.config().seed)
+}
+
 /// The trainer of `config`'s pruned run, at step 0, and what was pruned. For a margin score, first trains a
 /// full run of `config` on `backend` (`on_first_step` sees it after each step, for progress) and scores the
 /// training samples with its final features h; the oracle and random scores need no first run.
@@ -34,16 +43,15 @@ pub fn pruned_trainer<B: Backend>(
     config.validate()?;
     let data = data::build(&config.data, config.seed)?;
     let split = data::split(&data, config.data.test_fraction, config.seed);
-    let (backend, h_train) = if spec.score.needs_features() {
+    let (backend, excluded) = if spec.score.needs_features() {
         let mut first = Trainer::with_data(backend, config.clone(), data.clone(), &[])?;
         first.run(config.train.steps, &mut on_first_step)?;
-        let x: Vec<f32> = split.train.iter().flat_map(|&i| data.sample(i).iter().copied()).collect();
-        let (h, _) = first.forward(&x);
-        (first.into_backend(), h)
+        let excluded = excluded_after_first_run(&first, spec);
+        (first.into_backend(), excluded)
     } else {
-        (backend, Matrix::zeros(0, 0))
+        let none = Matrix::zeros(0, 0);
+        (backend, difficulty::pick_training_samples(spec, &data, &split.train, &none, config.seed))
     };
-    let excluded = difficulty::pick_training_samples(spec, &data, &split.train, &h_train, config.seed);
     let pruning = Pruning {
         spec,
         precision: difficulty::pruned_precision(&data, &excluded),
