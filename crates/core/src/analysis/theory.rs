@@ -391,14 +391,13 @@ mod tests {
         assert_eq!(keys.len(), 20);
     }
 
-    /// Timing of the largest explicit evaluation; run with `--ignored --nocapture` in release.
+    /// The largest explicit evaluation still gives every explicit spectrum (0.6 s here: cheap enough to run
+    /// always; its speed is not asserted).
     #[test]
-    #[ignore]
-    fn evaluate_time_at_the_explicit_size_limit() {
+    fn evaluate_at_the_explicit_size_limit_gives_every_spectrum() {
         let input = TheoryInput { n: EXPLICIT_MAX_SIZE / 3, ..TheoryInput::default() };
-        let t = std::time::Instant::now();
         let rep = evaluate(&input);
-        println!("evaluate with {}-row explicit matrices: {:?}", EXPLICIT_MAX_SIZE, t.elapsed());
-        assert!(rep.explicit_lambda_block.is_some());
+        assert!(rep.explicit_lambda_clean.is_some() && rep.explicit_lambda_index_matched.is_some());
+        assert!(rep.explicit_lambda_block.is_some() && rep.explicit_lambda_removed.is_some());
     }
 }

@@ -348,16 +348,15 @@ mod tests {
         }
     }
 
-    /// Timing of the app's case (770 × 32, 10 classes, 10 fits); run with `--ignored --nocapture` in release.
+    /// The app's case (770 × 32, 10 classes): repeated fits give the same model, and it beats chance. (Its
+    /// speed, about 0.1 s a fit here, is not asserted.)
     #[test]
-    #[ignore]
-    fn probe_fit_time_768x32x10() {
+    fn probe_fits_the_apps_case_deterministically() {
         let (train, tl) = blobs(10, 77, 32, 2.0, 4);
-        let t = std::time::Instant::now();
-        let mut acc = 0.0;
-        for _ in 0..10 {
-            acc = LinearProbe::fit(&train, &tl, 10, 0).accuracy(&train, &tl);
+        let first = LinearProbe::fit(&train, &tl, 10, 0).accuracy(&train, &tl);
+        for _ in 0..2 {
+            assert_eq!(LinearProbe::fit(&train, &tl, 10, 0).accuracy(&train, &tl), first);
         }
-        println!("LinearProbe::fit {}×32×10: {:?} per fit (train accuracy {acc})", train.rows, t.elapsed() / 10);
+        assert!(first > 0.3, "10 classes, chance is 0.1: {first}");
     }
 }
