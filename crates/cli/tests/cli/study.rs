@@ -125,21 +125,7 @@ fn a_direct_a_resumed_and_a_planned_study_give_the_same_outputs() {
 #[test]
 fn the_issue_example_is_accepted_as_written() {
     let tmp = scratch("study-example");
-    let file = write(
-        &tmp,
-        "example.toml",
-        r#"seeds = 5                          # a count (seeds 1..=5) or a list [3, 7, 11]
-datasets = ["blobs", "moons"]
-omega = [0.0, 0.2, 0.3]
-methods = ["baseline", "removal", "combined", "prune-oracle:0.1", "prune-random:0.1"]
-[base.train]                       # [base] holds run-config sections, as in `spherelab train --config`
-steps = 400
-[base.data]
-classes = 4
-[axes]                             # optional: any other config key, one list of values each
-"augment.jitter" = [0.05, 0.1]
-"#,
-    );
+    let file = write(&tmp, "example.toml", include_str!("../../../../studies/example.toml"));
     let out = tmp.join("out");
     let o = spherelab(&["study", "--config", &file, "--out", out.to_str().unwrap(), "--plan"]);
     assert!(o.status.success(), "{}", stderr(&o));

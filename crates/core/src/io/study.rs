@@ -391,18 +391,7 @@ mod tests {
     use super::*;
 
     /// The issue's example, as written.
-    const EXAMPLE: &str = r#"
-seeds = 5                          # a count (seeds 1..=5) or a list [3, 7, 11]
-datasets = ["blobs", "moons"]
-omega = [0.0, 0.2, 0.3]
-methods = ["baseline", "removal", "combined", "prune-oracle:0.1", "prune-random:0.1"]
-[base.train]                       # [base] holds run-config sections, as in `spherelab train --config`
-steps = 400
-[base.data]
-classes = 4
-[axes]                             # optional: any other config key, one list of values each
-"augment.jitter" = [0.05, 0.1]
-"#;
+    const EXAMPLE: &str = include_str!("../../../../studies/example.toml");
 
     #[test]
     fn the_example_expands_into_every_combination() {

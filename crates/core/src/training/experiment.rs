@@ -3,13 +3,11 @@
 //! scored like the study (probe accuracy on h on the clean test split, docs/math.md §3.1), with the paired
 //! difference and its interval (§3.3).
 
-use crate::analysis::difficulty;
 use crate::analysis::stats::{self, Describe, Paired};
 use crate::config::RunConfig;
 use crate::cpu::Cpu;
 use crate::data;
 use crate::error::{Error, Result};
-use crate::matrix::Matrix;
 use crate::metrics::test_split_scores;
 use crate::study::Method;
 use crate::trainer::Trainer;
@@ -115,9 +113,7 @@ impl Experiment {
                 Phase::FirstRun(Box::new(Trainer::with_data(Cpu::new(), cfg, data, &[])?))
             }
             Some(spec) => {
-                let split = data::split(&data, cfg.data.test_fraction, cfg.seed);
-                let none = Matrix::zeros(0, 0);
-                let excluded = difficulty::pick_training_samples(spec, &data, &split.train, &none, cfg.seed);
+                let excluded = crate::pruning::excluded_without_features(spec, &data, &cfg);
                 Phase::Scored(Box::new(Trainer::with_data(Cpu::new(), cfg, data, &excluded)?))
             }
             None => Phase::Scored(Box::new(Trainer::with_data(Cpu::new(), cfg, data, &[])?)),

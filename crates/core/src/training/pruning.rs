@@ -31,6 +31,12 @@ pub fn excluded_after_first_run<B: Backend>(first: &Trainer<B>, spec: PruneSpec)
     difficulty::pick_training_samples(spec, data, train, &h, first.config().seed)
 }
 
+/// The training samples a score that needs no features (oracle, random) leaves out of `data` under `config`.
+pub fn excluded_without_features(spec: PruneSpec, data: &data::Dataset, config: &RunConfig) -> Vec<usize> {
+    let split = data::split(data, config.data.test_fraction, config.seed);
+    difficulty::pick_training_samples(spec, data, &split.train, &Matrix::zeros(0, 0), config.seed)
+}
+
 /// The trainer of `config`'s pruned run, at step 0, and what was pruned. For a margin score, first trains a
 /// full run of `config` on `backend` (`on_first_step` sees it after each step, for progress) and scores the
 /// training samples with its final features h; the oracle and random scores need no first run.
@@ -49,8 +55,7 @@ pub fn pruned_trainer<B: Backend>(
         let excluded = excluded_after_first_run(&first, spec);
         (first.into_backend(), excluded)
     } else {
-        let none = Matrix::zeros(0, 0);
-        (backend, difficulty::pick_training_samples(spec, &data, &split.train, &none, config.seed))
+        (backend, excluded_without_features(spec, &data, &config))
     };
     let pruning = Pruning {
         spec,
