@@ -233,10 +233,16 @@ impl PruningPanel {
                 }
             });
         match &summary {
+            Some((b, r, d)) if d.n < 2 => {
+                ui.label(format!(
+                    "baseline {:.1} %, remedy {:.1} %, remedy − baseline {:+.1} points: one seed, no interval yet",
+                    100.0 * b.mean,
+                    100.0 * r.mean,
+                    100.0 * d.mean_diff
+                ));
+            }
             Some((b, r, d)) => {
-                let verdict = if d.n < 2 {
-                    "one seed: no interval yet"
-                } else if d.ci95[0] > 0.0 {
+                let verdict = if d.ci95[0] > 0.0 {
                     "the remedy helps here"
                 } else if d.ci95[1] < 0.0 {
                     "the remedy hurts here"
