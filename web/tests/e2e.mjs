@@ -78,8 +78,12 @@ async function pixelStats(page, png) {
   }, png.toString("base64"));
 }
 
-async function openPage(browser, url, log) {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+async function openPage(browser, url, log, options = {}) {
+  const { welcome = false, ...pageOptions } = options;
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, ...pageOptions });
+  // A returning visitor: the welcome card was answered before (eframe keeps it in local storage), so it does
+  // not cover what a check clicks. `welcome: true` opens the page as a first-time visitor.
+  if (!welcome) await page.addInitScript(() => localStorage.setItem("spherelab.welcome", "true"));
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error") log.push(`console: ${m.text()}`);
@@ -286,6 +290,73 @@ async function autoSkipsSoftwareAdapter(browser) {
   await page.close();
 }
 
+/// Lessons in the browser: a lesson link opens at its step, a hide= link folds panels away, an embed link shows
+/// the lesson without chrome, an unknown lesson opens the lab with a notice naming it, presenter mode at
+/// 1280×720, a phone (390×844, touch) lays the lesson out for a narrow screen, and a first visit shows the
+/// welcome card over a lab that trains behind it. Screenshots of presenter mode and the phone go to out/.
+async function lessonChecks(browser) {
+  console.log("\n[lessons]");
+  const log = [];
+  const open = async (hash, options) => {
+    const page = await openPage(browser, `${base}${hash}`, log, options);
+    await waitFor(page, (s) => s.ready && s.frames > 5, 60_000);
+    return page;
+  };
+  let page = await open("#lesson=temperature&step=3");
+  let s = await waitFor(page, (s) => s.lesson && s.lesson.step === 3, 10_000);
+  check(
+    s.lesson?.id === "temperature" && s.lesson.step === 3 && s.lesson.steps >= 4 && /emperature/.test(s.lesson.title),
+    `a lesson link opens the lesson at its step: ${JSON.stringify(s.lesson)}`,
+  );
+  check(s.welcome === false && s.presenter === false && s.lessons === 7, `no welcome card over a lesson link; 7 lessons`);
+  check(/lesson=temperature/.test(await page.evaluate(() => location.hash)), "the address keeps the lesson");
+  await page.close();
+
+  page = await open("#hide=loss,theory&seed=5");
+  s = await status(page);
+  check(
+    s.lesson === null && s.hidden?.includes("loss") && s.hidden?.includes("theory") && s.seed === 5,
+    `a hide= link folds the named panels away: hidden ${JSON.stringify(s.hidden)}, seed ${s.seed}`,
+  );
+  await page.close();
+
+  page = await open("#lesson=uniformity&embed=1", { viewport: { width: 900, height: 560 } });
+  s = await status(page);
+  check(s.embed === true && s.lesson?.id === "uniformity" && s.lesson.step === 1, `an embed link: embed ${s.embed}, ${JSON.stringify(s.lesson)}`);
+  await page.close();
+
+  page = await open("#lesson=entropy&step=2");
+  s = await status(page);
+  check(s.lesson === null && /'entropy'/.test(s.notice) && !s.error, `an unknown lesson opens the lab and names it: "${s.notice}"`);
+  await page.close();
+
+  page = await open("#lesson=temperature&step=2&presenter=1", { viewport: { width: 1280, height: 720 } });
+  s = await waitFor(page, (s) => s.step > 20, 30_000);
+  check(s.presenter === true && s.lesson?.step === 2 && s.narrow === false, `presenter mode at 1280×720: presenter ${s.presenter}`);
+  let png = await page.screenshot();
+  writeFileSync(join(out, "web-presenter.png"), png);
+  let px = await pixelStats(page, png);
+  check(px.colours > 50 && px.dominant < 0.9, `presenter mode is drawn: ${px.colours} colours`);
+  await page.close();
+
+  const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  page = await open("#lesson=temperature&step=1", phone);
+  s = await waitFor(page, (s) => s.step > 20, 30_000);
+  check(s.narrow === true && s.lesson?.step === 1 && s.step > 20, `a phone lays the lesson out narrow and trains: step ${s.step}`);
+  png = await page.screenshot();
+  writeFileSync(join(out, "web-phone-lesson.png"), png);
+  px = await pixelStats(page, png);
+  check(px.colours > 50 && px.dominant < 0.9, `the phone's page is drawn: ${px.width}×${px.height}, ${px.colours} colours`);
+  await page.close();
+
+  page = await open("", { welcome: true });
+  s = await waitFor(page, (s) => s.step > 10, 30_000);
+  check(s.welcome === true && s.step > 10, `a first visit shows the welcome card over a training lab: step ${s.step}`);
+  writeFileSync(join(out, "web-welcome.png"), await page.screenshot());
+  await page.close();
+  check(log.length === 0, `no errors in the console${log.length ? ": " + log.slice(0, 3).join(" | ") : ""}`);
+}
+
 const launch = (args) => chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 
 const only = process.env.SPHERELAB_E2E_ONLY || "";
@@ -304,6 +375,12 @@ if (!only || only === "cpu") {
   await trainingVersusIdle(browser, "cpu");
   await linkChecks(browser);
   await hostileLinkChecks(browser);
+  await lessonChecks(browser);
+  await browser.close();
+}
+if (only === "lessons") {
+  const browser = await launch(common);
+  await lessonChecks(browser);
   await browser.close();
 }
 

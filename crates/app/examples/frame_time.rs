@@ -123,7 +123,7 @@ fn main() {
     // Each panel alone, on the final state (paused so the lab does not change).
     println!("\nper panel, paused, 100 frames each:");
     macro_rules! panel {
-        ($name:expr, $field:ident) => {{
+        ($name:expr, $field:ident $(, $arg:expr)*) => {{
             let mut v = vec![];
             for f in 0..100 {
                 let lab = &app.lab;
@@ -131,7 +131,7 @@ fn main() {
                 let t0 = Instant::now();
                 let out = ctx.run_ui(input(frames + WARM_UP + f), |ui| {
                     egui::CentralPanel::default().show(ui, |ui| {
-                        let _ = p.ui(ui, lab);
+                        let _ = p.ui(ui, lab $(, $arg)*);
                     });
                 });
                 let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
@@ -140,8 +140,8 @@ fn main() {
             summary($name, &v);
         }};
     }
-    panel!("toolbar", toolbar);
-    panel!("controls", controls);
+    panel!("toolbar", toolbar, false);
+    panel!("controls", controls, &|_| true);
     panel!("input plane", input_plane);
     panel!("embedding", embedding);
     panel!("curves", curves);

@@ -15,6 +15,9 @@ use spherelab_core::{Error, RunConfig, Session};
 use web_time::Instant;
 
 use crate::backend_choice::{self, BackendPreference};
+use crate::guide::Guide;
+use spherelab_core::lesson::{self, Panel};
+use spherelab_core::url_state::ViewLink;
 
 /// What a panel asks the lab to do. Applied after drawing, in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +71,20 @@ pub enum Command {
     Screenshot,
     Notify(Notice),
     DismissDivergence,
+    /// Opens the lesson with this id at this step (0-based), applying the step's settings to the run.
+    OpenLesson {
+        id: String,
+        step: usize,
+    },
+    /// Goes to this step (0-based) of the open lesson.
+    LessonStep(usize),
+    /// Picks this choice (0-based) for the shown step's question.
+    Answer(usize),
+    /// Leaves the lesson for the full lab; the run goes on as it is.
+    CloseLesson,
+    SetPresenter(bool),
+    /// The first-start card was answered.
+    DismissWelcome,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +233,8 @@ pub struct Lab {
     pub add_class: usize,
     /// Why the last CSV could not be loaded (shown under the CSV box until the next attempt).
     pub csv_error: Option<String>,
+    /// The open lesson and the step shown, the panels shown, the presenter and embed modes.
+    pub guide: Guide,
 }
 
 impl Lab {
@@ -273,6 +292,7 @@ impl Lab {
             screenshot_pending: false,
             csv_error: None,
             add_class: 0,
+            guide: Guide::new(&Self::default_config()),
         };
         lab.open(config, None);
         lab
@@ -424,7 +444,108 @@ impl Lab {
             Command::Screenshot => self.screenshot_pending = true,
             Command::Notify(n) => self.notify(n),
             Command::DismissDivergence => self.diverged = None,
+            Command::OpenLesson { id, step } => self.open_lesson(&id, step),
+            Command::LessonStep(step) => {
+                if self.guide.go(step) {
+                    self.apply_lesson_step();
+                }
+            }
+            Command::Answer(choice) => self.guide.answer(choice),
+            Command::CloseLesson => {
+                if self.guide.active.take().is_some() {
+                    self.notify(Notice::info("The full lab: every control and view. The run goes on as it was."));
+                }
+            }
+            Command::SetPresenter(on) => self.guide.presenter = on,
+            Command::DismissWelcome => {
+                self.guide.welcome = false;
+                self.guide.welcome_answered = true;
+            }
         }
+    }
+
+    /// Shows the lab as a link asks (`#lesson=temperature&step=3&presenter=1&hide=loss`, or the desktop's
+    /// `--lesson temperature --step 3 --presenter --hide loss`). What it cannot use — an unknown lesson, step
+    /// or panel — is named in a notice, and the lab opens without it.
+    pub fn open_link(&mut self, link: &ViewLink) {
+        self.guide.presenter = link.presenter;
+        self.guide.embed = link.embed;
+        let unknown = self.guide.hide(&link.hide);
+        if !unknown.is_empty() {
+            let names: Vec<String> = unknown.iter().map(|n| format!("'{}'", n.escape_debug())).collect();
+            self.notify(Notice::warning(format!(
+                "hide=: no panel named {} (the panels are {}); the others are hidden.",
+                names.join(", "),
+                Panel::names().join(", ")
+            )));
+        }
+        let Some(id) = &link.lesson else {
+            if link.step.is_some() {
+                self.notify(Notice::warning(
+                    "A step was given without a lesson (add lesson=ID); here is the full lab.",
+                ));
+            }
+            return;
+        };
+        self.guide.welcome = false;
+        let Some(index) = self.guide.find(id) else {
+            self.open_lesson(id, 0);
+            return;
+        };
+        let steps = self.guide.lessons[index].steps.len();
+        let step = match link.step.as_deref().map(|t| lesson::parse_step(t, steps)) {
+            None => 0,
+            Some(Ok(k)) => k,
+            Some(Err(e)) => {
+                self.notify(Notice::warning(format!("Lesson '{id}': {e}. Here is the full lab.")));
+                return;
+            }
+        };
+        self.open_lesson(id, step);
+    }
+
+    /// Opens a lesson at a step; an unknown id leaves the lab as it is and says which lessons there are.
+    fn open_lesson(&mut self, id: &str, step: usize) {
+        let Some(index) = self.guide.find(id) else {
+            let ids: Vec<&str> = self.guide.lessons.iter().map(|l| l.id.as_str()).collect();
+            self.notify(Notice::warning(format!(
+                "There is no lesson '{}'. The lessons are: {}. Here is the full lab.",
+                id.escape_debug(),
+                ids.join(", ")
+            )));
+            return;
+        };
+        self.guide.open(index, step);
+        // A lesson starts from its own run (the app's default with the lesson's settings up to this step), not
+        // from whatever an earlier lesson or the student left; inside it, moving between steps changes only
+        // what the lesson sets.
+        let cfg = self.guide.lessons[index].step_config(step.min(self.guide.lessons[index].steps.len() - 1)).clone();
+        self.custom_data = None;
+        self.set_config(cfg);
+        self.apply_lesson_step();
+    }
+
+    /// Puts the keys the open lesson sets to their values at the shown step (a new model or data only when
+    /// those change) and says where the student is.
+    fn apply_lesson_step(&mut self) {
+        let (Some(lesson), Some(p)) = (self.guide.lesson(), self.guide.active.as_ref()) else { return };
+        let (step, n, title, restart) =
+            (p.step, lesson.steps.len(), lesson.title.clone(), lesson.steps[p.step].restart);
+        match lesson.config_at(step, &self.draft) {
+            Ok(cfg) => self.set_config(cfg),
+            Err(e) => self.notify(Notice::error(format!("This step's settings could not be applied: {e}"))),
+        }
+        if restart && self.step_count() > 0 {
+            if let Some(s) = self.session.as_mut() {
+                s.reset();
+            }
+            self.after_restart();
+        }
+        let now = self.step_count();
+        if let Some(p) = self.guide.active.as_mut() {
+            p.entered_at = now;
+        }
+        self.notify(Notice::info(format!("Lesson: {title} — step {} of {n}.", step + 1)));
     }
 
     /// Applies a config to the run: hyper-parameters at once, a new model shape or new data by rebuilding
@@ -683,7 +804,19 @@ impl Lab {
         let main = self.tick_run(run_budget);
         let used = start.elapsed().as_secs_f64() * 1e3;
         let more = experimenting && self.advance_experiment(self.frame_budget_ms - used);
+        self.observe_lesson();
         main || more
+    }
+
+    /// Marks the lesson's step observed when its condition holds on the run.
+    fn observe_lesson(&mut self) {
+        let step = self.step_count();
+        let latest = self.session.as_deref().and_then(|s| s.history().metrics.last().cloned());
+        if self.guide.observe(step, latest.as_ref())
+            && let Some(c) = self.guide.step().and_then(|s| s.until)
+        {
+            self.notify(Notice::info(format!("Observed: {c} at step {step} ✓")));
+        }
     }
 
     /// Does pieces of the experiment for about `budget_ms` (at least one piece, so it always moves).

@@ -8,6 +8,7 @@
 
 pub mod backend_choice;
 pub mod files;
+pub mod guide;
 pub mod lab;
 pub mod mirror;
 pub mod pacing;
@@ -22,9 +23,19 @@ use serde::{Deserialize, Serialize};
 
 use lab::{Command, Lab, Level, Notice};
 use panels::{
-    controls::Controls, curves::Curves, embedding::EmbeddingView, export::ExportPanel, hardness::HardnessView,
-    input_plane::InputPlane, pruning::PruningPanel, similarity::SimilarityView, theory::TheoryPanel, toolbar::Toolbar,
+    controls::Controls,
+    curves::Curves,
+    embedding::EmbeddingView,
+    export::ExportPanel,
+    hardness::HardnessView,
+    input_plane::InputPlane,
+    lesson::{self, LessonCard, Welcome},
+    pruning::PruningPanel,
+    similarity::SimilarityView,
+    theory::TheoryPanel,
+    toolbar::Toolbar,
 };
+use spherelab_core::lesson::Panel;
 
 /// The tabs of the right-hand column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +59,8 @@ pub struct Panels {
     pub theory: TheoryPanel,
     pub pruning: PruningPanel,
     pub export: ExportPanel,
+    pub lesson: LessonCard,
+    pub welcome: Welcome,
 }
 
 /// The whole app: the lab and its panels.
@@ -63,6 +76,14 @@ pub struct SpherelabApp {
     /// Sets the training budget from what the rest of the frame costs (the window and the browser use it;
     /// tests leave it off and fix the budget).
     pub pacer: Option<pacing::FramePacer>,
+    /// The view a narrow screen shows.
+    pub narrow_view: Panel,
+    /// The last frame was laid out for a narrow screen (a phone).
+    pub narrow: bool,
+    /// The math-symbol font is installed (on the first frame: egui applies it at once, before any text).
+    fonts_installed: bool,
+    /// The zoom last set for presenter mode (set only when the mode changes, so a user's own zoom stays).
+    zoom_applied: Option<f32>,
 }
 
 /// Runs `f` and records how long it took under `name`.
@@ -83,6 +104,10 @@ impl SpherelabApp {
             screenshot_note: Arc::new(Mutex::new(None)),
             frame_parts: Vec::new(),
             pacer: None,
+            narrow_view: Panel::Embedding,
+            narrow: false,
+            fonts_installed: false,
+            zoom_applied: None,
         }
     }
 
@@ -101,18 +126,31 @@ impl SpherelabApp {
         let trained = timed(&mut parts, "training", || self.lab.tick());
         parts.extend(self.lab.last_tick_parts);
         let mut commands = Vec::new();
+        let ctx = ui.ctx().clone();
+        if !self.fonts_installed {
+            install_symbol_font(&ctx);
+            self.fonts_installed = true;
+        }
+        // Presenter mode: everything larger, for a projector (1280×720 reads like 950×530 points).
+        let zoom = if self.lab.guide.presenter { PRESENTER_ZOOM } else { 1.0 };
+        if self.zoom_applied != Some(zoom) {
+            ctx.set_zoom_factor(zoom);
+            self.zoom_applied = Some(zoom);
+        }
         // Space plays and pauses (in class, without reaching for the button), unless a widget has the keyboard
         // focus (a text field types the space; a focused button is clicked by it).
-        let ctx = ui.ctx().clone();
         if ctx.memory(|m| m.focused().is_none()) && ctx.input(|i| i.key_pressed(egui::Key::Space)) {
             commands.push(if self.lab.playing { Command::Pause } else { Command::Play });
         }
         let lab = &self.lab;
         let p = &mut self.panels;
+        let narrow = ctx.content_rect().width() < NARROW_WIDTH;
+        self.narrow = narrow;
+        let embed = lab.guide.embed;
 
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
-            commands.extend(timed(&mut parts, "toolbar", || p.toolbar.ui(ui, lab)));
+            commands.extend(timed(&mut parts, "toolbar", || p.toolbar.ui(ui, lab, narrow || embed)));
             ui.add_space(2.0);
         });
         if let Some(msg) = &lab.diverged {
@@ -128,83 +166,45 @@ impl SpherelabApp {
                     });
                 });
         }
-        egui::Panel::bottom("status").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if let Some(n) = lab.notices.last() {
-                    let color = match n.level {
-                        Level::Info => ui.visuals().text_color(),
-                        Level::Warning => Color32::from_rgb(240, 180, 60),
-                        Level::Error => Color32::from_rgb(255, 90, 90),
-                    };
-                    ui.label(RichText::new(&n.text).color(color));
-                } else {
-                    ui.label(
-                        RichText::new(
-                            "Press ▶ Play. Hover any control for what it does; hover a point to see its augmented views.",
-                        )
-                        .weak(),
-                    );
-                }
-            });
-        });
-        egui::Panel::left("controls").default_size(320.0).resizable(true).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                commands.extend(timed(&mut parts, "controls", || p.controls.ui(ui, lab)));
-            });
-        });
-        egui::Panel::right("side").default_size(400.0).resizable(true).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for (tab, name, tip) in [
-                    (
-                        SideTab::Batch,
-                        "Batch",
-                        "The current batch: its similarity matrix and the hardness of the negatives.",
-                    ),
-                    (SideTab::Theory, "Theory", "The paper's bounds: why difficult examples hurt and what fixes them."),
-                    (SideTab::Pruning, "Pruning", "Remove the most difficult samples and retrain side by side."),
-                    (SideTab::Export, "Export", "Save embeddings, metrics, config, a screenshot; load a config."),
-                ] {
-                    ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong()).on_hover_text(tip);
-                }
-            });
-            ui.separator();
-            match self.tab {
-                SideTab::Batch => {
-                    let h = ui.available_height();
-                    ui.allocate_ui(egui::vec2(ui.available_width(), h * 0.55), |ui| {
-                        commands.extend(timed(&mut parts, "similarity", || p.similarity.ui(ui, lab)));
-                    });
-                    ui.separator();
-                    commands.extend(timed(&mut parts, "hardness", || p.hardness.ui(ui, lab)));
-                }
-                SideTab::Theory => {
-                    egui::ScrollArea::vertical()
-                        .show(ui, |ui| commands.extend(timed(&mut parts, "theory", || p.theory.ui(ui, lab))));
-                }
-                SideTab::Pruning => commands.extend(timed(&mut parts, "pruning", || p.pruning.ui(ui, lab))),
-                SideTab::Export => commands.extend(timed(&mut parts, "export", || p.export.ui(ui, lab))),
-            }
-        });
-        egui::Panel::bottom("curves").default_size(250.0).min_size(190.0).resizable(true).show(ui, |ui| {
-            commands.extend(timed(&mut parts, "curves", || p.curves.ui(ui, lab)));
-        });
-        egui::CentralPanel::default().show(ui, |ui| {
-            let avail = ui.available_size();
-            ui.horizontal(|ui| {
-                let w = (avail.x - 8.0) / 2.0;
-                ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
-                    ui.vertical(|ui| commands.extend(timed(&mut parts, "input plane", || p.input_plane.ui(ui, lab))));
-                });
-                ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
-                    ui.vertical(|ui| commands.extend(timed(&mut parts, "embedding", || p.embedding.ui(ui, lab))));
+        if !embed {
+            egui::Panel::bottom("status").show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    if let Some(n) = lab.notices.last() {
+                        let color = match n.level {
+                            Level::Info => ui.visuals().text_color(),
+                            Level::Warning => Color32::from_rgb(240, 180, 60),
+                            Level::Error => Color32::from_rgb(255, 90, 90),
+                        };
+                        ui.label(RichText::new(&n.text).color(color));
+                    } else {
+                        let hint = if lab.playing {
+                            "Training. Space pauses; hover any control for what it does, a point for its two views."
+                        } else {
+                            "Paused: press ▶ Play (or Space) to train. Hover any control for what it does."
+                        };
+                        ui.label(RichText::new(hint).weak());
+                    }
                 });
             });
-        });
+        }
+        if narrow {
+            self.narrow_layout(ui, &mut parts, &mut commands);
+        } else if lab.guide.active.is_some() {
+            self.lesson_layout(ui, &mut parts, &mut commands);
+        } else {
+            self.full_layout(ui, &mut parts, &mut commands);
+        }
+        if self.lab.guide.welcome && !embed {
+            commands.extend(self.panels.welcome.ui(&ctx, &self.lab));
+        }
 
         self.frame_parts = parts;
         for c in commands {
             if let Command::Screenshot = c {
                 self.request_screenshot(ui.ctx());
+            }
+            if let Command::OpenLesson { .. } = c {
+                self.panels.toolbar.drawer_open = false;
             }
             self.lab.apply(c);
         }
@@ -216,6 +216,150 @@ impl SpherelabApp {
         }
     }
 
+    /// The whole lab: the controls on the left, the input plane and the embedding in the middle, the curves
+    /// below, the batch, theory, pruning and export tabs on the right — less what a link hid.
+    fn full_layout(&mut self, ui: &mut egui::Ui, parts: &mut Parts, commands: &mut Vec<Command>) {
+        let lab = &self.lab;
+        let p = &mut self.panels;
+        let shows = |panel: Panel| lab.guide.shows(panel);
+        if !lab.guide.embed && CONTROL_SECTIONS.into_iter().any(shows) {
+            egui::Panel::left("controls").default_size(320.0).resizable(true).show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    commands.extend(timed(parts, "controls", || p.controls.ui(ui, lab, &shows)));
+                });
+            });
+        }
+        let tabs: Vec<(SideTab, &str, &str)> =
+            SIDE_TABS.into_iter().filter(|(tab, _, _)| tab_panels(*tab).iter().any(|panel| shows(*panel))).collect();
+        if !tabs.is_empty() {
+            if !tabs.iter().any(|(t, _, _)| *t == self.tab) {
+                self.tab = tabs[0].0;
+            }
+            egui::Panel::right("side").default_size(400.0).resizable(true).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for (tab, name, tip) in &tabs {
+                        ui.selectable_value(&mut self.tab, *tab, RichText::new(*name).strong()).on_hover_text(*tip);
+                    }
+                });
+                ui.separator();
+                match self.tab {
+                    SideTab::Batch => {
+                        let both = shows(Panel::Similarity) && shows(Panel::Hardness);
+                        if shows(Panel::Similarity) {
+                            let h = ui.available_height() * if both { 0.55 } else { 1.0 };
+                            ui.allocate_ui(egui::vec2(ui.available_width(), h), |ui| {
+                                commands.extend(view(p, Panel::Similarity, ui, lab, parts));
+                            });
+                        }
+                        if both {
+                            ui.separator();
+                        }
+                        if shows(Panel::Hardness) {
+                            commands.extend(view(p, Panel::Hardness, ui, lab, parts));
+                        }
+                    }
+                    SideTab::Theory => commands.extend(view(p, Panel::Theory, ui, lab, parts)),
+                    SideTab::Pruning => commands.extend(view(p, Panel::Pruning, ui, lab, parts)),
+                    SideTab::Export => commands.extend(view(p, Panel::Export, ui, lab, parts)),
+                }
+            });
+        }
+        if shows(Panel::Curves) {
+            egui::Panel::bottom("curves").default_size(250.0).min_size(190.0).resizable(true).show(ui, |ui| {
+                commands.extend(view(p, Panel::Curves, ui, lab, parts));
+            });
+        }
+        let central: Vec<Panel> = [Panel::Input, Panel::Embedding].into_iter().filter(|v| shows(*v)).collect();
+        egui::CentralPanel::default().show(ui, |ui| columns(ui, p, &central, lab, parts, commands));
+    }
+
+    /// A lesson on a wide screen: the lesson card (and the controls the step lets the student touch) on the
+    /// left, the step's views in the middle, the curves below when the step shows them; the watched panel
+    /// framed.
+    fn lesson_layout(&mut self, ui: &mut egui::Ui, parts: &mut Parts, commands: &mut Vec<Command>) {
+        let lab = &self.lab;
+        let p = &mut self.panels;
+        let shows = |panel: Panel| lab.guide.shows(panel);
+        let watched = lab.guide.watched();
+        egui::Panel::left("lesson").default_size(400.0).resizable(true).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab)));
+                if CONTROL_SECTIONS.into_iter().any(shows) {
+                    ui.separator();
+                    let stroke = if watched.is_some_and(|w| w.is_control()) {
+                        egui::Stroke::new(2.0, lesson::WATCH_COLOR)
+                    } else {
+                        egui::Stroke::NONE
+                    };
+                    egui::Frame::new().stroke(stroke).inner_margin(4.0).show(ui, |ui| {
+                        commands.extend(timed(parts, "controls", || p.controls.ui(ui, lab, &shows)));
+                    });
+                }
+            });
+        });
+        if shows(Panel::Curves) {
+            egui::Panel::bottom("curves").default_size(250.0).min_size(190.0).resizable(true).show(ui, |ui| {
+                watch_frame(ui, watched == Some(Panel::Curves), |ui| {
+                    commands.extend(view(p, Panel::Curves, ui, lab, parts));
+                });
+            });
+        }
+        let central: Vec<Panel> = VIEWS.into_iter().filter(|v| *v != Panel::Curves && shows(*v)).collect();
+        egui::CentralPanel::default().show(ui, |ui| columns(ui, p, &central, lab, parts, commands));
+    }
+
+    /// A phone or a narrow window: the lesson card on top (when a lesson is open), one view at a time below
+    /// with a row of buttons to switch, the controls in a drawer the toolbar opens.
+    fn narrow_layout(&mut self, ui: &mut egui::Ui, parts: &mut Parts, commands: &mut Vec<Command>) {
+        let lab = &self.lab;
+        let p = &mut self.panels;
+        let shows = |panel: Panel| lab.guide.shows(panel);
+        let width = ui.ctx().content_rect().width();
+        if p.toolbar.drawer_open {
+            egui::Panel::left("drawer").default_size(width * 0.9).resizable(false).show(ui, |ui| {
+                if ui.button("✕ Close the controls").clicked() {
+                    p.toolbar.drawer_open = false;
+                }
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    commands.extend(timed(parts, "controls", || p.controls.ui(ui, lab, &shows)));
+                });
+            });
+            return;
+        }
+        if lab.guide.active.is_some() {
+            let h = ui.ctx().content_rect().height() * 0.42;
+            egui::Panel::top("lesson").exact_size(h).show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab)));
+                });
+            });
+        }
+        let views: Vec<Panel> = VIEWS.into_iter().filter(|v| shows(*v)).collect();
+        if !views.contains(&self.narrow_view) {
+            self.narrow_view = lab
+                .guide
+                .watched()
+                .filter(|w| views.contains(w))
+                .or(views.first().copied())
+                .unwrap_or(Panel::Embedding);
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for v in &views {
+                    let mut text = RichText::new(v.title()).size(15.0);
+                    if lab.guide.watched() == Some(*v) {
+                        text = text.color(lesson::WATCH_COLOR);
+                    }
+                    ui.selectable_value(&mut self.narrow_view, *v, text);
+                }
+            });
+            ui.separator();
+            if views.contains(&self.narrow_view) {
+                let v = self.narrow_view;
+                egui::ScrollArea::vertical().show(ui, |ui| commands.extend(view(p, v, ui, lab, parts)));
+            }
+        });
+    }
     /// Asks the window for a screenshot; the callback saves it as screenshot.png when it arrives (into the
     /// export folder on the desktop, as a download in the browser).
     fn request_screenshot(&mut self, ctx: &egui::Context) {
@@ -234,9 +378,130 @@ impl SpherelabApp {
     }
 }
 
+/// The key under which the app remembers that the welcome card was answered.
+const WELCOME_KEY: &str = "spherelab.welcome";
+
+impl SpherelabApp {
+    /// On a user's start (desktop or browser): the welcome card unless it was answered before (eframe's
+    /// storage: a file natively, local storage in the browser) or the link names a lesson.
+    pub fn greet(&mut self, storage: Option<&dyn eframe::Storage>, link: &spherelab_core::url_state::ViewLink) {
+        let answered = storage.and_then(|s| eframe::get_value::<bool>(s, WELCOME_KEY)).unwrap_or(false);
+        self.lab.guide.welcome_answered = answered;
+        self.lab.guide.welcome = !answered && link.lesson.is_none() && !link.embed;
+        self.lab.open_link(link);
+    }
+}
+
 impl eframe::App for SpherelabApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.pace(frame.info().cpu_usage);
         self.show(ui);
     }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, WELCOME_KEY, &self.lab.guide.welcome_answered);
+    }
+}
+
+type Parts = Vec<(&'static str, f64)>;
+
+/// Below this width (in points) the lab lays out for a phone: one view at a time, the controls in a drawer.
+pub const NARROW_WIDTH: f32 = 700.0;
+/// How much larger presenter mode draws everything.
+pub const PRESENTER_ZOOM: f32 = 1.35;
+
+const CONTROL_SECTIONS: [Panel; 5] = [Panel::Data, Panel::Model, Panel::Loss, Panel::Selection, Panel::Optimiser];
+/// The views, in the order a narrow screen lists them.
+const VIEWS: [Panel; 8] = [
+    Panel::Embedding,
+    Panel::Input,
+    Panel::Curves,
+    Panel::Similarity,
+    Panel::Hardness,
+    Panel::Theory,
+    Panel::Pruning,
+    Panel::Export,
+];
+
+const SIDE_TABS: [(SideTab, &str, &str); 4] = [
+    (SideTab::Batch, "Batch", "The current batch: its similarity matrix and the hardness of the negatives."),
+    (
+        SideTab::Theory,
+        "Theory",
+        "The seed paper's similarity-graph model: bounds on the downstream error with and without difficult \
+         examples, and with each remedy.",
+    ),
+    (SideTab::Pruning, "Pruning", "Remove the most difficult samples and retrain side by side, or over seeds."),
+    (SideTab::Export, "Export", "Save embeddings, metrics, config, a screenshot; load a config; links to share."),
+];
+
+fn tab_panels(tab: SideTab) -> &'static [Panel] {
+    match tab {
+        SideTab::Batch => &[Panel::Similarity, Panel::Hardness],
+        SideTab::Theory => &[Panel::Theory],
+        SideTab::Pruning => &[Panel::Pruning],
+        SideTab::Export => &[Panel::Export],
+    }
+}
+
+/// Draws `add` inside an orange frame when `watched` (the lesson points at it).
+fn watch_frame(ui: &mut egui::Ui, watched: bool, add: impl FnOnce(&mut egui::Ui)) {
+    if watched {
+        egui::Frame::new().stroke(egui::Stroke::new(2.5, lesson::WATCH_COLOR)).inner_margin(3.0).show(ui, add);
+    } else {
+        add(ui);
+    }
+}
+
+/// Draws one view.
+fn view(p: &mut Panels, panel: Panel, ui: &mut egui::Ui, lab: &Lab, parts: &mut Parts) -> Vec<Command> {
+    match panel {
+        Panel::Input => timed(parts, "input plane", || p.input_plane.ui(ui, lab)),
+        Panel::Embedding => timed(parts, "embedding", || p.embedding.ui(ui, lab)),
+        Panel::Curves => timed(parts, "curves", || p.curves.ui(ui, lab)),
+        Panel::Similarity => timed(parts, "similarity", || p.similarity.ui(ui, lab)),
+        Panel::Hardness => timed(parts, "hardness", || p.hardness.ui(ui, lab)),
+        Panel::Theory => {
+            egui::ScrollArea::vertical()
+                .id_salt("theory")
+                .show(ui, |ui| timed(parts, "theory", || p.theory.ui(ui, lab)))
+                .inner
+        }
+        Panel::Pruning => timed(parts, "pruning", || p.pruning.ui(ui, lab)),
+        Panel::Export => timed(parts, "export", || p.export.ui(ui, lab)),
+        _ => Vec::new(),
+    }
+}
+
+/// The views side by side in equal columns, the watched one framed.
+fn columns(ui: &mut egui::Ui, p: &mut Panels, views: &[Panel], lab: &Lab, parts: &mut Parts, out: &mut Vec<Command>) {
+    if views.is_empty() {
+        return;
+    }
+    let avail = ui.available_size();
+    let w = (avail.x - 8.0 * (views.len() - 1) as f32) / views.len() as f32;
+    let watched = lab.guide.active.is_some().then(|| lab.guide.watched()).flatten();
+    ui.horizontal(|ui| {
+        for v in views {
+            ui.allocate_ui(egui::vec2(w, avail.y), |ui| {
+                ui.vertical(|ui| watch_frame(ui, watched == Some(*v), |ui| out.extend(view(p, *v, ui, lab, parts))));
+            });
+        }
+    });
+}
+
+/// Adds the symbols a lesson's formulas use (ẑᵢᵀẑⱼ, ‖·‖, ∈, →, ✓ …) as a fallback after egui's fonts, which
+/// lack them: a subset of DejaVu Sans (crates/app/assets, 83 KB; its licence beside it). Every lesson step is
+/// drawn by the tests with missing glyphs made fatal, so a symbol outside it fails a test, never shows a box.
+fn install_symbol_font(ctx: &egui::Context) {
+    use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
+    let data = egui::FontData::from_static(include_bytes!("../assets/DejaVuSans-math.ttf"));
+    ctx.add_font(FontInsert::new(
+        "dejavu-math",
+        data,
+        vec![
+            InsertFontFamily { family: egui::FontFamily::Proportional, priority: FontPriority::Lowest },
+            InsertFontFamily { family: egui::FontFamily::Monospace, priority: FontPriority::Lowest },
+        ],
+    ));
 }

@@ -29,6 +29,15 @@ fn main() -> eframe::Result {
             Err(e) => (Lab::default_config(), Some(format!("Could not load {path}: {e}. Started the default run."))),
         },
     };
+    // `--lesson temperature --step 3 --presenter --hide loss,theory --embed`: what a browser link's hash says.
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let link = spherelab_core::url_state::ViewLink {
+        lesson: value("--lesson"),
+        step: value("--step"),
+        presenter: args.iter().any(|a| a == "--presenter"),
+        embed: args.iter().any(|a| a == "--embed"),
+        hide: value("--hide").map(|h| h.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
+    };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spherelab — contrastive learning, live")
@@ -39,8 +48,9 @@ fn main() -> eframe::Result {
     eframe::run_native(
         "spherelab",
         options,
-        Box::new(move |_cc| {
+        Box::new(move |cc| {
             let mut app = SpherelabApp::new(config, backend);
+            app.greet(cc.storage, &link);
             app.pacer = Some(spherelab_app::pacing::FramePacer::default());
             // Users are greeted by a run that is already learning.
             app.lab.playing = true;

@@ -74,7 +74,9 @@ async fn run() -> Result<(), String> {
     }
 
     let fragment = window.location().hash().unwrap_or_default();
-    let (config, hash_notice) = config_from_hash(&fragment);
+    // `lesson=`, `step=`, `presenter=`, `embed=`, `hide=` say how to show the lab; the rest is the run.
+    let (link, settings) = url_state::split_view_keys(&fragment);
+    let (config, hash_notice) = config_from_hash(&settings);
     notices.extend(hash_notice.map(Notice::warning));
 
     let hash_changed = Rc::new(RefCell::new(None::<String>));
@@ -95,6 +97,7 @@ async fn run() -> Result<(), String> {
                 for n in notices {
                     app.lab.notify(n);
                 }
+                app.greet(cc.storage, &link);
                 let selftest = selftest.then_some(SelfTestState::Waiting);
                 Ok(Box::new(WebApp { crash_test, continuous, selftest, ..WebApp::new(app, hash_changed) }))
             }),
@@ -267,13 +270,15 @@ impl WebApp {
         set_status("selftest", &obj.into());
     }
 
-    /// Applies a hash the user navigated to (unless it is the one this app wrote).
+    /// Applies a hash the user navigated to (unless it is the one this app wrote): its run, and its lesson
+    /// and step when they differ from the ones shown.
     fn apply_hash(&mut self, hash: &str) {
         let fragment = hash.trim_start_matches('#');
         if self.written.as_deref() == Some(fragment) {
             return;
         }
-        let (config, notice) = config_from_hash(fragment);
+        let (link, settings) = url_state::split_view_keys(fragment);
+        let (config, notice) = config_from_hash(&settings);
         if let Some(n) = notice {
             self.app.lab.notify(Notice::warning(n));
         }
@@ -282,13 +287,25 @@ impl WebApp {
         self.written = None;
         self.app.lab.custom_data = None;
         self.app.lab.apply(Command::SetConfig(Box::new(config)));
+        let lab = &mut self.app.lab;
+        let shown = lab.guide.lesson().map(|l| l.id.clone());
+        let shown_step = lab.guide.active.as_ref().map(|p| (p.step + 1).to_string());
+        if link.lesson.is_none() && shown.is_some() {
+            lab.apply(Command::CloseLesson);
+        }
+        if link.lesson != shown || link.step != shown_step || link.presenter != lab.guide.presenter {
+            lab.open_link(&link);
+        }
     }
 
     /// Writes the current config into the hash when it changed: a new history entry, so back undoes it.
     /// Not while a slider is being dragged (one entry per drag, not one per frame).
     fn write_hash(&mut self, ctx: &egui::Context) {
         let Some(config) = self.app.lab.config() else { return };
-        let fragment = url_state::to_fragment(config);
+        let guide = &self.app.lab.guide;
+        let view = guide.link_keys(guide.embed, guide.presenter);
+        let fragment =
+            [url_state::to_fragment(config), view].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("&");
         if self.written.as_deref() == Some(fragment.as_str()) || ctx.input(|i| i.pointer.any_down()) {
             return;
         }
@@ -373,6 +390,34 @@ impl WebApp {
         set_status("cpuMsMax", &num(cpu.iter().copied().fold(0.0, f64::max)));
         set_status("cpuMsP95", &num(p95(cpu)));
         set_status("trainBudgetMs", &num(lab.frame_budget_ms));
+        // The lesson: {id, title, step (from 1), steps, observed (the shown step's condition has held),
+        // observedSteps, answered}, or null outside one; and the modes.
+        let lesson = match (lab.guide.lesson(), lab.guide.active.as_ref()) {
+            (Some(l), Some(p)) => {
+                let obj = js_sys::Object::new();
+                let put = |k: &str, v: JsValue| {
+                    let _ = js_sys::Reflect::set(&obj, &k.into(), &v);
+                };
+                put("id", l.id.clone().into());
+                put("title", l.title.clone().into());
+                put("step", num((p.step + 1) as f64));
+                put("steps", num(l.steps.len() as f64));
+                put("observed", p.observed[p.step].into());
+                put("observedSteps", p.observed.iter().map(|&o| JsValue::from(o)).collect::<js_sys::Array>().into());
+                put("answered", p.answers[p.step].is_some().into());
+                put("watch", l.steps[p.step].watch.name().into());
+                obj.into()
+            }
+            _ => JsValue::NULL,
+        };
+        set_status("lesson", &lesson);
+        set_status("presenter", &lab.guide.presenter.into());
+        set_status("embed", &lab.guide.embed.into());
+        set_status("welcome", &lab.guide.welcome.into());
+        let hidden: js_sys::Array = lab.guide.hidden.iter().map(|p| JsValue::from(p.name())).collect();
+        set_status("hidden", &hidden.into());
+        set_status("lessons", &num(lab.guide.lessons.len() as f64));
+        set_status("narrow", &self.app.narrow.into());
         set_status("ready", &true.into());
     }
 }

@@ -24,7 +24,7 @@ pub mod training;
 
 // The flat paths every crate uses (spherelab_core::config, ::trainer, …), kept over the folders.
 pub use analysis::{difficulty, metrics, stats, theory};
-pub use io::{budget, config, data, export, study, url_state};
+pub use io::{budget, config, data, export, lesson, study, url_state};
 pub use ops::{loss, selection};
 pub use training::{evaluation, experiment, model, pruning, schedule, session, trainer};
 

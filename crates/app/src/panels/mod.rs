@@ -7,6 +7,7 @@ pub mod embedding;
 pub mod export;
 pub mod hardness;
 pub mod input_plane;
+pub mod lesson;
 pub mod pruning;
 pub mod similarity;
 pub mod theory;

@@ -5,36 +5,50 @@ use egui::{Color32, RichText};
 use crate::lab::{Command, Lab};
 
 #[derive(Default)]
-pub struct Toolbar;
+pub struct Toolbar {
+    /// On a narrow screen: the controls' drawer is open.
+    pub drawer_open: bool,
+}
 
 impl Toolbar {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+    /// `compact`: a phone or an embedded lesson — play/pause, step, the step count, the lessons and (on a
+    /// phone) the controls' drawer; the rest stays in the full lab.
+    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, compact: bool) -> Vec<Command> {
         let mut out = Vec::new();
+        if compact {
+            ui.horizontal_wrapped(|ui| {
+                out.extend(play_pause(ui, lab));
+                if ui.button("⏭").on_hover_text("One training step.").clicked() {
+                    out.push(Command::Step);
+                }
+                ui.label(RichText::new(format!("step {}", lab.step_count())).monospace());
+                out.extend(lessons_menu(ui, lab));
+                if !lab.guide.embed
+                    && ui
+                        .selectable_label(self.drawer_open, "☰ Controls")
+                        .on_hover_text("The run's settings.")
+                        .clicked()
+                {
+                    self.drawer_open = !self.drawer_open;
+                }
+            });
+            return out;
+        }
         ui.horizontal_wrapped(|ui| {
             ui.heading(RichText::new("spherelab").strong())
                 .on_hover_text("A contrastive-learning lab: watch a small encoder learn to place data on a sphere.");
             ui.separator();
-            if lab.playing {
-                if ui
-                    .button(RichText::new("⏸ Pause").size(16.0))
-                    .on_hover_text("Stop training (Space). Everything you see stays as it is, so you can look closely.")
-                    .clicked()
-                {
-                    out.push(Command::Pause);
-                }
-            } else if ui
-                .add(
-                    egui::Button::new(RichText::new("▶ Play").size(16.0).color(Color32::WHITE))
-                        .fill(Color32::from_rgb(0, 122, 80)),
-                )
-                .on_hover_text(
-                    "Train continuously (Space). Watch the embedding (right) spread over the circle while positive \
-                     pairs pull together, and the curves below move.",
-                )
+            out.extend(lessons_menu(ui, lab));
+            let presenter = lab.guide.presenter;
+            if ui
+                .selectable_label(presenter, "🎓 Presenter")
+                .on_hover_text("Large type for a projector (1280×720); in a lesson, only its panels.")
                 .clicked()
             {
-                out.push(Command::Play);
+                out.push(Command::SetPresenter(!presenter));
             }
+            ui.separator();
+            out.extend(play_pause(ui, lab));
             if ui
                 .button("⏭ Step")
                 .on_hover_text("Take exactly one training step (one batch), then pause: see what a single update does.")
@@ -85,10 +99,56 @@ impl Toolbar {
             }
             ui.separator();
             ui.label(RichText::new(format!("backend: {}", lab.backend_line)).weak()).on_hover_text(
-                "Where the training math runs. The GPU engine is used when a compute-capable GPU is usable; \
-                 otherwise the CPU reference backend (same results, slower).",
+                "Where the training math runs: the GPU engine (WGSL shaders) when a compute-capable GPU is usable, \
+                 otherwise the CPU engine. Both compute the same formulas and agree to rounding (about 1e-4), \
+                 not bit for bit; the CPU engine is the one that repeats a seed exactly.",
             );
         });
         out
     }
+}
+
+/// ▶ Play or ⏸ Pause, whichever applies.
+fn play_pause(ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+    let mut out = Vec::new();
+    if lab.playing {
+        if ui
+            .button(RichText::new("⏸ Pause").size(16.0))
+            .on_hover_text("Stop training (Space). Everything you see stays as it is, so you can look closely.")
+            .clicked()
+        {
+            out.push(Command::Pause);
+        }
+    } else if ui
+        .add(
+            egui::Button::new(RichText::new("▶ Play").size(16.0).color(Color32::WHITE))
+                .fill(Color32::from_rgb(0, 122, 80)),
+        )
+        .on_hover_text(
+            "Train continuously (Space). Watch the embedding spread over the circle while the two views of \
+             each sample (a positive pair) pull together, and the curves below move.",
+        )
+        .clicked()
+    {
+        out.push(Command::Play);
+    }
+    out
+}
+
+/// The 📚 menu: every lesson, and leaving the open one.
+fn lessons_menu(ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.menu_button(RichText::new("📚 Lessons").size(15.0), |ui| {
+        out.extend(super::lesson::lesson_list(ui, lab));
+        if lab.guide.active.is_some() {
+            ui.separator();
+            if ui.button("Leave the lesson (open the full lab)").clicked() {
+                out.push(Command::CloseLesson);
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text("Seven short guided lessons, each making one point on the live model.");
+    out
 }

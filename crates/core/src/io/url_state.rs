@@ -150,24 +150,84 @@ fn set_path(root: &mut Value, key: &str, v: Value) {
 /// Reads a fragment (with or without a leading '#'). Errors name the offending key or value.
 pub fn from_fragment(fragment: &str) -> Result<RunConfig> {
     let fragment = fragment.trim_start_matches('#');
-    let mut root = serde_json::to_value(RunConfig::default()).expect("config serialises");
-    let mut defaults = Vec::new();
-    flatten("", &root, &mut defaults);
+    let mut settings = Vec::new();
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').ok_or_else(|| Error::invalid(format!("{} has no '='", shown(pair))))?;
-        let key = percent_decode(k)?;
-        let text = percent_decode(v)?;
+        settings.push((percent_decode(k)?, percent_decode(v)?));
+    }
+    apply_settings(&RunConfig::default(), &settings)
+}
+
+/// `base` with each (key, value) setting applied, in order — the fragment's keys and its value text
+/// (`loss.tau` = `0.1`, `model.encoder` = `32,32,16`). The result is validated. Lessons use it for the
+/// settings each step makes.
+pub fn apply_settings(base: &RunConfig, settings: &[(String, String)]) -> Result<RunConfig> {
+    let mut root = serde_json::to_value(base).expect("config serialises");
+    let mut defaults = Vec::new();
+    flatten("", &serde_json::to_value(RunConfig::default()).expect("config serialises"), &mut defaults);
+    for (key, text) in settings {
         let like = defaults
             .iter()
-            .find(|(dk, _)| *dk == key)
+            .find(|(dk, _)| dk == key)
             .map(|(_, dv)| dv.clone())
-            .ok_or_else(|| Error::invalid(format!("unknown setting {}", shown(&key))))?;
-        set_path(&mut root, &key, parse_like(&key, &text, &like)?);
+            .ok_or_else(|| Error::invalid(format!("unknown setting {}", shown(key))))?;
+        set_path(&mut root, key, parse_like(key, text, &like)?);
     }
     let _: &Map<String, Value> = root.as_object().expect("config is an object");
     let cfg: RunConfig = serde_json::from_value(root).map_err(|e| Error::invalid(e.to_string()))?;
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// The value text of one setting of `cfg` (as a fragment writes it), or None for an unknown key.
+pub fn setting_text(cfg: &RunConfig, key: &str) -> Option<String> {
+    let mut all = Vec::new();
+    flatten("", &serde_json::to_value(cfg).expect("config serialises"), &mut all);
+    all.into_iter().find(|(k, _)| k == key).map(|(_, v)| value_text(&v))
+}
+
+/// The keys of a link that say how to show the lab rather than what to train: the lesson and its step, the
+/// presenter and embed modes, and the controls and panels to fold away.
+pub const VIEW_KEYS: [&str; 5] = ["lesson", "step", "presenter", "embed", "hide"];
+
+/// How a link asks the lab to be shown (`#lesson=temperature&step=3&presenter=1&hide=loss,theory`).
+/// Values are kept as written; the app checks them against its lessons and panels and says what it could
+/// not use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewLink {
+    pub lesson: Option<String>,
+    pub step: Option<String>,
+    pub presenter: bool,
+    pub embed: bool,
+    pub hide: Vec<String>,
+}
+
+impl ViewLink {
+    pub fn is_empty(&self) -> bool {
+        *self == ViewLink::default()
+    }
+}
+
+/// Splits a fragment into its view keys and the rest (the run's settings, for `from_fragment`).
+/// `presenter` and `embed` are on for `1`, `true` or no value; a value that cannot be decoded is kept as
+/// written, so the notice can name it.
+pub fn split_view_keys(fragment: &str) -> (ViewLink, String) {
+    let mut link = ViewLink::default();
+    let mut rest = Vec::new();
+    for pair in fragment.trim_start_matches('#').split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(v).unwrap_or_else(|_| v.to_string());
+        let on = matches!(value.as_str(), "" | "1" | "true");
+        match k {
+            "lesson" => link.lesson = Some(value),
+            "step" => link.step = Some(value),
+            "presenter" => link.presenter = on,
+            "embed" => link.embed = on,
+            "hide" => link.hide.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from)),
+            _ => rest.push(pair),
+        }
+    }
+    (link, rest.join("&"))
 }
 
 /// Reads a fragment, falling back to the defaults with a notice that says what was wrong.
@@ -183,6 +243,36 @@ pub fn from_fragment_or_default(fragment: &str) -> (RunConfig, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn view_keys_are_split_from_the_settings() {
+        let (link, rest) = split_view_keys("#lesson=temperature&step=3&loss.tau=0.1&presenter=1&hide=loss,theory");
+        assert_eq!(link.lesson.as_deref(), Some("temperature"));
+        assert_eq!(link.step.as_deref(), Some("3"));
+        assert!(link.presenter && !link.embed);
+        assert_eq!(link.hide, vec!["loss", "theory"]);
+        assert_eq!(rest, "loss.tau=0.1");
+        let (link, rest) = split_view_keys("seed=4&embed");
+        assert!(link.embed && link.lesson.is_none());
+        assert_eq!(rest, "seed=4");
+        assert!(split_view_keys("").0.is_empty());
+    }
+
+    #[test]
+    fn settings_apply_on_a_base_and_read_back() {
+        let mut base = RunConfig::default();
+        base.seed = 11;
+        let cfg = apply_settings(&base, &[("loss.tau".into(), "0.05".into()), ("model.encoder".into(), "8,4".into())])
+            .unwrap();
+        assert_eq!(cfg.seed, 11);
+        assert_eq!(cfg.loss.tau, 0.05);
+        assert_eq!(cfg.model.encoder, vec![8, 4]);
+        assert_eq!(setting_text(&cfg, "model.encoder").as_deref(), Some("8,4"));
+        assert_eq!(setting_text(&cfg, "loss.tau").as_deref(), Some("0.05"));
+        assert!(setting_text(&cfg, "loss.nope").is_none());
+        let e = apply_settings(&base, &[("loss.nope".into(), "1".into())]).unwrap_err().to_string();
+        assert!(e.contains("loss.nope"), "{e}");
+    }
+
     use super::*;
     use crate::config::{DatasetKind, LossKind, PairMode};
 

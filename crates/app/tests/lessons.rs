@@ -1,0 +1,328 @@
+//! The lessons, driven as a student and a teacher would: every step of every lesson (its settings apply,
+//! its panels show and no others, back and next work, each condition is reached on a short run where the
+//! lesson says it will be), the links (`--lesson`, `--step`, `hide=`, presenter, embed) and what they do
+//! with a name they do not know, the welcome card, and the phone layout.
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spherelab_app::SpherelabApp;
+use spherelab_app::backend_choice::BackendPreference;
+use spherelab_app::lab::{Command, Lab, Level};
+use spherelab_core::lesson::{LESSON_IDS, Panel};
+use spherelab_core::url_state::{ViewLink, split_view_keys};
+use web_time::Instant;
+
+fn harness_sized(size: egui::Vec2) -> Harness<'static, SpherelabApp> {
+    let mut app = SpherelabApp::new(Lab::default_config(), BackendPreference::Cpu);
+    app.lab.frame_budget_ms = f64::INFINITY;
+    app.lab.steps_per_frame = 2;
+    Harness::builder().with_size(size).build_ui_state(|ui, app: &mut SpherelabApp| app.show(ui), app)
+}
+
+fn harness() -> Harness<'static, SpherelabApp> {
+    harness_sized(egui::vec2(1600.0, 1000.0))
+}
+
+/// The views the last frame drew (their names in the frame's timing record), and whether it drew controls.
+fn drawn(app: &SpherelabApp) -> (Vec<&'static str>, bool) {
+    let views: Vec<&'static str> = app
+        .frame_parts
+        .iter()
+        .map(|p| p.0)
+        .filter(|n| {
+            ["input plane", "embedding", "curves", "similarity", "hardness", "theory", "pruning", "export"].contains(n)
+        })
+        .collect();
+    (views, app.frame_parts.iter().any(|p| p.0 == "controls"))
+}
+
+fn view_part(panel: Panel) -> Option<&'static str> {
+    Some(match panel {
+        Panel::Input => "input plane",
+        Panel::Embedding => "embedding",
+        Panel::Curves => "curves",
+        Panel::Similarity => "similarity",
+        Panel::Hardness => "hardness",
+        Panel::Theory => "theory",
+        Panel::Pruning => "pruning",
+        Panel::Export => "export",
+        _ => return None,
+    })
+}
+
+#[test]
+fn the_lessons_are_the_seven_of_the_course_in_order() {
+    let lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+    let ids: Vec<&str> = lab.guide.lessons.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, LESSON_IDS);
+    for l in &lab.guide.lessons {
+        assert!((4..=8).contains(&l.steps.len()), "{}: {} steps", l.id, l.steps.len());
+    }
+}
+
+#[test]
+fn every_step_of_every_lesson_applies_its_settings_and_shows_its_panels() {
+    let mut h = harness();
+    h.run_steps(1);
+    let lessons = h.state().lab.guide.lessons.clone();
+    for lesson in &lessons {
+        h.state_mut().lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
+        h.run_steps(2);
+        for (k, step) in lesson.steps.iter().enumerate() {
+            let app = h.state();
+            let p = app.lab.guide.active.as_ref().expect("the lesson is open");
+            assert_eq!(p.step, k, "{}: on step {}", lesson.id, k + 1);
+            assert_eq!(
+                app.lab.config(),
+                Some(lesson.step_config(k)),
+                "{} step {}: its settings apply",
+                lesson.id,
+                k + 1
+            );
+            let (views, controls) = drawn(app);
+            let mut want: Vec<&str> = step.show.iter().filter_map(|p| view_part(*p)).collect();
+            want.sort_unstable();
+            let mut got = views.clone();
+            got.sort_unstable();
+            assert_eq!(got, want, "{} step {}: the views shown", lesson.id, k + 1);
+            assert_eq!(controls, step.show.iter().any(|p| p.is_control()), "{} step {}: controls", lesson.id, k + 1);
+            assert!(h.query_all_by_label(&step.title).count() >= 1, "{} step {}: its title shows", lesson.id, k + 1);
+            h.get_by_label(&format!("Step {} of {}", k + 1, lesson.steps.len()));
+            if let Some(q) = &step.question {
+                // Answering shows whether it was right and the explanation.
+                h.get_by_label(&format!("{}. {}", q.answer + 1, q.choices[q.answer])).click();
+                h.run_steps(2);
+                h.get_by_label("✅ Right.");
+            }
+            if k + 1 < lesson.steps.len() {
+                h.get_by_label("Next ▶").click();
+                h.run_steps(2);
+            }
+        }
+        // Back goes to the step before, with its settings.
+        h.get_by_label("◀ Back").click();
+        h.run_steps(2);
+        let n = lesson.steps.len();
+        assert_eq!(h.state().lab.guide.active.as_ref().unwrap().step, n - 2, "{}: back", lesson.id);
+        assert_eq!(
+            h.state().lab.config(),
+            Some(lesson.step_config(n - 2)),
+            "{}: back restores the step's settings",
+            lesson.id
+        );
+        h.get_by_label("Open the full lab").click();
+        h.run_steps(2);
+        assert!(h.state().lab.guide.active.is_none(), "the full lab");
+        let (views, controls) = drawn(h.state());
+        assert!(controls && views.contains(&"embedding") && views.contains(&"input plane"), "{views:?}");
+        // The next lesson starts from the app's own run, as a student opening it would.
+        h.state_mut().lab.apply(Command::SetConfig(Box::new(Lab::default_config())));
+    }
+}
+
+#[test]
+fn a_wrong_answer_says_so_and_gives_the_right_one() {
+    let mut h = harness();
+    let lessons = h.state().lab.guide.lessons.clone();
+    let (lesson, k, q) = lessons
+        .iter()
+        .find_map(|l| l.steps.iter().enumerate().find_map(|(k, s)| s.question.clone().map(|q| (l, k, q))))
+        .expect("some step asks a question");
+    h.state_mut().lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: k });
+    h.run_steps(2);
+    let wrong = (q.answer + 1) % q.choices.len();
+    h.get_by_label(&format!("{}. {}", wrong + 1, q.choices[wrong])).click();
+    h.run_steps(2);
+    h.get_by_label(&format!("✗ Not quite: the answer is {}.", q.answer + 1));
+}
+
+/// Every condition is reached on a short run where the lesson says it will be, taken as a student takes
+/// the lesson: from its first step, each step continuing the run the previous one left (the CPU engine, the
+/// app's own default run), training until the condition holds. None holds the moment its step opens: it
+/// reads only what happens after.
+#[test]
+fn every_condition_is_reached_where_the_lesson_says() {
+    const MAX_STEPS: usize = 2000;
+    let lessons = Lab::new(Lab::default_config(), BackendPreference::Cpu).guide.lessons;
+    let mut checked = 0;
+    for lesson in &lessons {
+        let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+        lab.frame_budget_ms = 200.0;
+        lab.steps_per_frame = 50;
+        lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
+        for (k, step) in lesson.steps.iter().enumerate() {
+            lab.apply(Command::LessonStep(k));
+            let Some(cond) = step.until else { continue };
+            lab.playing = true;
+            let entered = lab.step_count();
+            let observed = |lab: &Lab| lab.guide.active.as_ref().unwrap().observed[k];
+            assert!(!observed(&lab), "{} step {}: observed before training", lesson.id, k + 1);
+            let start = Instant::now();
+            while !observed(&lab) && lab.step_count() <= entered + MAX_STEPS {
+                lab.tick();
+                assert!(lab.diverged.is_none(), "{} step {}: diverged", lesson.id, k + 1);
+                // The run may stop at the schedule's end; a student presses Play again.
+                lab.playing = true;
+            }
+            println!(
+                "{} step {}: {cond} observed after {} steps ({:.1} s)",
+                lesson.id,
+                k + 1,
+                lab.step_count() - entered,
+                start.elapsed().as_secs_f64()
+            );
+            assert!(observed(&lab), "{} step {}: `{cond}` not reached in {MAX_STEPS} steps", lesson.id, k + 1);
+            assert!(lab.notices.iter().any(|n| n.text.starts_with("Observed:")), "the student is told");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "the lessons watch for things: {checked} conditions");
+}
+
+#[test]
+fn a_link_opens_a_lesson_at_a_step_counting_from_one() {
+    let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+    let (link, rest) = split_view_keys("#lesson=temperature&step=3&presenter=1");
+    assert!(rest.is_empty());
+    lab.open_link(&link);
+    let l = lab.guide.lesson().expect("open");
+    assert_eq!(l.id, "temperature");
+    assert_eq!(lab.guide.active.as_ref().unwrap().step, 2);
+    assert_eq!(lab.config(), Some(l.step_config(2)));
+    assert!(lab.guide.presenter);
+    assert!(!lab.guide.welcome, "a lesson link skips the welcome card");
+}
+
+#[test]
+fn an_unknown_lesson_or_step_opens_the_lab_with_a_notice_naming_it() {
+    for (hash, names) in [
+        ("lesson=entropy", vec!["'entropy'", "positive-pairs", "theory"]),
+        ("lesson=temperature&step=9", vec!["'9'", "steps 1 to"]),
+        ("lesson=temperature&step=0", vec!["'0'", "steps 1 to"]),
+        ("lesson=temperature&step=two", vec!["'two'"]),
+        ("step=2", vec!["without a lesson"]),
+        ("hide=loss,nonsense", vec!["'nonsense'", "embedding"]),
+    ] {
+        let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+        let before = lab.config().cloned();
+        lab.open_link(&split_view_keys(hash).0);
+        let n = lab.notices.last().unwrap_or_else(|| panic!("{hash}: a notice"));
+        assert_eq!(n.level, Level::Warning, "{hash}");
+        for name in names {
+            assert!(n.text.contains(name), "{hash}: {}", n.text);
+        }
+        assert!(lab.guide.active.is_none(), "{hash}: the lab, not a lesson");
+        assert_eq!(lab.config().cloned(), before, "{hash}: the run is untouched");
+    }
+}
+
+#[test]
+fn hide_folds_named_controls_and_panels_away_everywhere() {
+    let mut h = harness();
+    h.state_mut().lab.open_link(&split_view_keys("hide=loss,theory,input").0);
+    h.run_steps(2);
+    let (views, controls) = drawn(h.state());
+    assert!(controls && !views.contains(&"input plane") && views.contains(&"embedding"), "{views:?}");
+    assert!(h.query_by_label("Theory").is_none(), "no Theory tab");
+    assert!(h.query_by_role_and_label(Role::ComboBox, "loss").is_none(), "no Loss section");
+    h.get_by_label("Data");
+    // In a lesson too, whatever the step shows.
+    let id = h
+        .state()
+        .lab
+        .guide
+        .lessons
+        .iter()
+        .find(|l| l.steps[0].show.contains(&Panel::Embedding))
+        .map(|l| l.id.clone())
+        .unwrap();
+    h.state_mut().lab.apply(Command::OpenLesson { id, step: 0 });
+    h.run_steps(2);
+    let (views, _) = drawn(h.state());
+    assert!(!views.contains(&"input plane") && !views.contains(&"theory"), "{views:?}");
+}
+
+#[test]
+fn presenter_mode_enlarges_everything_and_shows_only_the_lesson() {
+    let mut h = harness_sized(egui::vec2(1280.0, 720.0));
+    h.state_mut().lab.open_link(&split_view_keys("lesson=uniformity&step=2&presenter=1").0);
+    h.run_steps(3);
+    assert!(h.ctx.zoom_factor() > 1.2, "zoom {}", h.ctx.zoom_factor());
+    assert!(!h.state().narrow, "a projector's 1280×720 is not a phone");
+    let step = h.state().lab.guide.step().unwrap().clone();
+    let (views, _) = drawn(h.state());
+    let want: Vec<&str> = step.show.iter().filter_map(|p| view_part(*p)).collect();
+    assert_eq!(views.len(), want.len(), "{views:?} vs {want:?}");
+    h.get_by_label(&step.title);
+    h.get_by_label("🎓 Presenter").click();
+    h.run_steps(3);
+    assert!(!h.state().lab.guide.presenter, "the toolbar turns it off");
+    assert!((h.ctx.zoom_factor() - 1.0).abs() < 1e-6, "off again: zoom {}", h.ctx.zoom_factor());
+}
+
+#[test]
+fn embed_mode_has_no_chrome_and_the_lessons_panels() {
+    let mut h = harness_sized(egui::vec2(900.0, 560.0));
+    h.state_mut().lab.open_link(&split_view_keys("lesson=temperature&embed=1").0);
+    h.run_steps(3);
+    assert!(h.query_by_label("spherelab").is_none(), "no title bar");
+    assert!(h.query_by_label("🎓 Presenter").is_none());
+    h.get_by_label(&h.state().lab.guide.step().unwrap().title.clone());
+    h.get_by_label("▶ Play");
+}
+
+#[test]
+fn the_welcome_card_greets_a_first_start_over_a_training_lab_and_is_remembered() {
+    let mut h = harness();
+    h.state_mut().greet(None, &ViewLink::default());
+    h.state_mut().lab.playing = true;
+    h.run_steps(3);
+    assert!(h.state().lab.guide.welcome);
+    let before = h.state().lab.step_count();
+    h.run_steps(3);
+    assert!(h.state().lab.step_count() > before, "the lab trains behind the card");
+    h.get_by_label("🔬 Explore the lab").click();
+    h.run_steps(2);
+    assert!(!h.state().lab.guide.welcome && h.state().lab.guide.welcome_answered);
+    // "Start a lesson" lists them; picking one opens it and answers the card.
+    let mut h = harness();
+    h.state_mut().greet(None, &ViewLink::default());
+    h.run_steps(3);
+    h.get_by_label("📚 Start a lesson").click();
+    // The card grows with the list and centres itself again over a few frames.
+    h.run_steps(6);
+    let title = h.state().lab.guide.lessons[1].title.clone();
+    h.get_by_label(&format!("2. {title}")).click();
+    h.run_steps(2);
+    assert_eq!(h.state().lab.guide.lesson().map(|l| l.id.as_str()), Some("uniformity"));
+    assert!(!h.state().lab.guide.welcome && h.state().lab.guide.welcome_answered);
+    // A lesson link skips it.
+    let mut h = harness();
+    h.state_mut().greet(None, &split_view_keys("lesson=losses").0);
+    assert!(!h.state().lab.guide.welcome);
+}
+
+#[test]
+fn a_phone_shows_the_lesson_and_one_view_with_the_controls_in_a_drawer() {
+    let mut h = harness_sized(egui::vec2(390.0, 844.0));
+    h.run_steps(2);
+    assert!(h.state().narrow);
+    let (views, controls) = drawn(h.state());
+    assert_eq!(views, vec!["embedding"], "one view: the embedding first");
+    assert!(!controls, "controls wait in the drawer");
+    h.get_by_label("☰ Controls").click();
+    h.run_steps(2);
+    assert!(drawn(h.state()).1, "the drawer shows the controls");
+    h.get_by_label("✕ Close the controls").click();
+    h.run_steps(2);
+    h.get_by_label("Input plane").click();
+    h.run_steps(2);
+    assert_eq!(drawn(h.state()).0, vec!["input plane"]);
+    h.state_mut().lab.open_link(&split_view_keys("lesson=temperature&step=1").0);
+    h.run_steps(3);
+    let step = h.state().lab.guide.step().unwrap().clone();
+    h.get_by_label(&step.title);
+    let (views, _) = drawn(h.state());
+    assert_eq!(views, vec![view_part(step.watch).unwrap_or("embedding")], "the watched view first");
+}
