@@ -1,5 +1,5 @@
 //! Every parser of user input under random input (issue 16): the CSV reader, run configs in TOML and JSON, the
-//! URL fragment, `--prune` specs and study files never panic, and say what is wrong in one line; every config
+//! URL fragment, `--prune` specs, study files and lesson files never panic, and say what is wrong in one line; every config
 //! they accept round-trips (to a link and back, to TOML and back, to JSON and back) unchanged. proptest runs a
 //! bounded number of cases per property (PROPTEST_CASES overrides), with failures persisted under
 //! proptest-regressions/ as the corpus.
@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use spherelab_core::RunConfig;
 use spherelab_core::config::{Activation, DatasetKind, LossKind, PairMode};
 use spherelab_core::difficulty::PruneSpec;
+use spherelab_core::lesson::{self, Lesson};
 use spherelab_core::study::Study;
 use spherelab_core::url_state::{from_fragment, to_fragment};
 
@@ -133,6 +134,37 @@ proptest! {
         let text: String = text.into_iter().collect();
         if let Err(e) = Study::parse(&text) {
             one_line(&e.to_string());
+        }
+    }
+
+    #[test]
+    fn lesson_files_never_panic(text in texty()) {
+        if let Err(e) = Lesson::parse("mine.toml", &text, &RunConfig::default()) {
+            let e = e.to_string();
+            one_line(&e);
+            prop_assert!(e.starts_with("mine.toml"), "the message names the file: {e}");
+        }
+    }
+
+    /// Every shipped lesson with random characters changed (a teacher's slip of the keyboard): near-valid files
+    /// reach every check — settings, panels, conditions, questions — and are refused in one line naming the
+    /// file, or read.
+    #[test]
+    fn edited_lesson_files_never_panic(
+        which in 0usize..7,
+        edits in proptest::collection::vec((0usize..9000, any::<char>()), 1..6),
+    ) {
+        let (name, original) = lesson::BUILTIN[which];
+        let mut text: Vec<char> = original.chars().collect();
+        for (at, c) in edits {
+            let at = at % text.len();
+            text[at] = c;
+        }
+        let text: String = text.into_iter().collect();
+        if let Err(e) = Lesson::parse(name, &text, &RunConfig::default()) {
+            let e = e.to_string();
+            one_line(&e);
+            prop_assert!(e.starts_with(name), "the message names the file: {e}");
         }
     }
 
