@@ -359,3 +359,22 @@ fn export_writes_the_files_and_the_config_reloads() {
     assert_eq!(&cfg, h.state().lab.config().unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 12: the theory tab's verdict is computed from all three remedies' bounds against keeping the difficult
+/// examples, and says plainly when none of them lowers the bound.
+#[test]
+fn the_theory_verdict_reads_all_three_remedies() {
+    let mut h = harness(small_config());
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Theory").click();
+    h.run_steps(2);
+    // The worked example: the margin helps, removal and the temperature do not.
+    h.get_by_label_contains("Lowest bound: the margin. Not helping: removal and the temperature.");
+    {
+        let t = &mut h.state_mut().panels.theory;
+        (t.n, t.r, t.n_d, t.alpha, t.beta, t.gamma) = (20, 2, 18, 0.3, 0.05, 0.1);
+    }
+    h.run_steps(2);
+    h.get_by_label_contains("No remedy helps here");
+    h.get_by_label_contains("Here difficult examples lower λ");
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use spherelab_core::RunConfig;
 use spherelab_core::config::{Activation, DatasetKind, LossKind, OptimizerKind, PairMode, Schedule};
 use spherelab_core::data::{self, Dataset, InputKind};
+use spherelab_core::lesson::Panel;
 
 use super::class_color;
 use crate::lab::{Command, Lab};
@@ -42,29 +43,23 @@ fn structural(a: &RunConfig, b: &RunConfig) -> bool {
 }
 
 impl Controls {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+    /// Draws the sections `show` lets through (a lesson shows a few, a link can hide some).
+    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, show: &dyn Fn(Panel) -> bool) -> Vec<Command> {
         let mut out = Vec::new();
         let mut cfg = self.editing.clone().unwrap_or_else(|| lab.draft.clone());
         let before = cfg.clone();
-
-        egui::CollapsingHeader::new(RichText::new("Data").strong()).default_open(true).show(ui, |ui| {
-            self.data_ui(ui, lab, &mut cfg, &mut out);
-        });
-        egui::CollapsingHeader::new(RichText::new("Model").strong()).default_open(true).show(ui, |ui| {
-            self.model_ui(ui, &mut cfg);
-        });
-        egui::CollapsingHeader::new(RichText::new("Loss").strong()).default_open(true).show(ui, |ui| {
-            loss_ui(ui, &mut cfg);
-        });
-        egui::CollapsingHeader::new(RichText::new("Difficult pairs (selection)").strong()).default_open(true).show(
-            ui,
-            |ui| {
-                selection_ui(ui, &mut cfg);
-            },
-        );
-        egui::CollapsingHeader::new(RichText::new("Optimiser").strong()).default_open(true).show(ui, |ui| {
-            optimizer_ui(ui, &mut cfg);
-        });
+        let section = |ui: &mut egui::Ui, panel: Panel, add: &mut dyn FnMut(&mut egui::Ui)| {
+            if show(panel) {
+                egui::CollapsingHeader::new(RichText::new(panel.title()).strong())
+                    .default_open(true)
+                    .show(ui, |ui| add(ui));
+            }
+        };
+        section(ui, Panel::Data, &mut |ui| self.data_ui(ui, lab, &mut cfg, &mut out));
+        section(ui, Panel::Model, &mut |ui| self.model_ui(ui, &mut cfg));
+        section(ui, Panel::Loss, &mut |ui| loss_ui(ui, &mut cfg));
+        section(ui, Panel::Selection, &mut |ui| selection_ui(ui, &mut cfg));
+        section(ui, Panel::Optimiser, &mut |ui| optimizer_ui(ui, &mut cfg));
 
         // Hyper-parameters apply at once; a new model or data waits until the pointer is released.
         let pointer_down = ui.input(|i| i.pointer.any_down());
@@ -101,11 +96,16 @@ impl Controls {
             );
         });
         ui.add_enabled_ui(cfg.data.dataset != DatasetKind::Csv, |ui| {
-            ui.add(egui::Slider::new(&mut cfg.data.omega, 0.0..=0.5).text("ω difficult mix")).on_hover_text(
-                "ω: this fraction of samples is replaced by a mix λ·a + (1−λ)·b of two samples of different \
-                 classes (ringed red in the input plane). These are the paper's difficult-to-learn examples: \
-                 raise ω and watch probe accuracy drop and the classes blur on the sphere.",
-            );
+            ui.add(egui::Slider::new(&mut cfg.data.omega, 0.0..=0.5).text("ω difficult mix")).on_hover_text(format!(
+                "ω: this fraction of the training samples is mixed with a partner of another class: a becomes \
+                 λ·a + (1−λ)·b, with the mixing weight λ drawn from [{:.2}, {:.2}] (not the theory tab's \
+                 eigenvalue λ), and keeps its label; test samples are never mixed (docs/math.md §3.1). These are \
+                 the paper's difficult-to-learn examples, ringed red in the input plane. The paper reports that \
+                 they lower accuracy; spherelab's study (docs/study.md) measured a cost of about 1–2 probe points \
+                 at ω = 0.3 on digits and moons (digits: +1.2 [−0.2, +2.6] over 10 seeds, an interval that still \
+                 includes 0) and none on blobs, rings and spirals.",
+                cfg.data.mix_lambda_min, cfg.data.mix_lambda_max
+            ));
         });
         ui.label(RichText::new("Augmentations (how the two views of a sample differ)").small().weak());
         if cfg.data.dataset == DatasetKind::Digits {
@@ -417,10 +417,18 @@ fn selection_ui(ui: &mut egui::Ui, cfg: &mut RunConfig) {
             .show_ui(ui, |ui| {
                 for (m, tip) in [
                     (PairMode::None, "Off: every negative pair is treated the same."),
-                    (PairMode::Removal, "Remove: flagged pairs drop out of the loss (their logit becomes a constant)."),
+                    (
+                        PairMode::Removal,
+                        "Remove: flagged pairs stop pushing. InfoNCE and DCL set their logit to 0, a constant with no \
+                         gradient (it stays in the sum); the spectral loss leaves them out of its sum.",
+                    ),
                     (PairMode::Margin, "Margin: add σ to flagged similarities, pushing difficult pairs apart harder."),
                     (PairMode::Temperature, "Temperature: flagged pairs use the smaller temperature ρ·τ."),
-                    (PairMode::Combined, "Margin and temperature together (the paper's best)."),
+                    (
+                        PairMode::Combined,
+                        "Margin and temperature together: the paper's best on its image benchmarks. In spherelab's \
+                         study it did not help on digits and hurt on moons (docs/study.md).",
+                    ),
                 ] {
                     if spectral && m == PairMode::Temperature {
                         continue;
@@ -430,19 +438,26 @@ fn selection_ui(ui: &mut egui::Ui, cfg: &mut RunConfig) {
             })
             .response
             .on_hover_text(
-                "What happens to pairs flagged as difficult (similar, yet probably of different classes). \
-                 Flagged points are ringed yellow in the input plane; the similarity matrix outlines the flagged \
-                 pairs. Watch 'selection precision' in the curves: how many flags are truly cross-class.",
+                "What happens to pairs flagged as difficult (similar, yet probably of different classes). Pairs \
+                 are flagged every step from the cosine similarities of the encoder features h, without labels. \
+                 Flagged points are ringed yellow in the input plane; the similarity matrix tints the flagged \
+                 pairs yellow. Watch 'selection precision' in the curves: the fraction of flags that truly are \
+                 cross-class. (A pair's logit is the score InfoNCE's softmax takes: its similarity divided by τ.)",
             );
         let on = cfg.selection.mode != PairMode::None;
         ui.add_enabled_ui(on, |ui| {
             ui.add(egui::Slider::new(&mut cfg.selection.pos_high, 0.01..=1.0).text("posHigh")).on_hover_text(
-                "For each anchor, pairs more similar than the posHigh-quantile are taken to be the same class and \
-                 left alone. About 1/(number of classes) is the paper's choice.",
+                "Each anchor ranks its candidate pairs (the other views of the batch, its positive excepted; for \
+                 the spectral loss the other samples' second views) from most to least similar, on the features \
+                 h. The top posHigh fraction of that ranking (a quantile counted from the top; at least one pair) \
+                 is taken to be of the same class and left alone; flagging starts just below it. The paper's \
+                 choice: about 1/(number of classes).",
             );
             ui.add(egui::Slider::new(&mut cfg.selection.pos_low, 0.01..=1.0).text("posLow")).on_hover_text(
-                "Pairs less similar than the posLow-quantile are easy negatives. Pairs between posHigh and posLow \
-                 are flagged as difficult.",
+                "Where flagging stops, as a fraction of the same ranking from the top: pairs ranked below the top \
+                 posHigh fraction and within the top posLow fraction are flagged as difficult; the rest, the least \
+                 similar 1 − posLow, are easy negatives. posLow = 1 flags everything below posHigh; posLow is \
+                 kept at or above posHigh (equal: nothing is flagged).",
             );
             if cfg.selection.pos_low < cfg.selection.pos_high {
                 cfg.selection.pos_low = cfg.selection.pos_high;
@@ -453,12 +468,15 @@ fn selection_ui(ui: &mut egui::Ui, cfg: &mut RunConfig) {
                     matches!(m, PairMode::Margin | PairMode::Combined),
                     egui::Slider::new(&mut cfg.selection.sigma, 0.0..=0.5).text("margin σ"),
                 )
-                .on_hover_text("σ added to flagged similarities before dividing by τ: the paper found σ ≈ 0.1 best.");
+                .on_hover_text(
+                    "σ added to a flagged pair's similarity before dividing by τ: its logit rises, so InfoNCE pushes \
+                     the pair apart harder. The paper used σ ≈ 0.1.",
+                );
                 ui.add_enabled(
                     matches!(m, PairMode::Temperature | PairMode::Combined),
                     egui::Slider::new(&mut cfg.selection.rho, 0.1..=1.0).text("temperature ρ"),
                 )
-                .on_hover_text("Flagged pairs use temperature ρ·τ: ρ < 1 pushes them harder. The paper found ρ ≈ 0.7.");
+                .on_hover_text("Flagged pairs use temperature ρ·τ: ρ < 1 pushes them harder. The paper used ρ ≈ 0.7.");
             } else {
                 ui.add_enabled(
                     matches!(m, PairMode::Margin | PairMode::Combined),

@@ -72,10 +72,11 @@ impl Curves {
                     ui.label(RichText::new("Alignment · uniformity · tolerance").strong());
                     super::help(
                         ui,
-                        "On held-out samples. Alignment: mean |z₁ − z₂|² of a sample's two views (lower = views \
-                         agree; 0 is perfect). Uniformity: log mean exp(−2|z_i − z_j|²) (lower = spread more evenly; \
-                         its optimum is about −2t = −4 in high dimension, less negative on a circle). Tolerance: mean \
-                         similarity of same-class pairs (higher = classes kept together).",
+                        "On held-out samples, with ẑ = z/|z| on the unit sphere. Alignment: mean |ẑ₁ − ẑ₂|² of a \
+                         sample's two views (lower = views agree; 0 is perfect). Uniformity: log mean \
+                         exp(−2|ẑ_i − ẑ_j|²) over pairs of samples (lower = spread more evenly; its optimum is \
+                         about −2t = −4 in high dimension, about −1.6 for points spread evenly on a circle). \
+                         Tolerance: mean cosine similarity of same-class pairs (higher = classes kept together).",
                     );
                 });
                 Plot::new("align-unif").height(height - 24.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
@@ -98,9 +99,12 @@ impl Curves {
                     ui.label(RichText::new("Accuracy").strong());
                     super::help(
                         ui,
-                        "How useful the features h are for the labels the model never saw. Probe: a linear \
-                         classifier trained on frozen h. kNN: the majority class of the 5 nearest neighbours. \
-                         Selection precision: the fraction of flagged pairs that truly are of different classes.",
+                        "How useful the encoder's features h (before the projector) are for the labels, which the \
+                         loss never used (except supcon). Probe (linear probe): a linear classifier (logistic \
+                         regression) fitted on the frozen, standardised h of the clean training samples, scored on \
+                         the held-out test samples. kNN: each test sample gets the majority class of its 5 nearest \
+                         training samples (k nearest neighbours, by cosine similarity of h). Selection precision: \
+                         the fraction of flagged pairs, on held-out views, whose two samples are of different classes.",
                     );
                 });
                 Plot::new("accuracy")
@@ -130,9 +134,9 @@ impl Curves {
                     ui.label(RichText::new("Alignment vs uniformity").strong());
                     super::help(
                         ui,
-                        "The run's path in the plane of the two properties (Wang & Isola's Figure): each dot is an \
-                         evaluation, the last one large. Good representations sit low-left: small alignment and \
-                         low uniformity.",
+                        "The run's path in the plane of the two properties (as in Wang & Isola's figure): the line \
+                         joins the evaluations, the dot is the latest. Wang & Isola found the better representations \
+                         low-left: small alignment and low uniformity.",
                     );
                 });
                 Plot::new("trajectory")

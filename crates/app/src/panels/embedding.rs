@@ -48,10 +48,12 @@ impl EmbeddingView {
             ui.label(RichText::new(format!("{what} · step {}", snap.step)).weak());
             super::help(
                 ui,
-                "Where the model puts each sample (its output z). Contrastive learning wants two things \
-                 (Wang & Isola): alignment, the two views of a sample land close together (hover a point: its \
-                 views are joined by lines), and uniformity, all samples spread evenly over the sphere. Classes \
-                 form arcs or caps when the features are good.",
+                "Where the model puts each sample: its output z (the projector's output; the encoder's output h \
+                 when there is no projector), on the unit sphere when ℓ2-normalise is on. The probe and kNN \
+                 accuracies score h, not z. Contrastive learning wants two things (Wang & Isola): alignment, \
+                 the two views of a sample land close together (hover a point: its views are joined by lines), \
+                 and uniformity, all samples spread evenly over the sphere. Classes form arcs or caps when the \
+                 features are good.",
             );
             if d == 2 {
                 ui.checkbox(&mut self.show_density, "density").on_hover_text(
@@ -181,8 +183,8 @@ impl EmbeddingView {
                 }
                 if resp.hovered() {
                     resp.clone().on_hover_text_at_pointer(format!(
-                        "sample {i}, class {}: white lines join the two views of a positive pair. Alignment = how \
-                         short these lines are.",
+                        "sample {i}, class {}: white lines join the two views of a positive pair. Alignment (in \
+                         the curves) is the mean squared length of such lines over held-out samples.",
                         data.labels[i]
                     ));
                 }

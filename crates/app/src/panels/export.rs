@@ -47,7 +47,13 @@ impl ExportPanel {
             );
         });
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Embeddings TSV").on_hover_text("embeddings.tsv and metadata.tsv of every sample.").clicked()
+            if ui
+                .button("Embeddings TSV")
+                .on_hover_text(
+                    "embeddings.tsv: the embedding z of every sample, one row each; metadata.tsv: its label, whether \
+                     it is difficult (mixed or at a boundary), its split (train/test) and whether it was pruned.",
+                )
+                .clicked()
                 && let Some(snap) = &lab.snapshot
             {
                 let files = [

@@ -1,6 +1,8 @@
-//! Hardness weights (Wang & Liu 2021) for one anchor of the current batch: how strongly InfoNCE pushes each
-//! negative away, r_k = exp(s_k/τ) / Σ exp(s_k'/τ). A small τ puts almost all the weight on the few nearest
-//! negatives; a large τ spreads it evenly. A second temperature can be drawn beside the current one.
+//! Hardness weights (Wang & Liu 2021) for one anchor of the current batch: the plain InfoNCE softmax weights
+//! r_k = exp(s_k/τ) / Σ_{k'≠anchor} exp(s_k'/τ) at the base τ, which set how strongly plain InfoNCE pushes each
+//! negative away. A small τ puts almost all the weight on the few nearest negatives; a large τ spreads it
+//! evenly. A second temperature can be drawn beside the current one. The selection's changes to flagged pairs
+//! and other losses' weights are not drawn; the panel says so when they are in use.
 
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
@@ -8,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::class_color;
 use crate::lab::{Command, Lab};
+use spherelab_core::config::{LossKind, PairMode};
 
 /// Bars shown: the hardest negatives only, so they stay readable.
 const MAX_BARS: usize = 40;
@@ -32,10 +35,15 @@ impl HardnessView {
             ui.label(RichText::new("Hardness of the negatives").strong());
             super::help(
                 ui,
-                "For the picked anchor (click a row of the similarity matrix), how hard InfoNCE pushes each \
-                 negative away: r = exp(s/τ)/Σexp(s'/τ), sorted from the hardest. Bars are coloured by the \
-                 negative's class; a negative of the anchor's own class is pushed away too (the 'uniformity–\
-                 tolerance dilemma'). Lower τ concentrates the push on the nearest negatives.",
+                "For the picked anchor (click a row of the similarity matrix): the plain InfoNCE softmax weights \
+                 r_k = exp(s_k/τ) / Σ_{k'≠anchor} exp(s_k'/τ) over the anchor's other 2N − 1 views, with s the \
+                 cosine similarity of the embeddings z and τ the base temperature. Plain InfoNCE pushes each \
+                 negative away in proportion to its r (Wang & Liu 2021). Bars: the negatives, largest weight \
+                 first, coloured by class; a white outline marks a negative of the anchor's own class, which is \
+                 pushed away too (the uniformity–tolerance dilemma). Lower τ concentrates the push on the nearest \
+                 negatives. Not drawn: the selection's changes to flagged pairs (margin σ, temperature ρτ, \
+                 removal), and other losses' weights (DCL leaves the positive out of the sum, SupCon counts \
+                 same-class views as positives, the spectral and alignment + uniformity losses have no τ).",
             );
         });
         let (Some(batch), Some(session)) = (lab.batch.as_ref(), lab.session()) else {
@@ -45,7 +53,8 @@ impl HardnessView {
         let n = batch.indices.len();
         let anchor = lab.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
         let labels = &session.data().labels;
-        let tau = session.config().loss.tau;
+        let cfg = session.config();
+        let tau = cfg.loss.tau;
         let anchor_class = labels[batch.indices[anchor % n]];
         ui.horizontal(|ui| {
             ui.label(format!("anchor: view {anchor} (class {anchor_class}) · τ = {tau:.3}"));
@@ -53,6 +62,25 @@ impl HardnessView {
                 out.push(Command::SelectAnchor(Some((anchor + 1) % (2 * n))));
             }
         });
+        // Say when the bars are not the weights the run trains with.
+        let mut caveats = Vec::new();
+        if cfg.loss.kind != LossKind::Infonce {
+            caveats.push(format!(
+                "the run trains with {}, which weights negatives differently: these are plain InfoNCE weights at τ",
+                cfg.loss.kind.name()
+            ));
+        }
+        if cfg.loss.kind.supports_selection() && cfg.selection.mode != PairMode::None {
+            caveats.push(format!(
+                "the selection ({}) changes how flagged pairs count in the loss; the bars ignore that",
+                cfg.selection.mode.name()
+            ));
+        }
+        if !caveats.is_empty() {
+            ui.label(
+                RichText::new(format!("Note: {}.", caveats.join("; "))).small().color(Color32::from_rgb(230, 159, 0)),
+            );
+        }
         ui.add(egui::Slider::new(&mut self.compare_factor, 0.1..=10.0).logarithmic(true).text("× τ to compare"))
             .on_hover_text(
                 "Draw the weights at this multiple of τ too (the line): above 1 the push spreads over many \
@@ -81,8 +109,10 @@ impl HardnessView {
             .small(),
         )
         .on_hover_text(
-            "Effective number = exp(entropy) of the weights over negatives: about 1 when one negative takes all \
-             the push, the number of negatives when all are pushed equally.",
+            "Positive: the weight r of the anchor's other view (the sum includes it). Effective number = \
+             exp(entropy) of the weights over negatives, renormalised: about 1 when one negative takes all the \
+             push, the number of negatives when all are pushed equally. Same-class share: the part of the \
+             negatives' weight on views of the anchor's own class.",
         );
         let bars: Vec<Bar> = order
             .iter()

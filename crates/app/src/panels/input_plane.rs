@@ -79,8 +79,9 @@ impl InputPlane {
             ui.label(RichText::new("Input space").strong());
             super::help(
                 ui,
-                "The data as the model sees it, coloured by class (the model never sees the labels, except \
-                 with the supcon loss). Hover a point to see its augmented views, the two 'positive' versions the \
+                "The data, coloured by class (the model never sees the labels, except with the supcon loss); \
+                 data with more than two inputs is drawn by its first two principal components (PCA). Hover a \
+                 point to see its augmented views: any two views of one sample form a 'positive' pair that the \
                  loss pulls together.",
             );
             if planar {
@@ -99,12 +100,14 @@ impl InputPlane {
                                 format!("heat map of z{k}"),
                             )
                             .on_hover_text(format!(
-                                "Colour every location of the plane by the model's embedding coordinate z{k} there \
-                                     (blue −1, white 0, red +1): the function the encoder has learned."
+                                "Colour every location of the plane by coordinate z{k} of the model's output there \
+                                     (blue −1, white 0, red +1; scaled down when some |z{k}| exceeds 1): the function \
+                                     the encoder and projector have learned."
                             ));
                         }
                         ui.selectable_value(&mut self.background, Background::Probe, "probe regions").on_hover_text(
-                            "Colour every location by the class a linear classifier on the features h predicts: \
+                            "Colour every location by the class a linear probe predicts there: a linear classifier \
+                             fitted on the training samples' encoder features h, refitted as training goes on. Shows \
                              how well the learned features separate the classes.",
                         );
                     })
@@ -115,14 +118,15 @@ impl InputPlane {
             }
             ui.checkbox(&mut self.show_truth, RichText::new("○ difficult").color(super::DIFFICULT_COLOR))
                 .on_hover_text(
-                    "Ring the samples the generator made difficult: ω-mixes of two classes and points at class \
-                 boundaries (ground truth).",
+                    "Ring the samples the generator made difficult (ground truth): training samples mixed with a \
+                 sample of another class (ω) and points at class boundaries.",
                 );
             ui.checkbox(&mut self.show_selection, RichText::new("○ flagged").color(super::SELECTED_COLOR))
                 .on_hover_text(
                     "Ring the samples the selection (posHigh/posLow) singles out in the current batch: those that are \
-                 the most similar flagged partner of several anchors. Compare with the red rings: does the \
-                 selection find the truly difficult points without labels?",
+                 the most similar flagged partner (on the features h) of at least two anchors, at most a sixth of \
+                 the batch. Compare with the red rings: does the selection find the truly difficult points \
+                 without labels?",
                 );
             if planar {
                 ui.checkbox(&mut self.click_adds, "click adds points").on_hover_text(
@@ -218,7 +222,7 @@ impl InputPlane {
             painter.circle_stroke(sp, r + 3.0, Stroke::new(2.0, ui.visuals().strong_text_color()));
             let mut text = format!("sample {i}, class {}", data.labels[i]);
             if data.mixed[i] {
-                text.push_str(" · ω-mix of two classes (difficult)");
+                text.push_str(" · mixed with a sample of another class by ω (difficult)");
             } else if data.boundary[i] {
                 text.push_str(" · at a class boundary (difficult)");
             }

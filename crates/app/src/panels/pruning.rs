@@ -104,8 +104,11 @@ impl PruningPanel {
                 ui,
                 "One run says little: seeds differ by a point or more. This trains k seeds of the current \
                  settings without selection (the baseline) and k with the remedy, in the background, and scores \
-                 each final model by its linear-probe accuracy on h on the clean test split. Each dot is one \
-                 seed; the bar is the mean with its 95 % interval; the difference is paired by seed.",
+                 each final model by its linear-probe accuracy on h (a linear classifier fitted on the encoder \
+                 features of the clean training samples) on the clean test split. Each dot is one seed, a grey \
+                 line joins a seed's two runs; the white bar is the mean with its 95 % interval; the difference \
+                 is paired by seed. As in docs/study.md, a difference is called an effect only when its interval \
+                 excludes 0 with at least 10 seeds.",
             );
         });
         egui::ComboBox::from_label("remedy")
@@ -143,7 +146,7 @@ impl PruningPanel {
                     .add_enabled(!running, egui::Button::new("The paper's experiment"))
                     .on_hover_text(
                         "The regime of spherelab's study (docs/study.md, `spherelab study --preset paper`): its \
-                         data set, ω and model, baseline against the remedy chosen here.",
+                         data set (digits), largest ω (0.3) and model, baseline against the remedy chosen here.",
                     )
                     .clicked()
             {
@@ -242,10 +245,13 @@ impl PruningPanel {
                 ));
             }
             Some((b, r, d)) => {
-                let verdict = if d.ci95[0] > 0.0 {
-                    "the remedy helps here"
+                let excludes_zero = d.ci95[0] > 0.0 || d.ci95[1] < 0.0;
+                let verdict = if excludes_zero && d.n < 10 {
+                    "the interval excludes 0, but with fewer than 10 seeds that is not yet a claim"
+                } else if d.ci95[0] > 0.0 {
+                    "the remedy scores higher here"
                 } else if d.ci95[1] < 0.0 {
-                    "the remedy hurts here"
+                    "the remedy scores lower here"
                 } else {
                     "no effect detected at this many seeds"
                 };
@@ -275,7 +281,9 @@ impl PruningPanel {
                 ui,
                 "The paper's simplest fix: remove the most difficult training samples and retrain. Score the \
                  samples, preview which go, then retrain from the same seed: both runs train side by side and \
-                 the curves compare them (pruned dashed). Does probe accuracy go up although there is less data?",
+                 the curves compare them (pruned dashed). Does probe accuracy go up although there is less data? \
+                 (In spherelab's study on digits, pruning the truly difficult 10 % did no better than pruning a \
+                 random 10 %: docs/study.md.)",
             );
         });
         let (Some(session), Some(snap)) = (lab.session(), lab.snapshot.as_ref()) else {
@@ -295,11 +303,13 @@ impl PruningPanel {
                      checking the other scores.",
                 );
                 ui.selectable_value(&mut self.kind, ScoreKind::SupervisedMargin, "supervised margin").on_hover_text(
-                    "Small gap between a linear probe's two most likely classes on h = difficult. Needs labels.",
+                    "1 − (p₁ − p₂), the gap between a linear probe's two most likely classes for the sample (fitted \
+                     on h): a small gap = difficult. Needs labels.",
                 );
                 ui.selectable_value(&mut self.kind, ScoreKind::UnsupervisedMargin, "unsupervised margin")
                     .on_hover_text(
-                        "The same gap for soft assignments to k-means clusters of the features: no labels needed.",
+                        "The same gap for soft assignments to k-means clusters (one per class) of the normalised \
+                         features h: no labels needed.",
                     );
                 ui.selectable_value(&mut self.kind, ScoreKind::Random, "random").on_hover_text(
                     "A random score: the control. Removing random samples tells \"fewer samples\" apart from \
@@ -309,7 +319,9 @@ impl PruningPanel {
             .response
             .on_hover_text("How a sample's difficulty is measured (on the current features h).");
         ui.add(egui::Slider::new(&mut self.fraction, 0.0..=0.5).text("fraction removed")).on_hover_text(
-            "The share of training samples to leave out, the most difficult first. The paper's recipe: about 8 %.",
+            "The share of training samples to leave out (that share of each class when there are labels), the \
+             most difficult first. The paper's Table 10 called the 8 % of each class with the smallest probe \
+             margin difficult; spherelab's study pruned 10 %.",
         );
         let train = session.active_train().to_vec();
         ui.horizontal(|ui| {

@@ -1,5 +1,6 @@
-//! The current batch's similarity matrix: cosine similarity of every pair of views (blue −1, white 0, red +1),
-//! with the pairs the selection flags as difficult tinted yellow. Views are sorted by class, so the blocks of
+//! The current batch's similarity matrix: cosine similarity of the embeddings z of every pair of views (blue −1,
+//! white 0, red +1), with the pairs the selection flags as difficult (chosen on the encoder features h) tinted
+//! yellow. Views are sorted by class, so the blocks of
 //! same-class pairs show; the two bright diagonals are the positive pairs. Click a row to pick it as the
 //! anchor of the hardness view.
 
@@ -37,13 +38,18 @@ impl SimilarityView {
             ui.label(RichText::new("Similarity matrix (current batch)").strong());
             super::help(
                 ui,
-                "Cosine similarity of every pair of views in the last batch (blue −1, white 0, red +1). The loss \
-                 wants the positive pairs (the two off-diagonal lines) red and everything else spread out. Sorted by \
-                 class, same-class blocks turn red as the model groups classes. Yellow cells: pairs the selection \
-                 flags as difficult. Click a row to see its hardness weights.",
+                "Cosine similarity of the embeddings z of every pair of views in the last batch (blue −1, white 0, \
+                 red +1); rows and columns are view 1 of each sample, then view 2. The loss wants the positive \
+                 pairs (the two off-diagonal lines: two views of one sample) red and the other pairs spread out. \
+                 Sorted by class, same-class blocks turn red as the model groups classes. Yellow cells: pairs the \
+                 selection flags as difficult. The selection chooses them on the cosine similarities of the \
+                 encoder features h (before the projector), not of the z drawn here, so a flag need not match the \
+                 colour under it; for the spectral loss it flags view-1 × view-2 pairs only. Click a row to see \
+                 its hardness weights.",
             );
             ui.checkbox(&mut self.show_flags, "flags").on_hover_text(
-                "Tint the pairs the selection flags as difficult (yellow). Turn selection on in the controls.",
+                "Tint the pairs the selection flags as difficult (yellow), chosen on the features h. Turn the \
+                 selection on in the controls.",
             );
             ui.checkbox(&mut self.sort_by_class, "sort by class")
                 .on_hover_text("Order the views by class, so class blocks appear. Off: batch order.");

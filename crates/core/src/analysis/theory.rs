@@ -124,10 +124,25 @@ pub fn bound(delta: f64, lambda: f64) -> f64 {
     if lambda >= 1.0 { f64::INFINITY } else { 4.0 * delta / (1.0 - lambda) + 8.0 * delta }
 }
 
-/// Every closed form of docs/math.md §5 for `input`. Never panics: on an input that fails `validate` the numbers
-/// are whatever the formulas give (possibly infinite or NaN) and the explicit eigenvalues are `None`;
-/// front ends call `validate` first and show its message.
+/// Every closed form of docs/math.md §5 for `input`, with the explicit spectra that check them. Never panics: on
+/// an input that fails `validate` the numbers are whatever the formulas give (possibly infinite or NaN) and the
+/// explicit eigenvalues are `None`; front ends call `validate` first and show its message.
 pub fn evaluate(input: &TheoryInput) -> TheoryReport {
+    let explicit = |inp: &TheoryInput, c: Construction| explicit_spectrum(inp, c).get(inp.r + 1).copied();
+    let valid = input.validate().is_ok();
+    let removed = input.removed();
+    TheoryReport {
+        explicit_lambda_clean: explicit(input, Construction::Clean),
+        explicit_lambda_index_matched: explicit(input, Construction::IndexMatched),
+        explicit_lambda_block: explicit(input, Construction::Block),
+        explicit_lambda_removed: if valid && removed.n > 0 { explicit(&removed, Construction::Clean) } else { None },
+        ..closed_forms(input)
+    }
+}
+
+/// The closed forms of docs/math.md §5 alone (the explicit eigenvalues `None`): a few flops, where `evaluate`'s
+/// eigen-decompositions cost O(((r+1)n)³) each — for maps over many inputs (the app's verdict map).
+pub fn closed_forms(input: &TheoryInput) -> TheoryReport {
     let TheoryInput { alpha: a, beta: b, gamma: g, delta, .. } = *input;
     let (n, r, nd) = (input.n as f64, input.r as f64, input.n_d as f64);
     // Degrees: c₂ of a sample with no difficult pairs, c₁ with n_d·r of its β pairs raised to γ, c₀ after
@@ -148,9 +163,6 @@ pub fn evaluate(input: &TheoryInput) -> TheoryReport {
     let bracket = if input.n_d == 0 { 1.0 } else { 1.0 - q * q + (g / b).powi(2) * q * q };
     let bound_temperature =
         if lambda_wo >= 1.0 { f64::INFINITY } else { 4.0 * delta * bracket / (1.0 - lambda_wo) + 8.0 * delta };
-    let explicit = |inp: &TheoryInput, c: Construction| explicit_spectrum(inp, c).get(inp.r + 1).copied();
-    let valid = input.validate().is_ok();
-    let removed = input.removed();
     TheoryReport {
         c0,
         c1,
@@ -168,10 +180,10 @@ pub fn evaluate(input: &TheoryInput) -> TheoryReport {
         temperature_helps: bound_temperature < bound_wd,
         margin_helps: bound_wo < bound_wd,
         removal_threshold,
-        explicit_lambda_clean: explicit(input, Construction::Clean),
-        explicit_lambda_index_matched: explicit(input, Construction::IndexMatched),
-        explicit_lambda_block: explicit(input, Construction::Block),
-        explicit_lambda_removed: if valid && removed.n > 0 { explicit(&removed, Construction::Clean) } else { None },
+        explicit_lambda_clean: None,
+        explicit_lambda_index_matched: None,
+        explicit_lambda_block: None,
+        explicit_lambda_removed: None,
     }
 }
 
