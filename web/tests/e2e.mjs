@@ -81,7 +81,7 @@ async function pixelStats(page, png) {
 async function openPage(browser, url, log, options = {}) {
   const { welcome = false, ...pageOptions } = options;
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, ...pageOptions });
-  // A returning visitor: the welcome card was answered before (eframe keeps it in local storage), so it does
+  // A returning visitor: the welcome card was answered before (the app keeps that in local storage), so it does
   // not cover what a check clicks. `welcome: true` opens the page as a first-time visitor.
   if (!welcome) await page.addInitScript(() => localStorage.setItem("spherelab.welcome", "true"));
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));

@@ -13,6 +13,7 @@ pub mod lab;
 pub mod mirror;
 pub mod pacing;
 pub mod panels;
+pub mod remember;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -80,6 +81,9 @@ pub struct SpherelabApp {
     pub narrow_view: Panel,
     /// The last frame was laid out for a narrow screen (a phone).
     pub narrow: bool,
+    /// The welcome card's answer is to be remembered (`remember`) once given: set by `greet` for users, off in
+    /// tests, so they never write to the user's configuration.
+    remember_welcome: bool,
     /// The math-symbol font is installed (on the first frame: egui applies it at once, before any text).
     fonts_installed: bool,
     /// The zoom last set for presenter mode (set only when the mode changes, so a user's own zoom stays).
@@ -107,6 +111,7 @@ impl SpherelabApp {
             narrow_view: Panel::Embedding,
             narrow: false,
             fonts_installed: false,
+            remember_welcome: false,
             zoom_applied: None,
         }
     }
@@ -207,6 +212,10 @@ impl SpherelabApp {
                 self.panels.toolbar.drawer_open = false;
             }
             self.lab.apply(c);
+        }
+        if self.remember_welcome && self.lab.guide.welcome_answered {
+            self.remember_welcome = false;
+            remember::remember_welcome_answered();
         }
         if let Some(n) = self.screenshot_note.lock().ok().and_then(|mut g| g.take()) {
             self.lab.notify(n);
@@ -378,16 +387,13 @@ impl SpherelabApp {
     }
 }
 
-/// The key under which the app remembers that the welcome card was answered.
-const WELCOME_KEY: &str = "spherelab.welcome";
-
 impl SpherelabApp {
-    /// On a user's start (desktop or browser): the welcome card unless it was answered before (eframe's
-    /// storage: a file natively, local storage in the browser) or the link names a lesson.
-    pub fn greet(&mut self, storage: Option<&dyn eframe::Storage>, link: &spherelab_core::url_state::ViewLink) {
-        let answered = storage.and_then(|s| eframe::get_value::<bool>(s, WELCOME_KEY)).unwrap_or(false);
-        self.lab.guide.welcome_answered = answered;
-        self.lab.guide.welcome = !answered && link.lesson.is_none() && !link.embed;
+    /// On a user's start (desktop or browser): the welcome card unless it was answered before (`remember`) or
+    /// the link names a lesson; the answer is remembered from then on.
+    pub fn greet(&mut self, answered_before: bool, link: &spherelab_core::url_state::ViewLink) {
+        self.lab.guide.welcome_answered = answered_before;
+        self.lab.guide.welcome = !answered_before && link.lesson.is_none() && !link.embed;
+        self.remember_welcome = !answered_before;
         self.lab.open_link(link);
     }
 }
@@ -396,10 +402,6 @@ impl eframe::App for SpherelabApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.pace(frame.info().cpu_usage);
         self.show(ui);
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, WELCOME_KEY, &self.lab.guide.welcome_answered);
     }
 }
 

@@ -48,9 +48,9 @@ fn main() -> eframe::Result {
     eframe::run_native(
         "spherelab",
         options,
-        Box::new(move |cc| {
+        Box::new(move |_cc| {
             let mut app = SpherelabApp::new(config, backend);
-            app.greet(cc.storage, &link);
+            app.greet(spherelab_app::remember::welcome_answered(), &link);
             app.pacer = Some(spherelab_app::pacing::FramePacer::default());
             // Users are greeted by a run that is already learning.
             app.lab.playing = true;

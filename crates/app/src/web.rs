@@ -97,7 +97,7 @@ async fn run() -> Result<(), String> {
                 for n in notices {
                     app.lab.notify(n);
                 }
-                app.greet(cc.storage, &link);
+                app.greet(crate::remember::welcome_answered(), &link);
                 let selftest = selftest.then_some(SelfTestState::Waiting);
                 Ok(Box::new(WebApp { crash_test, continuous, selftest, ..WebApp::new(app, hash_changed) }))
             }),

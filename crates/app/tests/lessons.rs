@@ -275,7 +275,7 @@ fn embed_mode_has_no_chrome_and_the_lessons_panels() {
 #[test]
 fn the_welcome_card_greets_a_first_start_over_a_training_lab_and_is_remembered() {
     let mut h = harness();
-    h.state_mut().greet(None, &ViewLink::default());
+    h.state_mut().greet(false, &ViewLink::default());
     h.state_mut().lab.playing = true;
     h.run_steps(3);
     assert!(h.state().lab.guide.welcome);
@@ -287,7 +287,7 @@ fn the_welcome_card_greets_a_first_start_over_a_training_lab_and_is_remembered()
     assert!(!h.state().lab.guide.welcome && h.state().lab.guide.welcome_answered);
     // "Start a lesson" lists them; picking one opens it and answers the card.
     let mut h = harness();
-    h.state_mut().greet(None, &ViewLink::default());
+    h.state_mut().greet(false, &ViewLink::default());
     h.run_steps(3);
     h.get_by_label("📚 Start a lesson").click();
     // The card grows with the list and centres itself again over a few frames.
@@ -299,7 +299,7 @@ fn the_welcome_card_greets_a_first_start_over_a_training_lab_and_is_remembered()
     assert!(!h.state().lab.guide.welcome && h.state().lab.guide.welcome_answered);
     // A lesson link skips it.
     let mut h = harness();
-    h.state_mut().greet(None, &split_view_keys("lesson=losses").0);
+    h.state_mut().greet(false, &split_view_keys("lesson=losses").0);
     assert!(!h.state().lab.guide.welcome);
 }
 
