@@ -180,7 +180,13 @@ impl SpherelabApp {
                             Level::Warning => Color32::from_rgb(240, 180, 60),
                             Level::Error => Color32::from_rgb(255, 90, 90),
                         };
-                        ui.label(RichText::new(&n.text).color(color));
+                        let text = RichText::new(&n.text).color(color);
+                        // A phone shows the notice's first line; the full text is in its tooltip.
+                        if narrow {
+                            ui.add(egui::Label::new(text).truncate()).on_hover_text(&n.text);
+                        } else {
+                            ui.label(text);
+                        }
                     } else {
                         let hint = if lab.playing {
                             "Training. Space pauses; hover any control for what it does, a point for its two views."
@@ -292,7 +298,7 @@ impl SpherelabApp {
         let watched = lab.guide.watched();
         egui::Panel::left("lesson").default_size(400.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab)));
+                commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab, false, &mut p.export.page)));
                 if CONTROL_SECTIONS.into_iter().any(shows) {
                     ui.separator();
                     let stroke = if watched.is_some_and(|w| w.is_control()) {
@@ -336,10 +342,10 @@ impl SpherelabApp {
             return;
         }
         if lab.guide.active.is_some() {
-            let h = ui.ctx().content_rect().height() * 0.42;
+            let h = ui.ctx().content_rect().height() * 0.45;
             egui::Panel::top("lesson").exact_size(h).show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab)));
+                    commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab, true, &mut p.export.page)));
                 });
             });
         }
@@ -355,20 +361,20 @@ impl SpherelabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 for v in &views {
-                    let mut text = RichText::new(v.title()).size(15.0);
+                    let mut text = RichText::new(short_title(*v)).size(15.0);
                     if lab.guide.watched() == Some(*v) {
                         text = text.color(lesson::WATCH_COLOR);
                     }
-                    ui.selectable_value(&mut self.narrow_view, *v, text);
+                    ui.selectable_value(&mut self.narrow_view, *v, text).on_hover_text(v.title());
                 }
             });
             ui.separator();
             if views.contains(&self.narrow_view) {
-                let v = self.narrow_view;
-                egui::ScrollArea::vertical().show(ui, |ui| commands.extend(view(p, v, ui, lab, parts)));
+                commands.extend(view(p, self.narrow_view, ui, lab, parts));
             }
         });
     }
+
     /// Asks the window for a screenshot; the callback saves it as screenshot.png when it arrives (into the
     /// export folder on the desktop, as a download in the browser).
     fn request_screenshot(&mut self, ctx: &egui::Context) {
@@ -443,6 +449,16 @@ fn tab_panels(tab: SideTab) -> &'static [Panel] {
         SideTab::Theory => &[Panel::Theory],
         SideTab::Pruning => &[Panel::Pruning],
         SideTab::Export => &[Panel::Export],
+    }
+}
+
+/// A view's name on a phone's row of view buttons.
+fn short_title(panel: Panel) -> &'static str {
+    match panel {
+        Panel::Input => "Input",
+        Panel::Similarity => "Similarity",
+        Panel::Hardness => "Hardness",
+        other => other.title(),
     }
 }
 

@@ -316,7 +316,7 @@ fn a_phone_shows_the_lesson_and_one_view_with_the_controls_in_a_drawer() {
     assert!(drawn(h.state()).1, "the drawer shows the controls");
     h.get_by_label("✕ Close the controls").click();
     h.run_steps(2);
-    h.get_by_label("Input plane").click();
+    h.get_by_label("Input").click();
     h.run_steps(2);
     assert_eq!(drawn(h.state()).0, vec!["input plane"]);
     h.state_mut().lab.open_link(&split_view_keys("lesson=temperature&step=1").0);
@@ -325,4 +325,18 @@ fn a_phone_shows_the_lesson_and_one_view_with_the_controls_in_a_drawer() {
     h.get_by_label(&step.title);
     let (views, _) = drawn(h.state());
     assert_eq!(views, vec![view_part(step.watch).unwrap_or("embedding")], "the watched view first");
+}
+
+#[test]
+fn the_share_links_open_this_step_in_a_browser_an_iframe_and_the_desktop() {
+    let mut h = harness();
+    h.state_mut().lab.open_link(&split_view_keys("lesson=temperature&step=3").0);
+    h.run_steps(2);
+    h.get_by_label("🔗 Share this step: link, presenter, iframe").click();
+    h.run_steps(2);
+    // The links carry the run's settings and the lesson's step; the iframe the embed mode.
+    assert!(h.query_all_by_label_contains("data.dataset=blobs").count() >= 3);
+    h.get_by_label_contains("lesson=temperature&step=3&presenter=1");
+    h.get_by_label_contains("embed=1\" width=");
+    h.get_by_label("cargo run --release -- --lesson temperature --step 3");
 }

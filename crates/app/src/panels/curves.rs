@@ -40,6 +40,9 @@ impl Curves {
         let width = ui.available_width();
         let height = ui.available_height().max(100.0);
         let w = (width - 24.0) / 4.0;
+        // Headings that fit a narrow column (presenter mode beside a lesson, a small window): a heading wider
+        // than its column would push the last plot out of the panel.
+        let narrow = w < 240.0;
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(w);
@@ -69,7 +72,10 @@ impl Curves {
             ui.vertical(|ui| {
                 ui.set_width(w);
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new("Alignment · uniformity · tolerance").strong());
+                    ui.label(
+                        RichText::new(if narrow { "Align · unif · tol" } else { "Alignment · uniformity · tolerance" })
+                            .strong(),
+                    );
                     super::help(
                         ui,
                         "On held-out samples, with ẑ = z/|z| on the unit sphere. Alignment: mean |ẑ₁ − ẑ₂|² of a \
@@ -131,7 +137,7 @@ impl Curves {
             ui.vertical(|ui| {
                 ui.set_width(w);
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new("Alignment vs uniformity").strong());
+                    ui.label(RichText::new(if narrow { "Align vs unif" } else { "Alignment vs uniformity" }).strong());
                     super::help(
                         ui,
                         "The run's path in the plane of the two properties (as in Wang & Isola's figure): the line \

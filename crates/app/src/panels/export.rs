@@ -18,12 +18,23 @@ pub struct ExportPanel {
     /// Config JSON to load, pasted by the user.
     #[serde(skip)]
     pub config_text: String,
+    /// Where the web build is served, for the share links (the page's own address in the browser).
+    pub page: String,
 }
 
 impl Default for ExportPanel {
     fn default() -> Self {
-        Self { folder: "spherelab-export".into(), config_text: String::new() }
+        Self { folder: "spherelab-export".into(), config_text: String::new(), page: default_page() }
     }
+}
+
+/// The page the links point at: this page in the browser; a placeholder to replace on the desktop.
+fn default_page() -> String {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(l) = web_sys::window().map(|w| w.location()) {
+        return format!("{}{}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default());
+    }
+    "https://example.org/spherelab/".to_string()
 }
 
 impl ExportPanel {
@@ -113,6 +124,8 @@ impl ExportPanel {
                 }
             }
         });
+        ui.separator();
+        super::lesson::share_ui(ui, lab, &mut self.page);
         out
     }
 

@@ -12,7 +12,9 @@ pub const WATCH_COLOR: Color32 = Color32::from_rgb(255, 170, 40);
 pub struct LessonCard;
 
 impl LessonCard {
-    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
+    /// `compact`: a phone's card, without the lesson's goal (the space goes to the step). `page`: where the web
+    /// build is served, for the share links (the Export tab's field).
+    pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, compact: bool, page: &mut String) -> Vec<Command> {
         let mut out = Vec::new();
         let guide = &lab.guide;
         let (Some(lesson), Some(p), Some(step)) = (guide.lesson(), guide.active.as_ref(), guide.step()) else {
@@ -23,7 +25,9 @@ impl LessonCard {
             ui.label(RichText::new(format!("Lesson {} of {}", p.lesson + 1, guide.lessons.len())).weak());
             ui.label(RichText::new(&lesson.title).strong());
         });
-        ui.label(RichText::new(format!("Goal: {}", lesson.goal)).weak().small());
+        if !compact {
+            ui.label(RichText::new(format!("Goal: {}", lesson.goal)).weak().small());
+        }
         ui.add_space(4.0);
         // Progress: one dot a step (the current one larger; observed ones ticked).
         ui.horizontal(|ui| {
@@ -137,6 +141,11 @@ impl LessonCard {
         if !lesson.sources.is_empty() {
             ui.add_space(6.0);
             ui.label(RichText::new(format!("Sources: {}", lesson.sources.join("; "))).small().weak());
+        }
+        if !compact && !guide.embed {
+            egui::CollapsingHeader::new("🔗 Share this step: link, presenter, iframe").show(ui, |ui| {
+                share_ui(ui, lab, page);
+            });
         }
         out
     }
