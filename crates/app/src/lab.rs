@@ -6,8 +6,10 @@
 //! frame is drawn (`Lab::apply`), so no panel reaches into another and every change has one code path.
 //! Training happens in `Lab::tick`, called once per frame: as many steps as fit in the frame budget.
 
+use spherelab_core::analysis::projection::Pca2;
 use spherelab_core::config::DatasetKind;
 use spherelab_core::data::{Dataset, InputKind};
+use spherelab_core::difficulty::{self, PruneSpec};
 use spherelab_core::experiment::Experiment;
 use spherelab_core::study::Method;
 use spherelab_core::trainer::{BatchInspection, Embeddings, Rebuilt};
@@ -54,8 +56,9 @@ pub enum Command {
     SetHeatGrid(Option<HeatGrid>),
     /// The anchor view (row of the current batch) whose hardness weights are shown.
     SelectAnchor(Option<usize>),
-    /// Marks these training samples as the ones a pruning run would leave out (a preview).
-    PreviewPruning(Vec<usize>),
+    /// Scores the training samples on the snapshot's features h and marks the ones this score and fraction
+    /// would leave out (a preview; per class when there are labels, the paper's Table 10 recipe).
+    PreviewPruning(PruneSpec),
     /// Retrains from the same seed without the previewed samples, alongside the main run.
     StartComparison,
     StopComparison,
@@ -193,6 +196,12 @@ pub struct Lab {
     /// Refresh the embeddings snapshot after this many steps.
     pub snapshot_every: usize,
     pub snapshot: Option<Embeddings>,
+    /// The embedding view's 2-D projection of the snapshot's z when it has more than three dimensions, fitted
+    /// with each snapshot (inside the frame's budget, not while drawing).
+    pub z_projection: Option<Pca2>,
+    /// The input plane's 2-D projection of the data when it has more than two dimensions (the digits),
+    /// fitted when the run (re)starts.
+    pub data_projection: Option<Pca2>,
     /// The grid the input plane asked for, and the model on it (refreshed with the snapshot, so its cost is
     /// counted in the frame's budget like the snapshot's).
     pub heat_grid: Option<HeatGrid>,
@@ -269,6 +278,8 @@ impl Lab {
             steps_last_frame: 0,
             snapshot_every: 4,
             snapshot: None,
+            z_projection: None,
+            data_projection: None,
             heat_grid: None,
             heat: None,
             batch: None,
@@ -324,6 +335,7 @@ impl Lab {
         self.hover_views = None;
         self.selection_marked.clear();
         self.steps_since_snapshot = 0;
+        self.data_projection = self.data().filter(|d| d.dim > 2).map(|d| Pca2::fit(&d.x, d.dim));
         self.refresh_snapshot();
     }
 
@@ -427,7 +439,7 @@ impl Lab {
                 }
             }
             Command::SelectAnchor(a) => self.anchor = a,
-            Command::PreviewPruning(p) => self.pruned = p,
+            Command::PreviewPruning(spec) => self.preview_pruning(spec),
             Command::StartComparison => self.start_comparison(),
             Command::StartExperiment { base, remedy, seeds } => {
                 match Experiment::new(*base, remedy, (1..=seeds.max(1) as u64).collect()) {
@@ -462,6 +474,19 @@ impl Lab {
                 self.guide.welcome_answered = true;
             }
         }
+    }
+
+    /// The training samples `spec` removes, scored on the snapshot's h of the training samples (k-means and
+    /// probe fits for the margin scores: work done once, on the click, not while drawing).
+    fn preview_pruning(&mut self, spec: PruneSpec) {
+        let (Some(session), Some(snap)) = (self.session.as_deref(), self.snapshot.as_ref()) else { return };
+        let train = session.active_train();
+        let h_train = spherelab_core::Matrix::from_vec(
+            train.len(),
+            snap.h.cols,
+            train.iter().flat_map(|&i| snap.h.row(i).iter().copied()).collect(),
+        );
+        self.pruned = difficulty::pick_training_samples(spec, session.data(), train, &h_train, session.config().seed);
     }
 
     /// Shows the lab as a link asks (`#lesson=temperature&step=3&presenter=1&hide=loss`, or the desktop's
@@ -925,6 +950,7 @@ impl Lab {
             );
             return;
         }
+        self.z_projection = (emb.z.cols > 3).then(|| Pca2::fit(&emb.z.data, emb.z.cols));
         self.snapshot = Some(emb);
         self.batch = session.inspect_batch();
         self.selection_marked = self.batch.as_ref().map(selection_marks).unwrap_or_default();
@@ -1017,6 +1043,40 @@ mod tests {
         c.model.encoder = vec![8];
         c.model.projector = vec![2];
         c
+    }
+
+    /// A preview scores the training samples in the lab (not in the panel): the oracle marks exactly the
+    /// round(f·n_c) most difficult training samples of each class, all truly difficult here, none from the test
+    /// split; a random score marks as many.
+    #[test]
+    fn a_pruning_preview_is_scored_by_the_lab() {
+        let mut cfg = small();
+        cfg.data.omega = 0.3;
+        let mut lab = Lab::new(cfg, BackendPreference::Cpu);
+        lab.apply(Command::PreviewPruning(PruneSpec { score: difficulty::ScoreKind::Oracle, fraction: 0.1 }));
+        let (data, train) = (lab.data().unwrap().clone(), lab.session().unwrap().active_train().to_vec());
+        let per_class = |c: usize| train.iter().filter(|&&i| data.labels[i] == c).count();
+        let want: usize = (0..data.classes).map(|c| (0.1 * per_class(c) as f64).round() as usize).sum();
+        assert_eq!(lab.pruned.len(), want);
+        assert!(want > 0 && lab.pruned.iter().all(|i| train.contains(i) && data.difficult(*i)));
+        let oracle = lab.pruned.clone();
+        lab.apply(Command::PreviewPruning(PruneSpec { score: difficulty::ScoreKind::Random, fraction: 0.1 }));
+        assert_eq!(lab.pruned.len(), want);
+        assert_ne!(lab.pruned, oracle);
+    }
+
+    /// Wider data and embeddings are projected by the lab, with the snapshot: the digits' 64-D inputs and an
+    /// 8-D z; two moons in a 2-D embedding need neither.
+    #[test]
+    fn projections_are_fitted_with_the_run_and_its_snapshots() {
+        let lab = Lab::new(small(), BackendPreference::Cpu);
+        assert!(lab.data_projection.is_none() && lab.z_projection.is_none());
+        let mut cfg = small();
+        cfg.data.dataset = DatasetKind::Digits;
+        cfg.model.projector = vec![8];
+        let lab = Lab::new(cfg, BackendPreference::Cpu);
+        assert_eq!(lab.data_projection.as_ref().map(|p| p.mean.len()), Some(64));
+        assert_eq!(lab.z_projection.as_ref().map(|p| p.dirs[0].len()), Some(8));
     }
 
     /// The experiment moves only through `tick`, within the frame budget, and leaves the paused main run

@@ -39,11 +39,20 @@ impl Curves {
         }
         let width = ui.available_width();
         let height = ui.available_height().max(100.0);
-        let w = (width - 24.0) / 4.0;
+        // Four plots in a row; on a phone one below the other, scrolled.
+        let phone = width < 520.0;
+        let cols = if phone { 1 } else { 4 };
+        let w = (width - 8.0 * cols as f32) / cols as f32;
+        let plot_height = if phone { 170.0 } else { (height - 32.0).max(60.0) };
         // Headings that fit a narrow column (presenter mode beside a lesson, a small window): a heading wider
         // than its column would push the last plot out of the panel.
         let narrow = w < 240.0;
-        ui.horizontal(|ui| {
+        let layout = if phone {
+            egui::Layout::top_down(egui::Align::Min)
+        } else {
+            egui::Layout::left_to_right(egui::Align::Min)
+        };
+        egui::ScrollArea::vertical().id_salt("curves").show(ui, |ui| ui.with_layout(layout, |ui| {
             ui.vertical(|ui| {
                 ui.set_width(w);
                 ui.horizontal(|ui| {
@@ -54,7 +63,7 @@ impl Curves {
                          should fall. It is not comparable between losses: compare the metrics instead.",
                     );
                 });
-                Plot::new("loss").height(height - 24.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                Plot::new("loss").height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
                     for r in &runs {
                         let raw: PlotPoints = r.history.steps.iter().map(|s| [s.step as f64, s.loss as f64]).collect();
                         p.line(style(Line::new(format!("loss{}", r.suffix), raw).color(LOSS.gamma_multiply(0.35)), r.dashed));
@@ -85,7 +94,7 @@ impl Curves {
                          Tolerance: mean cosine similarity of same-class pairs (higher = classes kept together).",
                     );
                 });
-                Plot::new("align-unif").height(height - 24.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                Plot::new("align-unif").height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
                     for r in &runs {
                         let m = &r.history.metrics;
                         let series = |f: &dyn Fn(&spherelab_core::trainer::MetricRecord) -> f64| -> PlotPoints {
@@ -114,7 +123,7 @@ impl Curves {
                     );
                 });
                 Plot::new("accuracy")
-                    .height(height - 24.0)
+                    .height(plot_height)
                     .legend(Legend::default())
                     .include_y(0.0)
                     .include_y(1.0)
@@ -146,7 +155,7 @@ impl Curves {
                     );
                 });
                 Plot::new("trajectory")
-                    .height(height - 24.0)
+                    .height(plot_height)
                     .x_axis_label("uniformity")
                     .y_axis_label("alignment")
                     .allow_scroll(false)
@@ -161,7 +170,7 @@ impl Curves {
                         }
                     });
             });
-        });
+        }));
         Vec::new()
     }
 }

@@ -6,7 +6,7 @@
 use egui::{Color32, Pos2, RichText, Sense, Shape, Stroke, Vec2};
 use serde::{Deserialize, Serialize};
 
-use super::{View, bounds, class_color, pca2, project2};
+use super::{View, bounds, class_color};
 use crate::lab::{Command, Lab};
 
 #[derive(Serialize, Deserialize)]
@@ -86,11 +86,11 @@ impl EmbeddingView {
                 _ => ([0.0, 0.0], 1.0),
             }
         };
-        let pca = (d > 3).then(|| pca2(&z.data, d));
+        let pca = if d > 3 { lab.z_projection.as_ref() } else { None };
         let mut pos = Vec::with_capacity(z.rows);
         for (r, depth_r) in depth.iter_mut().enumerate().take(z.rows) {
             let (p, dep) = match &pca {
-                Some((mean, dirs)) => (project2(z.row(r), mean, dirs), 1.0),
+                Some(p) => (p.project(z.row(r)), 1.0),
                 None => proj(z.row(r)),
             };
             pos.push(p);
@@ -168,7 +168,7 @@ impl EmbeddingView {
                         .iter()
                         .map(|v| {
                             let p = match &pca {
-                                Some((mean, dirs)) => project2(v, mean, dirs),
+                                Some(p) => p.project(v),
                                 None => proj(v).0,
                             };
                             view.to_screen(p)

@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Sense, Stroke, TextureHandle, Vec2};
 use serde::{Deserialize, Serialize};
 use spherelab_core::data::InputKind;
 
-use super::{View, bounds, class_color, diverging, pca2, project2};
+use super::{View, bounds, class_color, diverging};
 use crate::lab::{Command, HeatGrid, HeatValues, Lab};
 use spherelab_core::metrics::ProbeFit;
 
@@ -139,9 +139,10 @@ impl InputPlane {
         // Positions: the inputs themselves in 2-D, else their PCA projection.
         let pos: Vec<[f32; 2]> = if data.dim == 2 {
             (0..data.len()).map(|i| [data.sample(i)[0], data.sample(i)[1]]).collect()
+        } else if let Some(pca) = &lab.data_projection {
+            (0..data.len()).map(|i| pca.project(data.sample(i))).collect()
         } else {
-            let (mean, dirs) = pca2(&data.x, data.dim);
-            (0..data.len()).map(|i| project2(data.sample(i), &mean, &dirs)).collect()
+            vec![[0.0, 0.0]; data.len()]
         };
         let (min, max) = bounds(pos.iter().copied());
         let size = ui.available_size();

@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use crate::lab::{Command, Lab};
 use spherelab_core::config::PairMode;
-use spherelab_core::difficulty::{self, PruneSpec, ScoreKind};
+use spherelab_core::difficulty::{PruneSpec, ScoreKind};
 use spherelab_core::study::{Method, Study};
 
 #[derive(Serialize, Deserialize)]
@@ -66,23 +66,6 @@ impl Default for PruningPanel {
 }
 
 impl PruningPanel {
-    /// The training samples this score and fraction remove: scored on the training samples' features h,
-    /// pruned per class when there are labels (the paper's Table 10 recipe).
-    fn pick(
-        &self,
-        session: &dyn spherelab_core::Session,
-        h: &spherelab_core::Matrix<f32>,
-        train: &[usize],
-    ) -> Vec<usize> {
-        let h_train = spherelab_core::Matrix::from_vec(
-            train.len(),
-            h.cols,
-            train.iter().flat_map(|&i| h.row(i).iter().copied()).collect(),
-        );
-        let spec = PruneSpec { score: self.kind, fraction: self.fraction };
-        difficulty::pick_training_samples(spec, session.data(), train, &h_train, session.config().seed)
-    }
-
     fn method(&self) -> Method {
         match self.remedy {
             RemedyChoice::Prune => Method::Prune(PruneSpec { score: self.kind, fraction: self.fraction }),
@@ -286,7 +269,7 @@ impl PruningPanel {
                  random 10 %: docs/study.md.)",
             );
         });
-        let (Some(session), Some(snap)) = (lab.session(), lab.snapshot.as_ref()) else {
+        let (Some(session), Some(_)) = (lab.session(), lab.snapshot.as_ref()) else {
             ui.label("No run.");
             return out;
         };
@@ -330,7 +313,7 @@ impl PruningPanel {
                 .on_hover_text("Cross out, in the input plane, the samples this score and fraction would remove.")
                 .clicked()
             {
-                out.push(Command::PreviewPruning(self.pick(session, &snap.h, &train)));
+                out.push(Command::PreviewPruning(PruneSpec { score: self.kind, fraction: self.fraction }));
             }
             if ui
                 .add_enabled(!lab.pruned.is_empty(), egui::Button::new("Retrain without them"))

@@ -16,12 +16,20 @@ impl Toolbar {
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, compact: bool) -> Vec<Command> {
         let mut out = Vec::new();
         if compact {
+            // One row on a 390-point phone: symbols, the step count, the lessons and the controls' drawer.
             ui.horizontal_wrapped(|ui| {
-                out.extend(play_pause(ui, lab));
+                let (symbol, command, tip) = if lab.playing {
+                    ("⏸", Command::Pause, "Pause training (Space).")
+                } else {
+                    ("▶", Command::Play, "Train (Space).")
+                };
+                if ui.button(RichText::new(symbol).size(16.0)).on_hover_text(tip).clicked() {
+                    out.push(command);
+                }
                 if ui.button("⏭").on_hover_text("One training step.").clicked() {
                     out.push(Command::Step);
                 }
-                ui.label(RichText::new(format!("step {}", lab.step_count())).monospace());
+                ui.add(egui::Label::new(RichText::new(format!("step {}", lab.step_count())).monospace()).extend());
                 out.extend(lessons_menu(ui, lab));
                 if !lab.guide.embed
                     && ui
@@ -138,7 +146,7 @@ fn play_pause(ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
 /// The 📚 menu: every lesson, and leaving the open one.
 fn lessons_menu(ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
     let mut out = Vec::new();
-    ui.menu_button(RichText::new("📚 Lessons").size(15.0), |ui| {
+    ui.menu_button(RichText::new("📚 Lessons"), |ui| {
         out.extend(super::lesson::lesson_list(ui, lab));
         if lab.guide.active.is_some() {
             ui.separator();
