@@ -18,6 +18,7 @@ use web_time::Instant;
 
 use crate::backend_choice::{self, BackendPreference};
 use crate::guide::Guide;
+use crate::regions::ProbeRegions;
 use spherelab_core::lesson::{self, Panel};
 use spherelab_core::url_state::ViewLink;
 
@@ -54,6 +55,8 @@ pub enum Command {
     Hover(Option<usize>),
     /// The grid over the input plane the model is evaluated on with each snapshot (the heat map), or none.
     SetHeatGrid(Option<HeatGrid>),
+    /// Fit the linear probe's decision regions over that grid, in the background (or stop).
+    ShowProbeRegions(bool),
     /// The anchor view (row of the current batch) whose hardness weights are shown.
     SelectAnchor(Option<usize>),
     /// Scores the training samples on the snapshot's features h and marks the ones this score and fraction
@@ -206,6 +209,8 @@ pub struct Lab {
     /// counted in the frame's budget like the snapshot's).
     pub heat_grid: Option<HeatGrid>,
     pub heat: Option<HeatValues>,
+    /// The linear probe's regions over the heat grid, refitted a piece a frame while the input plane shows them.
+    pub probe_regions: ProbeRegions,
     pub batch: Option<BatchInspection>,
     /// Samples the selection singles out in the last batch: the hardest flagged partner of some anchor.
     pub selection_marked: Vec<usize>,
@@ -282,6 +287,7 @@ impl Lab {
             data_projection: None,
             heat_grid: None,
             heat: None,
+            probe_regions: ProbeRegions::default(),
             batch: None,
             selection_marked: Vec::new(),
             hovered: None,
@@ -438,6 +444,7 @@ impl Lab {
                     self.refresh_heat();
                 }
             }
+            Command::ShowProbeRegions(on) => self.probe_regions.wanted = on,
             Command::SelectAnchor(a) => self.anchor = a,
             Command::PreviewPruning(spec) => self.preview_pruning(spec),
             Command::StartComparison => self.start_comparison(),
@@ -829,8 +836,12 @@ impl Lab {
         let main = self.tick_run(run_budget);
         let used = start.elapsed().as_secs_f64() * 1e3;
         let more = experimenting && self.advance_experiment(self.frame_budget_ms - used);
+        let regions = match self.session.as_deref() {
+            Some(s) => self.probe_regions.advance(s, self.snapshot.as_ref(), self.heat.as_ref()),
+            None => false,
+        };
         self.observe_lesson();
-        main || more
+        main || more || regions
     }
 
     /// Marks the lesson's step observed when its condition holds on the run.
@@ -1063,6 +1074,43 @@ mod tests {
         lab.apply(Command::PreviewPruning(PruneSpec { score: difficulty::ScoreKind::Random, fraction: 0.1 }));
         assert_eq!(lab.pruned.len(), want);
         assert_ne!(lab.pruned, oracle);
+    }
+
+    /// The probe regions are fitted by the lab a piece a frame (a full fit takes several frames, none does it
+    /// all), only while asked for, and classify every cell of the grid; the points' own regions are mostly
+    /// their class after some training.
+    #[test]
+    fn probe_regions_are_fitted_over_frames_while_shown() {
+        let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+        for _ in 0..60 {
+            lab.apply(Command::Step);
+        }
+        let grid = HeatGrid { min: [-1.5, -1.0], max: [2.5, 1.5], res: 16 };
+        lab.apply(Command::SetHeatGrid(Some(grid)));
+        lab.tick();
+        assert!(lab.probe_regions.done.is_none(), "nothing fitted unless shown");
+        lab.apply(Command::ShowProbeRegions(true));
+        let mut frames = 0;
+        while lab.tick() {
+            frames += 1;
+            assert!(frames < 200, "the fit ends");
+        }
+        assert!(frames >= 5, "spread over frames: {frames}");
+        let r = lab.probe_regions.done.clone().expect("regions");
+        assert_eq!((r.grid, r.cells.len(), r.step), (grid, 16 * 16, lab.step_count()));
+        assert!(r.cells.iter().all(|&(c, conf)| c < 2 && (0.0..=1.0).contains(&conf)));
+        assert!(r.cells.iter().any(|c| c.0 == 0) && r.cells.iter().any(|c| c.0 == 1), "both classes have a region");
+        // Hidden again: no work.
+        lab.apply(Command::ShowProbeRegions(false));
+        for _ in 0..30 {
+            lab.apply(Command::Step);
+        }
+        let mut frames = 0;
+        while lab.tick() && frames < 200 {
+            frames += 1;
+        }
+        assert!(!lab.probe_regions.in_progress());
+        assert_eq!(lab.probe_regions.done.as_ref().map(|d| d.step), Some(r.step), "no refit while hidden");
     }
 
     /// Wider data and embeddings are projected by the lab, with the snapshot: the digits' 64-D inputs and an

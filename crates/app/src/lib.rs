@@ -13,6 +13,7 @@ pub mod lab;
 pub mod mirror;
 pub mod pacing;
 pub mod panels;
+pub mod regions;
 pub mod remember;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use spherelab_core::data::InputKind;
 
 use super::{View, bounds, class_color, diverging};
-use crate::lab::{Command, HeatGrid, HeatValues, Lab};
-use spherelab_core::metrics::ProbeFit;
+use crate::lab::{Command, HeatGrid, Lab};
 
 /// What the background shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +32,7 @@ pub struct InputPlane {
     pub resolution: usize,
     #[serde(skip)]
     heat: Option<(HeatKey, TextureHandle)>,
-    /// The probe regions' fit in progress, a few Adam steps per frame, with the grid values of the same
-    /// step it will colour.
-    #[serde(skip)]
-    probe_fit: Option<(ProbeFit, HeatValues)>,
 }
-
-/// Probe steps per frame while the regions are refitted (a full fit is 300): a fit spreads over ~20 frames
-/// instead of stalling one.
-const PROBE_STEPS_PER_FRAME: usize = 15;
 
 /// What a heat map's texture shows; a new key means a new texture.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,7 +51,6 @@ impl Default for InputPlane {
             click_adds: true,
             resolution: 48,
             heat: None,
-            probe_fit: None,
         }
     }
 }
@@ -159,6 +149,10 @@ impl InputPlane {
         });
         if wanted != lab.heat_grid {
             out.push(Command::SetHeatGrid(wanted));
+        }
+        let regions = wanted.is_some() && self.background == Background::Probe;
+        if regions != lab.probe_regions.wanted {
+            out.push(Command::ShowProbeRegions(regions));
         }
         if wanted.is_some()
             && let Some(tex) = self.heat_texture(ui.ctx(), lab)
@@ -291,8 +285,8 @@ impl InputPlane {
         }
     }
 
-    /// The heat map as a texture, remade when the lab's grid values change (the probe regions: when a
-    /// refit, spread over frames, completes).
+    /// The heat map as a texture, remade when the lab's grid values change (the probe regions: when the lab
+    /// finishes a refit).
     fn heat_texture(&mut self, ctx: &egui::Context, lab: &Lab) -> Option<TextureHandle> {
         let heat = lab.heat.as_ref()?;
         let cached = self.heat.clone().filter(|(k, _)| k.background == self.background && k.grid == heat.grid);
@@ -304,70 +298,30 @@ impl InputPlane {
                 {
                     return Some(tex.clone());
                 }
-                self.probe_fit = None;
                 (coordinate_pixels(&heat.z, k), heat.step)
             }
-            Background::Probe => match self.advance_probe(ctx, lab, heat, cached.as_ref().map(|(k, _)| k.step)) {
-                Some(done) => done,
-                None => return cached.map(|(_, t)| t),
-            },
+            Background::Probe => {
+                let Some(regions) = lab.probe_regions.done.as_ref().filter(|r| r.grid == heat.grid) else {
+                    return cached.map(|(_, t)| t);
+                };
+                if let Some((key, tex)) = &cached
+                    && key.step == regions.step
+                {
+                    return Some(tex.clone());
+                }
+                let pixels = regions
+                    .cells
+                    .iter()
+                    .map(|&(class, confidence)| class_color(class).gamma_multiply(0.15 + 0.45 * confidence))
+                    .collect();
+                (pixels, regions.step)
+            }
         };
         let image = egui::ColorImage::new([heat.grid.res, heat.grid.res], pixels);
         let tex = ctx.load_texture("input-heat", image, egui::TextureOptions::LINEAR);
         let key = HeatKey { step, background: self.background, grid: heat.grid };
         self.heat = Some((key, tex.clone()));
         Some(tex)
-    }
-
-    /// Advances the probe regions' refit; returns the regions' colours, and the step of the features they
-    /// were fitted on, when a fit completes. A refit starts
-    /// when there are no regions for this grid yet, or when a metric interval has passed since they were
-    /// fitted (the regions move slowly; a fit costs as much as many steps).
-    fn advance_probe(
-        &mut self,
-        ctx: &egui::Context,
-        lab: &Lab,
-        heat: &HeatValues,
-        shown: Option<usize>,
-    ) -> Option<(Vec<Color32>, usize)> {
-        let session = lab.session()?;
-        let snapshot = lab.snapshot.as_ref()?;
-        let stale = shown.is_none_or(|s| heat.step >= s + session.config().train.eval_every.max(1));
-        let in_progress = self.probe_fit.as_ref().is_some_and(|(_, v)| v.grid == heat.grid);
-        if !in_progress {
-            if !stale || snapshot.step != heat.step {
-                return None;
-            }
-            let data = session.data();
-            let train = session.active_train();
-            let h_train = spherelab_core::Matrix::from_vec(
-                train.len(),
-                snapshot.h.cols,
-                train.iter().flat_map(|&i| snapshot.h.row(i).to_vec()).collect(),
-            );
-            let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
-            let fit = ProbeFit::new(&h_train, &labels, data.classes.max(1), session.config().seed);
-            self.probe_fit = Some((fit, heat.clone()));
-        }
-        let (fit, _) = self.probe_fit.as_mut()?;
-        fit.run(PROBE_STEPS_PER_FRAME);
-        if !fit.is_done() {
-            // The next steps need another frame, playing or paused.
-            ctx.request_repaint();
-            return None;
-        }
-        let (fit, values) = self.probe_fit.take()?;
-        let proba = fit.into_probe().predict_proba(&values.h);
-        let pixels = (0..proba.rows)
-            .map(|r| {
-                let row = proba.row(r);
-                let (best, p) =
-                    row.iter().copied().enumerate().fold((0, f32::MIN), |a, (c, v)| if v > a.1 { (c, v) } else { a });
-                let conf = ((p - 1.0 / row.len() as f32) / (1.0 - 1.0 / row.len() as f32)).clamp(0.0, 1.0);
-                class_color(best).gamma_multiply(0.15 + 0.45 * conf)
-            })
-            .collect();
-        Some((pixels, values.step))
     }
 }
 
