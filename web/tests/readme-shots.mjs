@@ -21,5 +21,5 @@ async function shot(hash, options, steps, file) {
   await page.close();
 }
 await shot("#lesson=temperature&step=2&presenter=1", { viewport: { width: 1280, height: 720 } }, 250, "web-presenter.png");
-await shot("#lesson=uniformity&step=3", { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, 250, "web-phone-lesson.png");
+await shot("#lesson=temperature&step=1", { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, 250, "web-phone-lesson.png");
 await browser.close();

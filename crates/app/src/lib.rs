@@ -80,6 +80,8 @@ pub struct SpherelabApp {
     pub pacer: Option<pacing::FramePacer>,
     /// The view a narrow screen shows.
     pub narrow_view: Panel,
+    /// The lesson step `narrow_view` was chosen for (a new step switches to the view it watches).
+    narrow_view_for: Option<(usize, usize)>,
     /// The last frame was laid out for a narrow screen (a phone).
     pub narrow: bool,
     /// The welcome card's answer is to be remembered (`remember`) once given: set by `greet` for users, off in
@@ -110,6 +112,7 @@ impl SpherelabApp {
             frame_parts: Vec::new(),
             pacer: None,
             narrow_view: Panel::Embedding,
+            narrow_view_for: None,
             narrow: false,
             fonts_installed: false,
             remember_welcome: false,
@@ -343,7 +346,7 @@ impl SpherelabApp {
             return;
         }
         if lab.guide.active.is_some() {
-            let h = ui.ctx().content_rect().height() * 0.45;
+            let h = ui.ctx().content_rect().height() * 0.38;
             egui::Panel::top("lesson").exact_size(h).show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab, true, &mut p.export.page)));
@@ -351,6 +354,14 @@ impl SpherelabApp {
             });
         }
         let views: Vec<Panel> = VIEWS.into_iter().filter(|v| shows(*v)).collect();
+        // A new lesson step opens on the view it points at.
+        let at = lab.guide.active.as_ref().map(|p| (p.lesson, p.step));
+        if at != self.narrow_view_for {
+            self.narrow_view_for = at;
+            if let Some(w) = lab.guide.watched().filter(|w| views.contains(w)) {
+                self.narrow_view = w;
+            }
+        }
         if !views.contains(&self.narrow_view) {
             self.narrow_view = lab
                 .guide
@@ -362,7 +373,7 @@ impl SpherelabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 for v in &views {
-                    let mut text = RichText::new(short_title(*v)).size(15.0);
+                    let mut text = RichText::new(short_title(*v));
                     if lab.guide.watched() == Some(*v) {
                         text = text.color(lesson::WATCH_COLOR);
                     }
