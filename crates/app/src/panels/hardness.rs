@@ -56,7 +56,7 @@ impl HardnessView {
         let cfg = session.config();
         let tau = cfg.loss.tau;
         let anchor_class = labels[batch.indices[anchor % n]];
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!("anchor: view {anchor} (class {anchor_class}) · τ = {tau:.3}"));
             if ui.small_button("next anchor").on_hover_text("Pick another anchor of the batch.").clicked() {
                 out.push(Command::SelectAnchor(Some((anchor + 1) % (2 * n))));
