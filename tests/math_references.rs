@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-const ROOTS: [&str; 7] = ["crates", "shaders", "docs", "web", "bench", "scripts", "README.md"];
+const ROOTS: [&str; 9] = ["crates", "shaders", "docs", "web", "bench", "scripts", "lessons", "studies", "README.md"];
 const SKIP_DIRS: [&str; 4] = ["target", "node_modules", "dist", "out"];
 const EXTENSIONS: [&str; 8] = ["rs", "wgsl", "md", "py", "sh", "mjs", "toml", "html"];
 

@@ -601,7 +601,7 @@ impl Lab {
         if let Some(custom) = self.custom_data.clone() {
             if cfg.data != old.data && cfg.data.dataset != DatasetKind::Csv {
                 self.custom_data = None;
-            } else if cfg.seed != old.seed || cfg.data != old.data {
+            } else if old.rebuild_for(&cfg) == Rebuilt::Data {
                 self.comparison = None;
                 self.open(cfg, Some(custom));
                 self.notify(Notice::info("New settings on your own data: the run starts again from step 0."));

@@ -5,7 +5,7 @@
 use egui::{Color32, RichText, Sense, Vec2};
 use serde::{Deserialize, Serialize};
 use spherelab_core::RunConfig;
-use spherelab_core::config::{Activation, DatasetKind, LossKind, OptimizerKind, PairMode, Schedule};
+use spherelab_core::config::{Activation, DatasetKind, LossKind, OptimizerKind, PairMode, Rebuilt, Schedule};
 use spherelab_core::data::{self, Dataset, InputKind};
 use spherelab_core::lesson::Panel;
 
@@ -37,11 +37,6 @@ pub struct Controls {
     thumbnails: Vec<Thumbnail>,
 }
 
-/// Whether a change from `a` to `b` forces a rebuild (new data or a new model).
-fn structural(a: &RunConfig, b: &RunConfig) -> bool {
-    a.data != b.data || a.seed != b.seed || a.model != b.model
-}
-
 impl Controls {
     /// Draws the sections `show` lets through (a lesson shows a few, a link can hide some).
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, show: &dyn Fn(Panel) -> bool) -> Vec<Command> {
@@ -64,7 +59,7 @@ impl Controls {
         // Hyper-parameters apply at once; a new model or data waits until the pointer is released.
         let pointer_down = ui.input(|i| i.pointer.any_down());
         if cfg != before || self.editing.is_some() {
-            if structural(&lab.draft, &cfg) && pointer_down {
+            if lab.draft.rebuild_for(&cfg) != Rebuilt::Nothing && pointer_down {
                 self.editing = Some(cfg);
             } else {
                 self.editing = None;

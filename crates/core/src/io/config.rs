@@ -399,7 +399,31 @@ impl Default for TrainConfig {
     }
 }
 
+/// What changing a run's config from one to another rebuilds. One rule, used by the trainer that applies a
+/// change and by the front ends that decide when to apply one (the app waits for a slider's release before a
+/// rebuild): the seed belongs to the data (it draws them), so a new seed is new data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// Only hyper-parameters changed: training goes on.
+    Nothing,
+    /// The model's shape changed: new initialisation, step 0.
+    Model,
+    /// The data (or the seed) changed: new data, new split, new model, step 0.
+    Data,
+}
+
 impl RunConfig {
+    /// What going from `self` to `new` rebuilds.
+    pub fn rebuild_for(&self, new: &RunConfig) -> Rebuilt {
+        if self.data != new.data || self.seed != new.seed {
+            Rebuilt::Data
+        } else if self.model != new.model {
+            Rebuilt::Model
+        } else {
+            Rebuilt::Nothing
+        }
+    }
+
     /// Parses TOML; errors name the offending key.
     pub fn from_toml(text: &str) -> Result<Self> {
         let cfg: Self = toml::from_str(text).map_err(|e| Error::invalid(format!("config: {}", e.message())))?;
@@ -513,6 +537,32 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one restart rule: data or seed → new data; the model's shape → a new model; anything else goes on.
+    #[test]
+    fn what_a_change_rebuilds() {
+        let a = RunConfig::default();
+        let with = |f: &dyn Fn(&mut RunConfig)| {
+            let mut b = a.clone();
+            f(&mut b);
+            a.rebuild_for(&b)
+        };
+        assert_eq!(with(&|_| {}), Rebuilt::Nothing);
+        assert_eq!(with(&|c| c.loss.tau = 0.7), Rebuilt::Nothing);
+        assert_eq!(with(&|c| c.optimizer.lr = 0.1), Rebuilt::Nothing);
+        assert_eq!(with(&|c| c.augment.jitter = 0.3), Rebuilt::Nothing);
+        assert_eq!(with(&|c| c.model.encoder = vec![7]), Rebuilt::Model);
+        assert_eq!(with(&|c| c.model.normalize = !c.model.normalize), Rebuilt::Model);
+        assert_eq!(with(&|c| c.seed += 1), Rebuilt::Data);
+        assert_eq!(with(&|c| c.data.omega = 0.2), Rebuilt::Data);
+        assert_eq!(
+            with(&|c| {
+                c.data.n += 1;
+                c.model.encoder = vec![7]
+            }),
+            Rebuilt::Data
+        );
+    }
 
     #[test]
     fn default_config_round_trips_through_toml_and_json() {

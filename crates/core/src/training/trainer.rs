@@ -44,16 +44,8 @@ pub struct BatchInspection {
     pub flags: Option<PairFlags>,
 }
 
-/// What `Trainer::set_config` had to rebuild.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rebuilt {
-    /// Only hyper-parameters changed: training goes on.
-    Nothing,
-    /// The model's shape changed: new initialisation, step 0.
-    Model,
-    /// The data changed: new data, new split, new model, step 0.
-    Data,
-}
+/// What `Trainer::set_config` had to rebuild (the rule is `RunConfig::rebuild_for`, decided once, in io).
+pub use crate::config::Rebuilt;
 
 /// Held-out views fixed at the start of a run, so that metric curves are not noisy from re-drawing views.
 struct EvalSet {
@@ -615,7 +607,8 @@ impl<B: Backend> Trainer<B> {
         };
         check_sizes(&self.backend, &config, train, eval)?;
         let old = std::mem::replace(&mut self.config, config);
-        if old.data != self.config.data || old.seed != self.config.seed {
+        let rebuild = old.rebuild_for(&self.config);
+        if rebuild == Rebuilt::Data {
             match data::build(&self.config.data, self.config.seed) {
                 Ok(d) => {
                     self.replace_data(d);
@@ -627,7 +620,7 @@ impl<B: Backend> Trainer<B> {
                 }
             }
         }
-        if old.model != self.config.model {
+        if rebuild == Rebuilt::Model {
             self.rebuild_model();
             return Ok(Rebuilt::Model);
         }
