@@ -24,9 +24,8 @@ pub fn finite_difference(x: &Matrix<f64>, h: f64, mut loss: impl FnMut(&Matrix<f
     grad
 }
 
-/// Asserts that `analytic` matches central finite differences of `loss` at `x`:
-/// |analytic − fd| ≤ 1e-6 + 1e-5·|fd| per element (f64, h = 1e-6: truncation error O(h²)·f''' and
-/// rounding error O(ε/h) are both far below that). Prints the worst element on failure.
+/// Asserts that `analytic` matches central finite differences of `loss` at `x` (h = 1e-6) under the one
+/// tolerance type, `tolerance::FINITE_DIFFERENCE`. Names the worst element on failure.
 #[track_caller]
 pub fn assert_gradient_matches(
     what: &str,
@@ -36,21 +35,13 @@ pub fn assert_gradient_matches(
 ) {
     assert_eq!((x.rows, x.cols), (analytic.rows, analytic.cols), "{what}: gradient shape");
     let fd = finite_difference(x, 1e-6, loss);
-    let mut worst = (0usize, 0.0f64);
-    for i in 0..fd.data.len() {
-        let err = (analytic.data[i] - fd.data[i]).abs() - (1e-6 + 1e-5 * fd.data[i].abs());
-        if err > worst.1 {
-            worst = (i, err);
-        }
-    }
-    if worst.1 > 0.0 {
-        let i = worst.0;
+    let c = crate::tolerance::FINITE_DIFFERENCE.compare(&analytic.data, &fd.data);
+    if let Some(w) = c.worst.as_ref().filter(|_| !c.passed()) {
         panic!(
-            "{what}: gradient mismatch at element {i} (row {}, col {}): analytic {} vs finite difference {}",
-            i / x.cols,
-            i % x.cols,
-            analytic.data[i],
-            fd.data[i]
+            "{what}: analytic gradient against finite differences: {} (row {}, col {})",
+            c.describe(),
+            w.index / x.cols.max(1),
+            w.index % x.cols.max(1)
         );
     }
 }

@@ -6,7 +6,8 @@
 //! - values and forward outputs: [`VALUE`], rtol 1e-4, atol_frac 1e-5;
 //! - gradients: [`GRAD`], rtol 1e-3, atol_frac 1e-4 — looser because they are sums over all pairs of products
 //!   of softmax weights (each computed in f32 through exp) and embeddings, with heavy cancellation (the rows of
-//!   a softmax sum to 1 and the positive's −1 cancels it).
+//!   a softmax sum to 1 and the positive's −1 cancels it);
+//! - f64 gradients against finite differences: [`FINITE_DIFFERENCE`], rtol 1e-5, atol_frac 1e-6.
 
 /// A tolerance: relative, with an absolute floor relative to the tensor's scale.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,6 +20,10 @@ pub struct Tol {
 pub const VALUE: Tol = Tol { rtol: 1e-4, atol_frac: 1e-5 };
 /// Gradients.
 pub const GRAD: Tol = Tol { rtol: 1e-3, atol_frac: 1e-4 };
+/// An analytic f64 gradient against central finite differences in f64 (`testing::assert_gradient_matches`,
+/// h = 1e-6): truncation error O(h²)·f‴ ≈ 1e-12 and rounding error O(ε/h)·|L| ≈ 1e-10·|L| are both far below
+/// it, so a wrong term in a gradient (an error of the gradient's own size) fails by orders of magnitude.
+pub const FINITE_DIFFERENCE: Tol = Tol { rtol: 1e-5, atol_frac: 1e-6 };
 
 /// How `got` compares with `want` under a tolerance.
 #[derive(Clone, Debug, PartialEq)]
