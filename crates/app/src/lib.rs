@@ -241,7 +241,7 @@ impl SpherelabApp {
         let lab = &self.lab;
         let p = &mut self.panels;
         let shows = |panel: Panel| lab.guide.shows(panel);
-        if !lab.guide.embed && CONTROL_SECTIONS.into_iter().any(shows) {
+        if !lab.guide.embed && Panel::ALL.into_iter().filter(|p| p.is_control()).any(shows) {
             egui::Panel::left("controls").default_size(320.0).resizable(true).show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     commands.extend(timed(parts, "controls", || p.controls.ui(ui, lab, &shows)));
@@ -303,7 +303,7 @@ impl SpherelabApp {
         egui::Panel::left("lesson").default_size(400.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 commands.extend(timed(parts, "lesson", || p.lesson.ui(ui, lab, false, &mut p.export.page)));
-                if CONTROL_SECTIONS.into_iter().any(shows) {
+                if Panel::ALL.into_iter().filter(|p| p.is_control()).any(shows) {
                     ui.separator();
                     let stroke = if watched.is_some_and(|w| w.is_control()) {
                         egui::Stroke::new(2.0, lesson::WATCH_COLOR)
@@ -430,7 +430,6 @@ pub const NARROW_WIDTH: f32 = 700.0;
 /// How much larger presenter mode draws everything.
 pub const PRESENTER_ZOOM: f32 = 1.35;
 
-const CONTROL_SECTIONS: [Panel; 5] = [Panel::Data, Panel::Model, Panel::Loss, Panel::Selection, Panel::Optimiser];
 /// The views, in the order a narrow screen lists them.
 const VIEWS: [Panel; 8] = [
     Panel::Embedding,
@@ -483,24 +482,35 @@ fn watch_frame(ui: &mut egui::Ui, watched: bool, add: impl FnOnce(&mut egui::Ui)
     }
 }
 
+/// The name a view's drawing time is recorded under in `SpherelabApp::frame_parts` (None for a control section).
+pub fn view_part_name(panel: Panel) -> Option<&'static str> {
+    Some(match panel {
+        Panel::Input => "input plane",
+        Panel::Embedding => "embedding",
+        Panel::Curves => "curves",
+        Panel::Similarity => "similarity",
+        Panel::Hardness => "hardness",
+        Panel::Theory => "theory",
+        Panel::Pruning => "pruning",
+        Panel::Export => "export",
+        _ => return None,
+    })
+}
+
 /// Draws one view.
 fn view(p: &mut Panels, panel: Panel, ui: &mut egui::Ui, lab: &Lab, parts: &mut Parts) -> Vec<Command> {
-    match panel {
-        Panel::Input => timed(parts, "input plane", || p.input_plane.ui(ui, lab)),
-        Panel::Embedding => timed(parts, "embedding", || p.embedding.ui(ui, lab)),
-        Panel::Curves => timed(parts, "curves", || p.curves.ui(ui, lab)),
-        Panel::Similarity => timed(parts, "similarity", || p.similarity.ui(ui, lab)),
-        Panel::Hardness => timed(parts, "hardness", || p.hardness.ui(ui, lab)),
-        Panel::Theory => {
-            egui::ScrollArea::vertical()
-                .id_salt("theory")
-                .show(ui, |ui| timed(parts, "theory", || p.theory.ui(ui, lab)))
-                .inner
-        }
-        Panel::Pruning => timed(parts, "pruning", || p.pruning.ui(ui, lab)),
-        Panel::Export => timed(parts, "export", || p.export.ui(ui, lab)),
+    let Some(name) = view_part_name(panel) else { return Vec::new() };
+    timed(parts, name, || match panel {
+        Panel::Input => p.input_plane.ui(ui, lab),
+        Panel::Embedding => p.embedding.ui(ui, lab),
+        Panel::Curves => p.curves.ui(ui, lab),
+        Panel::Similarity => p.similarity.ui(ui, lab),
+        Panel::Hardness => p.hardness.ui(ui, lab),
+        Panel::Theory => egui::ScrollArea::vertical().id_salt("theory").show(ui, |ui| p.theory.ui(ui, lab)).inner,
+        Panel::Pruning => p.pruning.ui(ui, lab),
+        Panel::Export => p.export.ui(ui, lab),
         _ => Vec::new(),
-    }
+    })
 }
 
 /// The views side by side in equal columns, the watched one framed.

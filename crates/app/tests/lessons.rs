@@ -6,9 +6,9 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spherelab_app::SpherelabApp;
 use spherelab_app::backend_choice::BackendPreference;
 use spherelab_app::lab::{Command, Lab, Level};
+use spherelab_app::{SpherelabApp, view_part_name};
 use spherelab_core::lesson::{LESSON_IDS, Panel};
 use spherelab_core::url_state::{ViewLink, split_view_keys};
 use web_time::Instant;
@@ -30,25 +30,9 @@ fn drawn(app: &SpherelabApp) -> (Vec<&'static str>, bool) {
         .frame_parts
         .iter()
         .map(|p| p.0)
-        .filter(|n| {
-            ["input plane", "embedding", "curves", "similarity", "hardness", "theory", "pruning", "export"].contains(n)
-        })
+        .filter(|n| Panel::ALL.iter().any(|p| view_part_name(*p) == Some(*n)))
         .collect();
     (views, app.frame_parts.iter().any(|p| p.0 == "controls"))
-}
-
-fn view_part(panel: Panel) -> Option<&'static str> {
-    Some(match panel {
-        Panel::Input => "input plane",
-        Panel::Embedding => "embedding",
-        Panel::Curves => "curves",
-        Panel::Similarity => "similarity",
-        Panel::Hardness => "hardness",
-        Panel::Theory => "theory",
-        Panel::Pruning => "pruning",
-        Panel::Export => "export",
-        _ => return None,
-    })
 }
 
 #[test]
@@ -81,7 +65,7 @@ fn every_step_of_every_lesson_applies_its_settings_and_shows_its_panels() {
                 k + 1
             );
             let (views, controls) = drawn(app);
-            let mut want: Vec<&str> = step.show.iter().filter_map(|p| view_part(*p)).collect();
+            let mut want: Vec<&str> = step.show.iter().filter_map(|p| view_part_name(*p)).collect();
             want.sort_unstable();
             let mut got = views.clone();
             got.sort_unstable();
@@ -252,7 +236,7 @@ fn presenter_mode_enlarges_everything_and_shows_only_the_lesson() {
     assert!(!h.state().narrow, "a projector's 1280×720 is not a phone");
     let step = h.state().lab.guide.step().unwrap().clone();
     let (views, _) = drawn(h.state());
-    let want: Vec<&str> = step.show.iter().filter_map(|p| view_part(*p)).collect();
+    let want: Vec<&str> = step.show.iter().filter_map(|p| view_part_name(*p)).collect();
     assert_eq!(views.len(), want.len(), "{views:?} vs {want:?}");
     h.get_by_label(&step.title);
     h.get_by_label("🎓 Presenter").click();
@@ -324,7 +308,7 @@ fn a_phone_shows_the_lesson_and_one_view_with_the_controls_in_a_drawer() {
     let step = h.state().lab.guide.step().unwrap().clone();
     h.get_by_label(&step.title);
     let (views, _) = drawn(h.state());
-    assert_eq!(views, vec![view_part(step.watch).unwrap_or("embedding")], "the watched view first");
+    assert_eq!(views, vec![view_part_name(step.watch).unwrap_or("embedding")], "the watched view first");
 }
 
 #[test]
