@@ -105,6 +105,10 @@ fn render(a: &TheoryArgs, v: &Value) -> String {
     line(&mut s, "difficult examples removed (E_R)", g(num(v, "bound_removed")));
     line(&mut s, "temperature on difficult pairs (E_T)", g(num(v, "bound_temperature")));
     s.push_str("\nverdicts\n");
+    if a.n_d == 0 {
+        s.push_str("  no difficult samples (n_d = 0): E_wd = E_wo, nothing to remedy\n");
+        return s;
+    }
     let (wd, wo) = (num(v, "bound_wd"), num(v, "bound_wo"));
     let verdict = |helps: bool| if helps { "helps" } else { "does not help" };
     s.push_str(&format!(

@@ -154,9 +154,7 @@ fn fmt_bound(e: f64) -> String {
 /// keeping the difficult examples, and which case is lowest (stated plainly when no remedy helps).
 pub fn verdict(b: &Bounds, n_d: usize) -> String {
     if n_d == 0 {
-        return "With n_d = 0 there are no difficult examples and nothing to remedy. (The closed form for λ_wd \
-                still adds r(γ − β) and only applies for n_d ≥ 1, so the row 'with difficult examples' is not the \
-                clean bound here.)"
+        return "With n_d = 0 there are no difficult examples and nothing to remedy: every bound is the clean one."
             .into();
     }
     let says = |c: Case, e: f64| {
@@ -210,10 +208,7 @@ pub fn verdict(b: &Bounds, n_d: usize) -> String {
 pub fn lambda_text(rep: &TheoryReport, input: &TheoryInput) -> String {
     let (wo, wd, rm) = (rep.lambda_wo, rep.lambda_wd, rep.lambda_removed);
     let first = if input.n_d == 0 {
-        format!(
-            "With n_d = 0 no sample is difficult: the graph is the clean one, λ = λ_wo = {wo:.4} (the closed form \
-             λ_wd = {wd:.4} does not apply)."
-        )
+        format!("With n_d = 0 no sample is difficult: the graph is the clean one, λ_wd = λ_wo = {wo:.4}.")
     } else if wd > wo {
         format!("Difficult examples raise λ from λ_wo = {wo:.4} to λ_wd = {wd:.4}.")
     } else if wd < wo {
@@ -773,9 +768,10 @@ mod tests {
                 .contains("above λ_wd (removal leaves fewer samples per class, which raises λ above λ_wo)")
         );
         assert!(verdict(&b, 0).contains("no difficult examples"));
-        // The three remedies tie (up to rounding) at n_d = 0: the margin is named, not whichever rounds lowest.
+        // At n_d = 0 every bound is E(λ_wo): keeping them is as good as any remedy, and none is said to help.
         let b = Bounds::closed_form(&TheoryInput { n_d: 0, ..TheoryInput::default() }).unwrap();
-        assert_eq!(b.best(), Case::Margin);
+        assert_eq!(b.best(), Case::Keep);
+        assert!([Case::Removal, Case::Margin, Case::Temperature].iter().all(|c| !b.helps(*c)));
     }
 
     #[test]

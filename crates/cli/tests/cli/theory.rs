@@ -56,3 +56,16 @@ fn human_output_has_a_verdict_per_intervention() {
     }
     assert!(out.lines().any(|l| l.contains("removal:") && l.contains("does not help")), "{out}");
 }
+
+/// No difficult samples: nothing to remedy, said in one line instead of three verdicts about a bound that the
+/// closed form got wrong (it used the difficult samples' eigenvalue when there were none).
+#[test]
+fn no_difficult_samples_has_nothing_to_remedy() {
+    let mut args = WORKED.to_vec();
+    args[6] = "0";
+    let o = spherelab(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("no difficult samples (n_d = 0): E_wd = E_wo, nothing to remedy"), "{text}");
+    assert!(!text.contains("helps:"), "{text}");
+}

@@ -107,7 +107,7 @@ pub struct TheoryReport {
     pub temperature_helps: bool,
     /// The margin recovers bound_wo, so it helps iff bound_wo < bound_wd.
     pub margin_helps: bool,
-    /// n_d(1−α)(α+rγ) / (r[(1−α) + (n−n_d)(α+rβ)]): removal beats keeping iff γ − β exceeds it.
+    /// n_d(1−α)(α+rγ) / (r[(1−α) + (n−n_d)(α+rβ)]): removal beats keeping iff γ − β exceeds it (n_d ≥ 1).
     pub removal_threshold: f64,
     /// (r+2)-th eigenvalue of the explicit clean matrix (equals lambda_wo); `None` if not computed.
     pub explicit_lambda_clean: Option<f64>,
@@ -151,7 +151,8 @@ pub fn closed_forms(input: &TheoryInput) -> TheoryReport {
     let c1 = c2 + nd * r * (g - b);
     let c0 = (1.0 - a) + n * a + (n - nd) * r * b;
     let lambda_wo = (1.0 - a) / c2;
-    let lambda_wd = ((1.0 - a) + r * (g - b)) / c1;
+    // The difficult samples' eigenvalue; with none (n_d = 0) the graph is the clean one (docs/math.md §5).
+    let lambda_wd = if input.n_d == 0 { lambda_wo } else { ((1.0 - a) + r * (g - b)) / c1 };
     let removed_degree = (1.0 - a) + (n - nd) * (a + r * b);
     let lambda_removed = (1.0 - a) / removed_degree;
     let removal_threshold = nd * (1.0 - a) * (a + r * g) / (r * removed_degree);
@@ -262,6 +263,22 @@ mod tests {
         assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} (±{tol})");
     }
 
+    /// With no difficult samples the graph is the clean one: λ_wd = λ_wo, as the explicit matrix shows, and no
+    /// remedy is said to help (the closed form [(1−α) + r(γ−β)]/c₁ is the difficult samples' eigenvalue and
+    /// exists only for n_d ≥ 1). It said 0.0965 against the spectrum's 0.0871, and "helps" for all three.
+    #[test]
+    fn no_difficult_samples_means_nothing_to_remedy() {
+        let input = TheoryInput { n_d: 0, ..TheoryInput::default() };
+        let rep = evaluate(&input);
+        assert_eq!(rep.lambda_wd, rep.lambda_wo);
+        let explicit = rep.explicit_lambda_index_matched.unwrap();
+        assert!((explicit - rep.lambda_wd).abs() < 1e-12, "{explicit} vs {}", rep.lambda_wd);
+        assert!(!rep.removal_helps && !rep.margin_helps && !rep.temperature_helps, "{rep:?}");
+        // One difficult sample per class brings the difficult eigenvalue back.
+        let one = evaluate(&TheoryInput { n_d: 1, ..TheoryInput::default() });
+        assert!(one.lambda_wd > one.lambda_wo);
+    }
+
     #[test]
     fn worked_example_matches_math_md() {
         let rep = evaluate(&TheoryInput::default());
@@ -283,7 +300,8 @@ mod tests {
     fn removal_inequality_agrees_with_the_bounds() {
         let mut checked = 0;
         for n in [3, 8, 40] {
-            for n_d in 0..=n.min(6) {
+            // The paper's inequality is about difficult samples that exist (n_d ≥ 1).
+            for n_d in 1..=n.min(6) {
                 for (a, b, g) in [(0.387, 0.208, 0.241), (0.9, 0.01, 0.8), (0.5, 0.0, 0.45), (0.3, 0.1, 0.12)] {
                     let input = TheoryInput { n, r: 3, n_d, alpha: a, beta: b, gamma: g, delta: 0.05 };
                     let rep = evaluate(&input);
