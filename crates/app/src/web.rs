@@ -192,7 +192,7 @@ struct WebApp {
 /// seconds of work, block it), polled every frame until its read-back lands.
 enum SelfTestState {
     Waiting,
-    Running(Box<spherelab_gpu::selftest::SelfTest>, spherelab_gpu::Gpu),
+    Running(Box<spherelab_gpu::selftest::SelfTest>, Box<spherelab_gpu::Gpu>),
     Done,
 }
 
@@ -225,7 +225,7 @@ impl WebApp {
                     set_status("phase", &"running the GPU self-test".into());
                     match SelfTest::start(&gpu, LARGE_VIEWS, LARGE_DIM) {
                         Ok(t) => {
-                            self.selftest = Some(SelfTestState::Running(Box::new(t), gpu));
+                            self.selftest = Some(SelfTestState::Running(Box::new(t), Box::new(gpu)));
                             return;
                         }
                         Err(e) => Err(e),

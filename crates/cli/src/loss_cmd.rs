@@ -107,7 +107,8 @@ impl BackendTask for &LossInput {
 
     fn run<B: Backend>(self, b: B) -> Result<LossOutput> {
         let (n, d) = (self.n, self.d);
-        b.check_loss_size(self.params.kind, 2 * n, d)?;
+        // Flags come from --pairs here, never selected on the fly.
+        b.check_loss_size(self.params.kind, 2 * n, d, 0)?;
         let z = b.upload_f64(2 * n, d, &self.z);
         let flags = self.flags.as_ref().map(|t| b.upload_f64(t.rows, t.cols, &t.data));
         let pairs = match &flags {

@@ -224,10 +224,11 @@ pub trait Backend {
     /// Ends one training step: a GPU backend submits its command buffer here.
     fn end_step(&self) {}
     /// Whether this backend computes `kind` (and the alignment/uniformity metric) correctly on `views` rows of
-    /// `d` dimensions; Err names the limit. Checked before a run or a loss starts: a size a backend cannot
-    /// compute correctly is refused, never computed wrong. The CPU backends take any size that fits memory.
-    fn check_loss_size(&self, kind: LossKind, views: usize, d: usize) -> crate::Result<()> {
-        let _ = (kind, views, d);
+    /// `d` dimensions, with difficult pairs selected on the fly from h of `selection_dh` dimensions (0: they
+    /// are not); Err names the limit. Checked before a run or a loss starts: a size a backend cannot compute
+    /// correctly is refused, never computed wrong. The CPU backends take any size that fits memory.
+    fn check_loss_size(&self, kind: LossKind, views: usize, d: usize, selection_dh: usize) -> crate::Result<()> {
+        let _ = (kind, views, d, selection_dh);
         Ok(())
     }
 

@@ -67,12 +67,19 @@ impl Backend for Gpu {
         self.submit();
     }
 
-    fn check_loss_size(&self, kind: LossKind, views: usize, d: usize) -> spherelab_core::Result<()> {
+    fn check_loss_size(
+        &self,
+        kind: LossKind,
+        views: usize,
+        d: usize,
+        selection_dh: usize,
+    ) -> spherelab_core::Result<()> {
         let checked = match kind {
-            LossKind::Spectral => ops::spectral::check_size(self, views, d).map(|_| ()),
-            _ => ops::contrastive::check_size(self, views, d).map(|_| ()),
+            LossKind::Spectral => ops::spectral::check_size(self, views, d, selection_dh).map(|_| ()),
+            _ => ops::contrastive::check_size(self, views, d, selection_dh).map(|_| ()),
         };
-        checked.map_err(spherelab_core::Error::Invalid)
+        let selection = if selection_dh > 0 { ops::select::check_size(self, views, selection_dh) } else { Ok(()) };
+        checked.and(selection).map_err(spherelab_core::Error::Invalid)
     }
 
     fn linear_forward(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, act: Activation) -> LinearOut<GpuTensor> {

@@ -20,6 +20,12 @@ pub struct GpuContext {
     pub adapter: String,
     /// wgpu's device type: `Cpu` for software renderers (lavapipe, SwiftShader, WARP).
     pub device_type: wgpu::DeviceType,
+    /// Loop iterations one shader invocation runs at most on this adapter: Mesa's llvmpipe (lavapipe) counts
+    /// every loop iteration of a shader against one counter of 65,535 (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS)
+    /// and, when it runs out, leaves every loop and carries on with what was accumulated — silently wrong
+    /// results (issue 15; docs/gpu-large-batch.md). None where no such limit is known. The kernels plan their
+    /// loops within it (ops::loop_budget).
+    pub loop_limit: Option<u64>,
     kernels: RefCell<HashMap<(&'static str, &'static str), Rc<Kernel>>>,
 }
 
@@ -29,6 +35,17 @@ pub fn describe(info: &wgpu::AdapterInfo) -> String {
     let name = if info.name.is_empty() { "unnamed adapter" } else { info.name.as_str() };
     format!("{name}, {:?}, {:?}", info.backend, info.device_type)
 }
+
+/// The loop limit of an adapter's driver (GpuContext::loop_limit): llvmpipe's, recognised by its driver or
+/// adapter name.
+pub fn loop_limit_of(info: &wgpu::AdapterInfo) -> Option<u64> {
+    let llvmpipe = info.driver.eq_ignore_ascii_case("llvmpipe") || info.name.starts_with("llvmpipe");
+    llvmpipe.then_some(LLVMPIPE_LOOP_LIMIT)
+}
+
+/// gallivm's LP_MAX_TGSI_LOOP_ITERATIONS ("Shared between every loop in a TGSI shader"; Mesa's
+/// src/gallium/auxiliary/gallivm/lp_bld_limits.h).
+pub const LLVMPIPE_LOOP_LIMIT: u64 = 65_535;
 
 impl GpuContext {
     /// Finds an adapter with compute shaders and opens a device on it with WebGPU's default limits.
@@ -102,6 +119,7 @@ impl GpuContext {
             queue,
             adapter: describe(info),
             device_type: info.device_type,
+            loop_limit: loop_limit_of(info),
             kernels: RefCell::new(HashMap::new()),
         }
     }
@@ -115,6 +133,7 @@ impl GpuContext {
             queue: self.queue.clone(),
             adapter: self.adapter.clone(),
             device_type: self.device_type,
+            loop_limit: self.loop_limit,
             kernels: RefCell::new(self.kernels.borrow().clone()),
         }
     }

@@ -231,7 +231,7 @@ impl SelfTest {
     /// Records every check on `gpu` (the large InfoNCE at `large_views` × `large_d`) and starts the read-back.
     /// The CPU references are computed here, synchronously (a few seconds for the large case).
     pub fn start(gpu: &Gpu, large_views: usize, large_d: usize) -> Result<Self, String> {
-        gpu.check_loss_size(LossKind::Infonce, large_views, large_d).map_err(|e| e.to_string())?;
+        gpu.check_loss_size(LossKind::Infonce, large_views, large_d, 0).map_err(|e| e.to_string())?;
         let mut rec = Recorder { gpu, rng: rng(2026, stream::TEST), got: Vec::new(), expected: Vec::new() };
         rec.layers();
         rec.normalisation_and_selection();

@@ -90,8 +90,13 @@ pub struct Trainer<B: Backend> {
 /// backend cannot compute is refused before the run starts or the config changes (Backend::check_loss_size).
 fn check_sizes<B: Backend>(backend: &B, config: &RunConfig, train: usize, eval: usize) -> Result<()> {
     let d = config.model.embedding_dim();
-    backend.check_loss_size(config.loss.kind, config.train.batch_size.min(train).saturating_mul(2), d)?;
-    backend.check_loss_size(LossKind::AlignUniform, config.train.eval_max_points.max(2).min(eval).saturating_mul(2), d)
+    let selects =
+        LossParams::from_config(&config.loss, &config.selection).mode != PairMode::None && !config.selection.all_pairs;
+    let selection_dh = if selects { config.model.feature_dim() } else { 0 };
+    let batch_views = config.train.batch_size.min(train).saturating_mul(2);
+    backend.check_loss_size(config.loss.kind, batch_views, d, selection_dh)?;
+    let eval_views = config.train.eval_max_points.max(2).min(eval).saturating_mul(2);
+    backend.check_loss_size(LossKind::AlignUniform, eval_views, d, 0)
 }
 
 /// When a trainer reads its losses back from the backend.

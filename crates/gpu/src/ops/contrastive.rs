@@ -10,7 +10,7 @@ use super::normalize::{normalize_backward, normalize_forward};
 use crate::codes;
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
-use crate::ops::{ColumnChunks, FlagSource, column_chunks};
+use crate::ops::{ColumnChunks, FlagSource, column_chunks, loop_budget, max_col_chunk};
 use crate::sizes::{PAIR_ACC, PAIR_COL_CHUNK, PAIR_TILE};
 use crate::tensor::GpuTensor;
 
@@ -64,10 +64,11 @@ struct Params {
     _pad2: u32,
 }
 
-/// Whether the loss kernels accept `rows` views of `d` dimensions on this device (Err: the message to show).
-pub fn check_size(gpu: &Gpu, rows: usize, d: usize) -> Result<ColumnChunks, String> {
+/// Whether the loss kernels accept `rows` views of `d` dimensions, with flags selected on the fly from h of
+/// `dh` dimensions (0: not), on this device (Err: the message to show).
+pub fn check_size(gpu: &Gpu, rows: usize, d: usize, dh: usize) -> Result<ColumnChunks, String> {
     let max_binding = gpu.context().device.limits().max_storage_buffer_binding_size;
-    column_chunks(rows, rows, d, 16, max_binding)
+    column_chunks(rows, rows, d, 16, max_binding, max_col_chunk(d, dh, loop_budget(gpu)))
         .map_err(|e| format!("{} loss: {e}", "InfoNCE/DCL/SupCon/align-uniform"))
 }
 
@@ -81,7 +82,7 @@ fn run(
     want_grad: bool,
 ) -> (GpuTensor, Option<GpuTensor>) {
     let rows = zhat.rows;
-    let split = check_size(gpu, rows, zhat.cols).unwrap_or_else(|e| panic!("{e}"));
+    let split = check_size(gpu, rows, zhat.cols, flags.dh()).unwrap_or_else(|e| panic!("{e}"));
     let params = &Params { col_chunk: split.col_chunk, chunks: split.chunks, ..*params };
     let chunks = split.chunks as usize;
     let stats = gpu.scratch(4 * rows.max(1) * (1 + chunks));

@@ -5,6 +5,8 @@ use spherelab_core::backend::PairLayout;
 
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
+use crate::ops::loop_budget;
+use crate::sizes;
 use crate::tensor::GpuTensor;
 
 const THRESHOLDS: KernelSpec = KernelSpec {
@@ -48,9 +50,34 @@ pub fn layout_shape(layout: PairLayout, h_rows: usize) -> (usize, usize, usize) 
     }
 }
 
+/// Loop iterations one invocation of the thresholds kernel runs: four radix passes, each over the row's
+/// columns (WG at a time) with a dot product of dh for each, plus the two 256-bucket walks per pass.
+pub fn thresholds_iterations(cols: usize, dh: usize) -> u64 {
+    4 * ((cols as u64).div_ceil(sizes::WG as u64) + 1) * (dh as u64 + 2) + 4 * 2 * 258
+}
+
+/// Whether the thresholds kernel selects pairs on 2N = `h_rows` views of h with `dh` dimensions on this device
+/// within its loop limit (GpuContext::loop_limit); Err names the limit.
+pub fn check_size(gpu: &Gpu, h_rows: usize, dh: usize) -> Result<(), String> {
+    let iterations = thresholds_iterations(h_rows, dh);
+    if iterations <= loop_budget(gpu) {
+        return Ok(());
+    }
+    Err(format!(
+        "difficult-pair selection on {h_rows} views of h with {dh} dimensions takes about {iterations} loop \
+         iterations per shader invocation, more than this adapter runs (llvmpipe ends every loop after 65,535; \
+         docs/gpu-large-batch.md); use a smaller batch or encoder output, the CPU backend (--backend cpu) or a \
+         hardware GPU"
+    ))
+}
+
 /// Thresholds (rows × 2: lo, hi) on ĥ (2N × dh, rows already normalised).
 pub fn thresholds(gpu: &Gpu, hhat: &GpuTensor, layout: PairLayout, pos_high: f32, pos_low: f32) -> GpuTensor {
     let (rows, n, m) = layout_shape(layout, hhat.rows);
+    // Runs refuse such sizes before they start (Backend::check_loss_size); never compute them wrong.
+    if let Err(e) = check_size(gpu, hhat.rows, hhat.cols) {
+        panic!("{e}");
+    }
     let out = gpu.alloc(rows, 2);
     let params = Params {
         rows: rows as u32,

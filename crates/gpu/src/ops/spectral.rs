@@ -8,7 +8,7 @@ use spherelab_core::config::PairMode;
 use super::normalize::{clip_backward, clip_forward};
 use crate::engine::{Arg, Gpu};
 use crate::kernel::{Access, KernelSpec};
-use crate::ops::{ColumnChunks, FlagSource, column_chunks};
+use crate::ops::{ColumnChunks, FlagSource, column_chunks, loop_budget, max_col_chunk};
 use crate::sizes::{PAIR_ACC, PAIR_TILE};
 use crate::tensor::GpuTensor;
 
@@ -50,16 +50,18 @@ struct Params {
     _pad1: [f32; 2],
 }
 
-/// Whether the spectral kernels accept `rows` = 2N views of `d` dimensions on this device (Err: the message).
-pub fn check_size(gpu: &Gpu, rows: usize, d: usize) -> Result<ColumnChunks, String> {
+/// Whether the spectral kernels accept `rows` = 2N views of `d` dimensions, with flags selected on the fly
+/// from h of `dh` dimensions (0: not), on this device (Err: the message).
+pub fn check_size(gpu: &Gpu, rows: usize, d: usize, dh: usize) -> Result<ColumnChunks, String> {
     let max_binding = gpu.context().device.limits().max_storage_buffer_binding_size;
-    column_chunks(rows / 2, rows, d, 4, max_binding).map_err(|e| format!("spectral loss: {e}"))
+    column_chunks(rows / 2, rows, d, 4, max_binding, max_col_chunk(d, dh, loop_budget(gpu)))
+        .map_err(|e| format!("spectral loss: {e}"))
 }
 
 pub fn loss(gpu: &Gpu, p: &LossParams, z: &GpuTensor, flags: &FlagSource<'_>) -> LossOut<GpuTensor> {
     assert!(z.rows >= 4 && z.rows.is_multiple_of(2), "spectral loss: z must hold 2N ≥ 4 views, has {} rows", z.rows);
     let n = z.rows / 2;
-    let split = check_size(gpu, z.rows, z.cols).unwrap_or_else(|e| panic!("{e}"));
+    let split = check_size(gpu, z.rows, z.cols, flags.dh()).unwrap_or_else(|e| panic!("{e}"));
     let chunks = split.chunks as usize;
     let w = clip_forward(gpu, z, p.mu);
     let partial = gpu.scratch(n * chunks);
