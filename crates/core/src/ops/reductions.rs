@@ -25,7 +25,7 @@
 #[allow(clippy::needless_range_loop)]
 pub mod reference {
     use crate::matrix::Matrix;
-    use crate::ops::normalize::normalize_forward;
+    use crate::ops::normalize::{normalize_backward, normalize_forward};
 
     /// ‖a − b‖² of two rows.
     fn dist2(a: &[f64], b: &[f64]) -> f64 {
@@ -118,6 +118,21 @@ pub mod reference {
         grad
     }
 
+    /// The align + uniform loss of docs/math.md §1.3 on z (2N × d, normalised here) and its gradient:
+    /// L = w_a·align_α(ẑ) + w_u·(unif_t(ẑ1) + unif_t(ẑ2))/2, back through the normalisation.
+    pub fn align_uniform_loss(z: &Matrix<f64>, alpha: f64, t: f64, w_align: f64, w_unif: f64) -> (f64, Matrix<f64>) {
+        let (rows, n) = (z.rows, z.rows / 2);
+        let (zhat, norms) = normalize_forward(z);
+        let (v1, v2) = (zhat.rows_range(0, n), zhat.rows_range(n, rows));
+        let value = w_align * alignment(&zhat, alpha) + w_unif * 0.5 * (uniformity(&v1, t) + uniformity(&v2, t));
+        let g_unif = Matrix::vstack(&uniformity_grad(&v1, t), &uniformity_grad(&v2, t));
+        let mut d_zhat = alignment_grad(&zhat, alpha);
+        for (g, u) in d_zhat.data.iter_mut().zip(&g_unif.data) {
+            *g = w_align * *g + w_unif * 0.5 * u;
+        }
+        (value, normalize_backward(&zhat, &norms, &d_zhat))
+    }
+
     /// The metric of docs/math.md §4 on z (2N × d, normalised here): [align_2(ẑ), unif_t(ẑ1)].
     pub fn metric(z: &Matrix<f64>, t: f64) -> [f64; 2] {
         let n = z.rows / 2;
@@ -134,7 +149,6 @@ mod tests {
     use crate::cpu::Cpu;
     use crate::float::Float;
     use crate::matrix::Matrix;
-    use crate::ops::normalize::{normalize_backward, normalize_forward};
     use crate::ops::parity::{assert_close, at_precision, tols};
     use crate::rng::{rng, stream};
     use crate::testing::{assert_gradient_matches, random_matrix};
@@ -235,17 +249,7 @@ mod tests {
                 let out = cpu.loss(&params, &cpu.upload_f64(rows, d, &z.data), &Pairs::None, None);
 
                 let (alpha, t, w_align, w_unif) = (alpha as f64, t as f64, w_align as f64, w_unif as f64);
-                let n = rows / 2;
-                let (zhat, norms) = normalize_forward(&z);
-                let (v1, v2) = (zhat.rows_range(0, n), zhat.rows_range(n, rows));
-                let want = w_align * reference::alignment(&zhat, alpha)
-                    + w_unif * 0.5 * (reference::uniformity(&v1, t) + reference::uniformity(&v2, t));
-                let g_unif = Matrix::vstack(&reference::uniformity_grad(&v1, t), &reference::uniformity_grad(&v2, t));
-                let mut d_zhat = reference::alignment_grad(&zhat, alpha);
-                for (g, u) in d_zhat.data.iter_mut().zip(&g_unif.data) {
-                    *g = w_align * *g + w_unif * 0.5 * u;
-                }
-                let want_grad = normalize_backward(&zhat, &norms, &d_zhat);
+                let (want, want_grad) = reference::align_uniform_loss(&z, alpha, t, w_align, w_unif);
                 assert_close(&format!("{what}: value"), value_tol, &cpu.download_f64(&out.value), &[want]);
                 assert_close(&format!("{what}: ∂L/∂z"), grad_tol, &cpu.download_f64(&out.grad), &want_grad.data);
             }

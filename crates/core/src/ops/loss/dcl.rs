@@ -19,6 +19,52 @@ pub fn value_and_grad<F: Float>(
     contrastive(z, tau, modifier, flags, false)
 }
 
+/// The plain formula, untuned: f64, one pair at a time, O(N·d) memory (the tuned path above stores the 2N × 2N
+/// similarities; this one does not, so it also checks the GPU at 65,536 views).
+pub mod reference {
+    use crate::matrix::Matrix;
+    use crate::ops::normalize::{normalize_backward, normalize_forward};
+
+    /// (L, ∂L/∂z) of DCL at temperature τ on z (2N × d), no pair flagged.
+    pub fn value_and_grad(z: &Matrix<f64>, tau: f64) -> (f64, Matrix<f64>) {
+        let n2 = z.rows;
+        let (zh, norms) = normalize_forward(z);
+        let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
+        let j = |i: usize| (i + n2 / 2) % n2;
+        // Value: the denominator D(i) = {k ∉ {i, j(i)}}; m_i = max_{k∈D(i)} s_ik/τ,
+        // l_i = Σ_{k∈D(i)} exp(s_ik/τ − m_i), ℓ_i = −s_{i,j(i)}/τ + m_i + log l_i; L = (1/2N) Σ_i ℓ_i.
+        let in_den = |i: usize, k: usize| k != i && k != j(i);
+        let mut m = vec![f64::NEG_INFINITY; n2];
+        let mut l = vec![0.0; n2];
+        let mut loss = 0.0;
+        for i in 0..n2 {
+            for k in (0..n2).filter(|&k| in_den(i, k)) {
+                m[i] = m[i].max(s(i, k) / tau);
+            }
+            for k in (0..n2).filter(|&k| in_den(i, k)) {
+                l[i] += (s(i, k) / tau - m[i]).exp();
+            }
+            loss += -s(i, j(i)) / tau + m[i] + l[i].ln();
+        }
+        let loss = loss / n2 as f64;
+        // Gradient: G_ik = (q_ik·1[k∈D(i)] − 1[k = j(i)]) / (2N·τ), q_ik = exp(s_ik/τ − m_i)/l_i;
+        // ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
+        let d = z.cols;
+        let mut g_hat = Matrix::zeros(n2, d);
+        for i in 0..n2 {
+            for k in (0..n2).filter(|&k| k != i) {
+                let q = if in_den(i, k) { (s(i, k) / tau - m[i]).exp() / l[i] } else { 0.0 };
+                let g = (q - f64::from(u8::from(k == j(i)))) / (n2 as f64 * tau);
+                for c in 0..d {
+                    g_hat.data[i * d + c] += g * zh.data[k * d + c];
+                    g_hat.data[k * d + c] += g * zh.data[i * d + c];
+                }
+            }
+        }
+        (loss, normalize_backward(&zh, &norms, &g_hat))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +117,21 @@ mod tests {
         let z = Matrix::from_vec(8, 2, [1.0, 2.0].repeat(8));
         let (l, _) = value_and_grad(&z, 0.2, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None);
         assert!((l - 6f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_tuned_path_matches_the_plain_reference() {
+        let mut r = rng(33, stream::TEST);
+        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
+            let z = random_matrix(&mut r, rows, d);
+            let (want, want_grad) = reference::value_and_grad(&z, 0.3);
+            let (got, grad) = value_and_grad(&z, 0.3, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None);
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{rows}×{d}: {got} vs {want}");
+            let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
+            assert!(c.passed(), "{rows}×{d}: {}", c.describe());
+        }
+        let z = random_matrix(&mut r, 8, 3);
+        let (_, grad) = reference::value_and_grad(&z, 0.5);
+        assert_gradient_matches("plain DCL reference", &z, &grad, |x| reference::value_and_grad(x, 0.5).0);
     }
 }

@@ -71,6 +71,59 @@ pub fn value_and_grad<F: Float>(z: &Matrix<F>, tau: F, labels: &[usize]) -> (F, 
     (F::of(total / anchors as f64), grad)
 }
 
+/// The plain formula, untuned: f64, one pair at a time, O(N·d) memory (checks the GPU at 65,536 views).
+pub mod reference {
+    use crate::matrix::Matrix;
+    use crate::ops::normalize::{normalize_backward, normalize_forward};
+
+    /// (L, ∂L/∂z) of SupCon at temperature τ on z (2N × d) with one class id per row.
+    pub fn value_and_grad(z: &Matrix<f64>, tau: f64, labels: &[usize]) -> (f64, Matrix<f64>) {
+        let n2 = z.rows;
+        let (zh, norms) = normalize_forward(z);
+        let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
+        let positive = |i: usize, k: usize| k != i && labels[k] == labels[i];
+        let npos: Vec<usize> = (0..n2).map(|i| (0..n2).filter(|&k| positive(i, k)).count()).collect();
+        let anchors = npos.iter().filter(|&&c| c > 0).count();
+        let d = z.cols;
+        if anchors == 0 {
+            return (0.0, Matrix::zeros(n2, d));
+        }
+        // Value: lse_i = m_i + log l_i over k ≠ i (m_i = max_{k≠i} s_ik/τ, l_i = Σ_{k≠i} exp(s_ik/τ − m_i));
+        // ℓ_i = −(1/|P(i)|) Σ_{p∈P(i)} (s_ip/τ − lse_i) for the A anchors with |P(i)| > 0; L = (1/A) Σ ℓ_i.
+        let mut m = vec![f64::NEG_INFINITY; n2];
+        let mut l = vec![0.0; n2];
+        let mut loss = 0.0;
+        for i in (0..n2).filter(|&i| npos[i] > 0) {
+            for k in (0..n2).filter(|&k| k != i) {
+                m[i] = m[i].max(s(i, k) / tau);
+            }
+            for k in (0..n2).filter(|&k| k != i) {
+                l[i] += (s(i, k) / tau - m[i]).exp();
+            }
+            let lse = m[i] + l[i].ln();
+            for p in (0..n2).filter(|&p| positive(i, p)) {
+                loss -= (s(i, p) / tau - lse) / npos[i] as f64;
+            }
+        }
+        let loss = loss / anchors as f64;
+        // Gradient: G_ik = (q_ik − 1[k∈P(i)]/|P(i)|) / (A·τ) for anchors i, k ≠ i, q_ik = exp(s_ik/τ − m_i)/l_i;
+        // ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
+        let mut g_hat = Matrix::zeros(n2, d);
+        for i in (0..n2).filter(|&i| npos[i] > 0) {
+            for k in (0..n2).filter(|&k| k != i) {
+                let q = (s(i, k) / tau - m[i]).exp() / l[i];
+                let target = if positive(i, k) { 1.0 / npos[i] as f64 } else { 0.0 };
+                let g = (q - target) / (anchors as f64 * tau);
+                for c in 0..d {
+                    g_hat.data[i * d + c] += g * zh.data[k * d + c];
+                    g_hat.data[k * d + c] += g * zh.data[i * d + c];
+                }
+            }
+        }
+        (loss, normalize_backward(&zh, &norms, &g_hat))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +195,25 @@ mod tests {
         for (a, b) in g64.data.iter().zip(&g32.data) {
             assert!((a - *b as f64).abs() < 1e-5, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn the_tuned_path_matches_the_plain_reference() {
+        let mut r = rng(63, stream::TEST);
+        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
+            let z = random_matrix(&mut r, rows, d);
+            // Three classes per view, and one lone sample (no positive but its own other view).
+            let labels: Vec<usize> =
+                (0..rows).map(|i| if i % (rows / 2) == 1 { 9 } else { (i % (rows / 2)) % 3 }).collect();
+            let (want, want_grad) = reference::value_and_grad(&z, 0.3, &labels);
+            let (got, grad) = value_and_grad(&z, 0.3, &labels);
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{rows}×{d}: {got} vs {want}");
+            let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
+            assert!(c.passed(), "{rows}×{d}: {}", c.describe());
+        }
+        let z = random_matrix(&mut r, 10, 3);
+        let labels = [0, 1, 0, 2, 7, 0, 1, 0, 2, 1];
+        let (_, grad) = reference::value_and_grad(&z, 0.5, &labels);
+        assert_gradient_matches("plain SupCon reference", &z, &grad, |x| reference::value_and_grad(x, 0.5, &labels).0);
     }
 }
