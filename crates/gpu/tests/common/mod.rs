@@ -87,8 +87,70 @@ pub fn check_loss<B: Backend>(be: &B, r: &mut Rng, p: &LossParams, rows: usize, 
     let got = be.loss(p, &z.b, &pairs_b, lb);
     let want = Ref::new().loss(p, &z.r, &pairs_r, lr);
     let what = format!("{:?} {:?} {case:?} 2N={rows} d={d}", p.kind, p.mode);
-    check(be, &format!("{what} value"), &got.value, &want.value, VALUE);
-    check(be, &format!("{what} gradient"), &got.grad, &want.grad, GRAD);
+    let (value, grad) = (be.download_f64(&got.value), be.download_f64(&got.grad));
+    let matches = |want: &spherelab_core::backend::LossOut<Matrix<f64>>| {
+        (VALUE.compare(&value, &want.value.data), GRAD.compare(&grad, &want.grad.data))
+    };
+    let (cv, cg) = matches(&want);
+    if cv.passed() && cg.passed() {
+        return;
+    }
+    // Flags selected on the fly: the backend flags a pair by its own f32 similarity against its own f32
+    // thresholds, so a pair whose f64 similarity lies within SELECTION_TIE of its row's threshold, next to
+    // another such pair, may be flagged either way (at 4,200 views × 8, about one seed in four has such a pair,
+    // and in temperature mode one flip moves a few gradient elements of its two rows by up to 2×). Those rows
+    // are left out of the gradient's comparison — at most 10 % of them — and everything else must hold.
+    if let (PairCase::Selected, Some((_, tr))) = (case, &thr) {
+        let ties = selection_ties(&h.r, tr, layout);
+        let mut loose = vec![false; rows];
+        for &(i, k) in &ties {
+            let (zi, zk) = if layout == PairLayout::CrossView { (i, rows / 2 + k) } else { (i, k) };
+            loose[zi] = true;
+            loose[zk] = true;
+        }
+        let n_loose = loose.iter().filter(|&&l| l).count();
+        let mut masked = grad.clone();
+        for (r, _) in loose.iter().enumerate().filter(|(_, l)| **l) {
+            masked[r * d..(r + 1) * d].copy_from_slice(&want.grad.data[r * d..(r + 1) * d]);
+        }
+        let cm = GRAD.compare(&masked, &want.grad.data);
+        assert!(
+            cv.passed() && cm.passed() && n_loose * 10 <= rows,
+            "{what}: value {}; gradient {} ({} pairs within {SELECTION_TIE} of a threshold, {n_loose} of {rows} \
+             rows left out: {})",
+            cv.describe(),
+            cg.describe(),
+            ties.len(),
+            cm.describe()
+        );
+        return;
+    }
+    assert!(cv.passed(), "{what} value: {}", cv.describe());
+    assert!(cg.passed(), "{what} gradient: {}", cg.describe());
+}
+
+/// How close (in cosine similarity) a pair may lie to its row's selection threshold and be flagged either way
+/// by a backend computing in f32 (unit vectors of a few dimensions: f32 similarities are off by ~1e-7).
+pub const SELECTION_TIE: f64 = 1e-6;
+
+/// The candidate pairs (i, k) that may be flagged either way: within SELECTION_TIE of row i's lower or upper
+/// threshold, where at least two pairs are (the threshold's own pair alone is flagged alike: both backends
+/// compare it with itself).
+pub fn selection_ties(h: &Matrix<f64>, thresholds: &Matrix<f64>, layout: PairLayout) -> Vec<(usize, usize)> {
+    use spherelab_core::ops::selection::{cosine_similarities, is_candidate};
+    let c = cosine_similarities(h, layout);
+    let n = c.rows;
+    let mut ties = Vec::new();
+    for i in 0..n {
+        for t in [thresholds.at(i, 0), thresholds.at(i, 1)] {
+            let near: Vec<usize> =
+                (0..n).filter(|&k| is_candidate(i, k, n, layout) && (c.at(i, k) - t).abs() < SELECTION_TIE).collect();
+            if near.len() >= 2 {
+                ties.extend(near.into_iter().map(|k| (i, k)));
+            }
+        }
+    }
+    ties
 }
 
 pub fn modes_and_cases(kind: LossKind) -> Vec<(PairMode, PairCase)> {
