@@ -247,6 +247,10 @@ impl SelfTest {
             rec.loss(kind, mode, 1100, 20);
         }
         rec.loss(LossKind::Infonce, PairMode::None, large_views, large_d);
+        // Wide embeddings: one invocation loops ~70,000 times over a 512-column chunk (fewer where the adapter's
+        // loop limit is known), catching a driver that ends long loops early as llvmpipe does
+        // (docs/gpu-large-batch.md).
+        rec.loss(LossKind::Infonce, PairMode::None, 512, 2048);
         let refs: Vec<&GpuTensor> = rec.got.iter().collect();
         let readback = gpu.read_async_tensors(&refs);
         Ok(Self { adapter: gpu.context().adapter.clone(), expected: rec.expected, readback })
