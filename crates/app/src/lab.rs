@@ -37,6 +37,12 @@ pub enum Command {
     SetSpeed(usize),
     /// Train with this config from now on (rebuilding only what its changes require).
     SetConfig(Box<RunConfig>),
+    /// The controls' config as edited this frame, with the pointer down or not: applied or held back by the
+    /// draft-versus-applied rule (`edit_outcome`).
+    EditConfig {
+        config: Box<RunConfig>,
+        pointer_down: bool,
+    },
     /// Adds a sample at this input-plane position with this class (2-D data only).
     AddPoint {
         x: [f32; 2],
@@ -174,6 +180,31 @@ pub struct HeatValues {
     pub z: spherelab_core::Matrix<f32>,
 }
 
+/// What an edit of the config does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// Apply it to the run (`Lab::set_config`).
+    Apply,
+    /// Hold it back as `Lab::pending` until the pointer is released.
+    Wait,
+    /// It is the applied config: nothing to do, nothing pending.
+    Nothing,
+}
+
+/// The draft-versus-applied rule, decided here once: an edit that changes only hyper-parameters applies at
+/// once (the run goes on); one that rebuilds the data or the model (`RunConfig::rebuild_for`, the restart
+/// rule) waits while the pointer is down — a slider being dragged — and applies on release, so nothing is
+/// rebuilt at every pixel of a drag.
+pub fn edit_outcome(applied: &RunConfig, edited: &RunConfig, pointer_down: bool) -> EditOutcome {
+    if edited == applied {
+        EditOutcome::Nothing
+    } else if pointer_down && applied.rebuild_for(edited) != Rebuilt::Nothing {
+        EditOutcome::Wait
+    } else {
+        EditOutcome::Apply
+    }
+}
+
 /// The whole lab.
 pub struct Lab {
     /// The run. `None` only when it could not be opened (the notice says why).
@@ -181,8 +212,11 @@ pub struct Lab {
     pub backend_pref: BackendPreference,
     /// "cpu-f32 · CPU, 2 threads" and why this backend.
     pub backend_line: String,
-    /// The config the controls edit; applied to the run when it differs.
+    /// The applied config: the run's, and what the controls start from. Changed only through `set_config`.
     pub draft: RunConfig,
+    /// An edit held back while the pointer is down (a slider being dragged) because it would rebuild the data
+    /// or the model; the controls show it, and it applies on release (`edit_outcome`). None: nothing pending.
+    pub pending: Option<RunConfig>,
     pub playing: bool,
     /// Upper bound on steps per frame (the speed control).
     pub steps_per_frame: usize,
@@ -276,6 +310,7 @@ impl Lab {
             backend_pref,
             backend_line: String::new(),
             draft: config.clone(),
+            pending: None,
             playing: false,
             steps_per_frame: 8,
             frame_budget_ms: 12.0,
@@ -419,6 +454,14 @@ impl Lab {
             }
             Command::SetSpeed(n) => self.steps_per_frame = n.clamp(1, 500),
             Command::SetConfig(cfg) => self.set_config(*cfg),
+            Command::EditConfig { config, pointer_down } => match edit_outcome(&self.draft, &config, pointer_down) {
+                EditOutcome::Nothing => self.pending = None,
+                EditOutcome::Wait => self.pending = Some(*config),
+                EditOutcome::Apply => {
+                    self.pending = None;
+                    self.set_config(*config);
+                }
+            },
             Command::AddPoint { x, class } => self.add_point(x, class),
             Command::SetAddClass(c) => self.add_class = c,
             Command::LoadCsv { name, text } => self.load_csv(&name, &text),
@@ -1186,6 +1229,39 @@ mod tests {
             let last = lab.notices.last().expect("a notice").text.clone();
             assert!(!last.is_empty() && !last.contains('\n'), "{last}");
         }
+    }
+
+    /// The draft-versus-applied rule: hyper-parameters apply at once, even mid-drag; a new model or data set
+    /// waits for the pointer's release; the applied config itself is no edit.
+    #[test]
+    fn edits_that_rebuild_wait_for_the_release_and_the_rest_apply_at_once() {
+        let applied = small();
+        let mut tau = applied.clone();
+        tau.loss.tau = 0.3;
+        let mut wider = applied.clone();
+        wider.model.encoder = vec![16];
+        let mut more = applied.clone();
+        more.data.n = 200;
+        for down in [false, true] {
+            assert_eq!(edit_outcome(&applied, &applied, down), EditOutcome::Nothing);
+            assert_eq!(edit_outcome(&applied, &tau, down), EditOutcome::Apply);
+        }
+        for rebuild in [&wider, &more] {
+            assert_eq!(edit_outcome(&applied, rebuild, true), EditOutcome::Wait);
+            assert_eq!(edit_outcome(&applied, rebuild, false), EditOutcome::Apply);
+        }
+
+        let mut lab = Lab::new(applied.clone(), BackendPreference::Cpu);
+        lab.apply(Command::EditConfig { config: Box::new(wider.clone()), pointer_down: true });
+        assert_eq!((lab.draft.clone(), lab.pending.clone()), (applied.clone(), Some(wider.clone())));
+        assert_eq!(lab.config(), Some(&applied), "the run is not rebuilt mid-drag");
+        lab.apply(Command::EditConfig { config: Box::new(wider.clone()), pointer_down: false });
+        assert_eq!((lab.draft.clone(), lab.pending.clone()), (wider.clone(), None));
+        assert_eq!(lab.config(), Some(&wider));
+        // Dragged back to where it started: nothing pending, nothing rebuilt.
+        lab.apply(Command::EditConfig { config: Box::new(applied.clone()), pointer_down: true });
+        lab.apply(Command::EditConfig { config: Box::new(wider.clone()), pointer_down: true });
+        assert_eq!(lab.pending, None);
     }
 
     #[test]

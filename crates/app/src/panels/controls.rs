@@ -5,7 +5,7 @@
 use egui::{Color32, RichText, Sense, Vec2};
 use serde::{Deserialize, Serialize};
 use spherelab_core::RunConfig;
-use spherelab_core::config::{Activation, DatasetKind, LossKind, OptimizerKind, PairMode, Rebuilt, Schedule};
+use spherelab_core::config::{Activation, DatasetKind, LossKind, OptimizerKind, PairMode, Schedule};
 use spherelab_core::data::{self, Dataset, InputKind};
 use spherelab_core::lesson::Panel;
 
@@ -29,10 +29,6 @@ pub struct Controls {
     /// Encoder widths as the user types them ("32, 32, 16").
     #[serde(skip)]
     encoder_text: Option<String>,
-    /// A config being edited with the pointer down (a slider being dragged): structural changes wait for
-    /// the release, so the data or model is not rebuilt at every pixel of a drag.
-    #[serde(skip)]
-    editing: Option<RunConfig>,
     #[serde(skip)]
     thumbnails: Vec<Thumbnail>,
 }
@@ -41,7 +37,8 @@ impl Controls {
     /// Draws the sections `show` lets through (a lesson shows a few, a link can hide some).
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab, show: &dyn Fn(Panel) -> bool) -> Vec<Command> {
         let mut out = Vec::new();
-        let mut cfg = self.editing.clone().unwrap_or_else(|| lab.draft.clone());
+        // What the controls show: an edit held back mid-drag, else the applied config (Lab::pending, Lab::draft).
+        let mut cfg = lab.pending.clone().unwrap_or_else(|| lab.draft.clone());
         let before = cfg.clone();
         let section = |ui: &mut egui::Ui, panel: Panel, add: &mut dyn FnMut(&mut egui::Ui)| {
             if show(panel) {
@@ -56,17 +53,10 @@ impl Controls {
         section(ui, Panel::Selection, &mut |ui| selection_ui(ui, &mut cfg));
         section(ui, Panel::Optimiser, &mut |ui| optimizer_ui(ui, &mut cfg));
 
-        // Hyper-parameters apply at once; a new model or data waits until the pointer is released.
-        let pointer_down = ui.input(|i| i.pointer.any_down());
-        if cfg != before || self.editing.is_some() {
-            if lab.draft.rebuild_for(&cfg) != Rebuilt::Nothing && pointer_down {
-                self.editing = Some(cfg);
-            } else {
-                self.editing = None;
-                if cfg != lab.draft {
-                    out.push(Command::SetConfig(Box::new(cfg)));
-                }
-            }
+        // The lab applies the edit or holds it back until the pointer's release (lab::edit_outcome).
+        if cfg != before || lab.pending.is_some() {
+            let pointer_down = ui.input(|i| i.pointer.any_down());
+            out.push(Command::EditConfig { config: Box::new(cfg), pointer_down });
         }
         out
     }
