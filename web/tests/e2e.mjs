@@ -261,7 +261,7 @@ async function trainingVersusIdle(browser, backend) {
   await page.close();
 }
 
-/// `?selftest` on SwiftShader: the GPU self-test (every op of a step, a 4,096-view × 128 and a 512 × 2,048 InfoNCE against the
+/// `?selftest` on SwiftShader: the GPU self-test (every op of a step and a 4,096-view × 128 InfoNCE against the
 /// CPU engine) reports its verdict in window.spherelab.selftest, and passes.
 async function selfTest(browser) {
   console.log("\nGPU self-test (?selftest, SwiftShader):");

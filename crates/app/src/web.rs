@@ -223,7 +223,8 @@ impl WebApp {
                 Err(why) => Err(format!("no usable WebGPU adapter ({why}): the self-test needs one")),
                 Ok(gpu) => {
                     set_status("phase", &"running the GPU self-test".into());
-                    match SelfTest::start(&gpu, LARGE_VIEWS, LARGE_DIM) {
+                    // Without the wide case (2–3 minutes on SwiftShader, 252 s in CI): what a visitor waits for.
+                    match SelfTest::start(&gpu, LARGE_VIEWS, LARGE_DIM, false) {
                         Ok(t) => {
                             self.selftest = Some(SelfTestState::Running(Box::new(t), Box::new(gpu)));
                             return;

@@ -34,7 +34,7 @@ pub fn run(args: SelftestArgs) -> Result<ExitCode> {
         args.views,
         args.dim
     );
-    let report = SelfTest::run_blocking(&gpu, args.views, args.dim).map_err(anyhow::Error::msg)?;
+    let report = SelfTest::run_blocking(&gpu, args.views, args.dim, true).map_err(anyhow::Error::msg)?;
     if args.json {
         let checks: Vec<serde_json::Value> = report
             .checks
