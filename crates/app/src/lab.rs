@@ -6,6 +6,7 @@
 //! frame is drawn (`Lab::apply`), so no panel reaches into another and every change has one code path.
 //! Training happens in `Lab::tick`, called once per frame: as many steps as fit in the frame budget.
 
+use spherelab_core::analysis::density::{self, angular_density};
 use spherelab_core::analysis::projection::Pca2;
 use spherelab_core::config::DatasetKind;
 use spherelab_core::data::{Dataset, InputKind};
@@ -236,6 +237,9 @@ pub struct Lab {
     /// The embedding view's 2-D projection of the snapshot's z when it has more than three dimensions, fitted
     /// with each snapshot (inside the frame's budget, not while drawing).
     pub z_projection: Option<Pca2>,
+    /// Each class's density of angles around the circle (analysis::density) when the snapshot's z has two
+    /// dimensions, computed with each snapshot for the embedding view to draw.
+    pub z_density: Option<Vec<Vec<f32>>>,
     /// The input plane's 2-D projection of the data when it has more than two dimensions (the digits),
     /// fitted when the run (re)starts.
     pub data_projection: Option<Pca2>,
@@ -319,6 +323,7 @@ impl Lab {
             snapshot_every: 4,
             snapshot: None,
             z_projection: None,
+            z_density: None,
             data_projection: None,
             heat_grid: None,
             heat: None,
@@ -1005,6 +1010,10 @@ impl Lab {
             return;
         }
         self.z_projection = (emb.z.cols > 3).then(|| Pca2::fit(&emb.z.data, emb.z.cols));
+        self.z_density = (emb.z.cols == 2).then(|| {
+            let data = session.data();
+            angular_density(&emb.z, &data.labels, data.classes, density::DEFAULT_BANDWIDTH)
+        });
         self.snapshot = Some(emb);
         self.batch = session.inspect_batch();
         self.selection_marked = self.batch.as_ref().map(selection_marks).unwrap_or_default();
@@ -1162,12 +1171,18 @@ mod tests {
     fn projections_are_fitted_with_the_run_and_its_snapshots() {
         let lab = Lab::new(small(), BackendPreference::Cpu);
         assert!(lab.data_projection.is_none() && lab.z_projection.is_none());
+        // d = 2: the angular density instead, every sample counted once in its class's curve.
+        let density = lab.z_density.as_ref().expect("a density for d = 2");
+        let data = lab.data().unwrap();
+        assert_eq!(density.len(), data.classes);
+        assert!(density.iter().all(|c| c.len() == density::ANGLE_BINS && c.iter().any(|&v| v > 0.0)));
         let mut cfg = small();
         cfg.data.dataset = DatasetKind::Digits;
         cfg.model.projector = vec![8];
         let lab = Lab::new(cfg, BackendPreference::Cpu);
         assert_eq!(lab.data_projection.as_ref().map(|p| p.mean.len()), Some(64));
         assert_eq!(lab.z_projection.as_ref().map(|p| p.dirs[0].len()), Some(8));
+        assert!(lab.z_density.is_none());
     }
 
     /// The experiment moves only through `tick`, within the frame budget, and leaves the paused main run

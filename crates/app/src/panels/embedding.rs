@@ -15,15 +15,13 @@ pub struct EmbeddingView {
     /// Rotation of the sphere (d = 3): about the vertical axis, then the horizontal one, in radians.
     pub yaw: f32,
     pub pitch: f32,
-    /// Draw the per-class density around the circle (d = 2).
+    /// Draw the per-class density around the circle (d = 2; the lab computes it with each snapshot).
     pub show_density: bool,
-    /// Kernel width of the density estimate, in radians.
-    pub bandwidth: f32,
 }
 
 impl Default for EmbeddingView {
     fn default() -> Self {
-        Self { yaw: 0.6, pitch: 0.4, show_density: true, bandwidth: 0.15 }
+        Self { yaw: 0.6, pitch: 0.4, show_density: true }
     }
 }
 
@@ -124,8 +122,8 @@ impl EmbeddingView {
                 painter.add(Shape::line(pts, Stroke::new(0.7, faint.gamma_multiply(0.6))));
             }
         }
-        if d == 2 && self.show_density && normalized {
-            self.draw_density(&painter, view, z, &data.labels, data.classes);
+        if let (true, true, Some(density)) = (d == 2 && self.show_density, normalized, lab.z_density.as_ref()) {
+            draw_density(&painter, view, density);
         }
 
         // Back of the sphere first, faded, then the front.
@@ -192,49 +190,22 @@ impl EmbeddingView {
         }
         out
     }
+}
 
-    /// Each class's density of angles around the circle, drawn outside it (von Mises kernel).
-    fn draw_density(
-        &self,
-        painter: &egui::Painter,
-        view: View,
-        z: &spherelab_core::Matrix<f32>,
-        labels: &[usize],
-        classes: usize,
-    ) {
-        const BINS: usize = 120;
-        let kappa = 1.0 / (self.bandwidth * self.bandwidth);
-        let classes = classes.max(1);
-        // Angles are counted into the bins first (3° each, well under the kernel's width), then each
-        // class's counts are smoothed by the kernel exp(κ(cos Δ − 1)) around the circle: O(n + C·BINS²)
-        // instead of a kernel evaluation per sample and bin, every frame.
-        let mut counts = vec![[0f32; BINS]; classes];
-        for r in 0..z.rows {
-            let a = z.at(r, 1).atan2(z.at(r, 0)).rem_euclid(std::f32::consts::TAU);
-            let bin = ((a / std::f32::consts::TAU * BINS as f32).round() as usize) % BINS;
-            counts[labels.get(r).copied().unwrap_or(0).min(classes - 1)][bin] += 1.0;
-        }
-        let kernel: Vec<f32> =
-            (0..BINS).map(|j| (kappa * ((j as f32 / BINS as f32 * std::f32::consts::TAU).cos() - 1.0)).exp()).collect();
-        let dens: Vec<Vec<f32>> = counts
-            .iter()
-            .map(|cnt| {
-                (0..BINS)
-                    .map(|b| (0..BINS).filter(|&k| cnt[k] > 0.0).map(|k| cnt[k] * kernel[(b + BINS - k) % BINS]).sum())
-                    .collect()
+/// Each class's density of angles (analysis::density, computed by the lab) drawn outside the circle, scaled
+/// by the largest.
+fn draw_density(painter: &egui::Painter, view: View, density: &[Vec<f32>]) {
+    let max = density.iter().flatten().copied().fold(1e-6f32, f32::max);
+    for (c, d) in density.iter().enumerate() {
+        let bins = d.len().max(1);
+        let pts: Vec<Pos2> = (0..=bins)
+            .map(|b| {
+                let t = (b % bins) as f32 / bins as f32 * std::f32::consts::TAU;
+                let rad = 1.06 + 0.36 * d.get(b % bins).copied().unwrap_or(0.0) / max;
+                view.to_screen([rad * t.cos(), rad * t.sin()])
             })
             .collect();
-        let max = dens.iter().flatten().copied().fold(1e-6f32, f32::max);
-        for (c, d) in dens.iter().enumerate() {
-            let pts: Vec<Pos2> = (0..=BINS)
-                .map(|b| {
-                    let t = (b % BINS) as f32 / BINS as f32 * std::f32::consts::TAU;
-                    let rad = 1.06 + 0.36 * d[b % BINS] / max;
-                    view.to_screen([rad * t.cos(), rad * t.sin()])
-                })
-                .collect();
-            painter.add(Shape::line(pts, Stroke::new(1.8, class_color(c).gamma_multiply(0.85))));
-        }
+        painter.add(Shape::line(pts, Stroke::new(1.8, class_color(c).gamma_multiply(0.85))));
     }
 }
 
