@@ -19,49 +19,14 @@ pub fn value_and_grad<F: Float>(
     contrastive(z, tau, modifier, flags, false)
 }
 
-/// The plain formula, untuned: f64, one pair at a time, O(N·d) memory (the tuned path above stores the 2N × 2N
-/// similarities; this one does not, so it also checks the GPU at 65,536 views).
+/// The plain formula, untuned: f64, one pair at a time, O(N·d) memory — InfoNCE's plain reference with the
+/// positive left out of the denominator, as the tuned path shares InfoNCE's computation.
 pub mod reference {
     use crate::matrix::Matrix;
-    use crate::ops::normalize::{normalize_backward, normalize_forward};
 
     /// (L, ∂L/∂z) of DCL at temperature τ on z (2N × d), no pair flagged.
     pub fn value_and_grad(z: &Matrix<f64>, tau: f64) -> (f64, Matrix<f64>) {
-        let n2 = z.rows;
-        let (zh, norms) = normalize_forward(z);
-        let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
-        let j = |i: usize| (i + n2 / 2) % n2;
-        // Value: the denominator D(i) = {k ∉ {i, j(i)}}; m_i = max_{k∈D(i)} s_ik/τ,
-        // l_i = Σ_{k∈D(i)} exp(s_ik/τ − m_i), ℓ_i = −s_{i,j(i)}/τ + m_i + log l_i; L = (1/2N) Σ_i ℓ_i.
-        let in_den = |i: usize, k: usize| k != i && k != j(i);
-        let mut m = vec![f64::NEG_INFINITY; n2];
-        let mut l = vec![0.0; n2];
-        let mut loss = 0.0;
-        for i in 0..n2 {
-            for k in (0..n2).filter(|&k| in_den(i, k)) {
-                m[i] = m[i].max(s(i, k) / tau);
-            }
-            for k in (0..n2).filter(|&k| in_den(i, k)) {
-                l[i] += (s(i, k) / tau - m[i]).exp();
-            }
-            loss += -s(i, j(i)) / tau + m[i] + l[i].ln();
-        }
-        let loss = loss / n2 as f64;
-        // Gradient: G_ik = (q_ik·1[k∈D(i)] − 1[k = j(i)]) / (2N·τ), q_ik = exp(s_ik/τ − m_i)/l_i;
-        // ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
-        let d = z.cols;
-        let mut g_hat = Matrix::zeros(n2, d);
-        for i in 0..n2 {
-            for k in (0..n2).filter(|&k| k != i) {
-                let q = if in_den(i, k) { (s(i, k) / tau - m[i]).exp() / l[i] } else { 0.0 };
-                let g = (q - f64::from(u8::from(k == j(i)))) / (n2 as f64 * tau);
-                for c in 0..d {
-                    g_hat.data[i * d + c] += g * zh.data[k * d + c];
-                    g_hat.data[k * d + c] += g * zh.data[i * d + c];
-                }
-            }
-        }
-        (loss, normalize_backward(&zh, &norms, &g_hat))
+        super::super::infonce::reference::contrastive(z, tau, false)
     }
 }
 

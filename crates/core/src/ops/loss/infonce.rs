@@ -192,32 +192,39 @@ pub mod reference {
 
     /// (L, ∂L/∂z) of InfoNCE at temperature τ on z (2N × d), no pair flagged.
     pub fn value_and_grad(z: &Matrix<f64>, tau: f64) -> (f64, Matrix<f64>) {
+        contrastive(z, tau, true)
+    }
+
+    /// InfoNCE (`positive_in_denominator`) or DCL (not; docs/math.md §1.5) at temperature τ on z, no pair
+    /// flagged: the two differ only in the denominator D(i) = {k ≠ i}, or {k ∉ {i, j(i)}} for DCL.
+    pub fn contrastive(z: &Matrix<f64>, tau: f64, positive_in_denominator: bool) -> (f64, Matrix<f64>) {
         let n2 = z.rows;
         let (zh, norms) = normalize_forward(z);
         let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
         let j = |i: usize| (i + n2 / 2) % n2;
-        // Value: per anchor i, m_i = max_{k≠i} s_ik/τ, l_i = Σ_{k≠i} exp(s_ik/τ − m_i),
+        let in_den = |i: usize, k: usize| k != i && (positive_in_denominator || k != j(i));
+        // Value: per anchor i, m_i = max_{k∈D(i)} s_ik/τ, l_i = Σ_{k∈D(i)} exp(s_ik/τ − m_i),
         // ℓ_i = −s_{i,j(i)}/τ + m_i + log l_i; L = (1/2N) Σ_i ℓ_i.
         let mut m = vec![f64::NEG_INFINITY; n2];
         let mut l = vec![0.0; n2];
         let mut loss = 0.0;
         for i in 0..n2 {
-            for k in (0..n2).filter(|&k| k != i) {
+            for k in (0..n2).filter(|&k| in_den(i, k)) {
                 m[i] = m[i].max(s(i, k) / tau);
             }
-            for k in (0..n2).filter(|&k| k != i) {
+            for k in (0..n2).filter(|&k| in_den(i, k)) {
                 l[i] += (s(i, k) / tau - m[i]).exp();
             }
             loss += -s(i, j(i)) / tau + m[i] + l[i].ln();
         }
         let loss = loss / n2 as f64;
-        // Gradient: G_ik = ∂L/∂s_ik = (q_ik − 1[k = j(i)]) / (2N·τ) for k ≠ i, q_ik = exp(s_ik/τ − m_i)/l_i;
-        // ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
+        // Gradient: G_ik = ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k = j(i)]) / (2N·τ) for k ≠ i,
+        // q_ik = exp(s_ik/τ − m_i)/l_i; ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
         let d = z.cols;
         let mut g_hat = Matrix::zeros(n2, d);
         for i in 0..n2 {
             for k in (0..n2).filter(|&k| k != i) {
-                let q = (s(i, k) / tau - m[i]).exp() / l[i];
+                let q = if in_den(i, k) { (s(i, k) / tau - m[i]).exp() / l[i] } else { 0.0 };
                 let g = (q - f64::from(u8::from(k == j(i)))) / (n2 as f64 * tau);
                 for c in 0..d {
                     g_hat.data[i * d + c] += g * zh.data[k * d + c];
