@@ -10,7 +10,8 @@
 //! In ./scripts/test.sh and CI: every loss, mode and flag source at 1,100 × 130, a shape that crosses every
 //! threshold the large ones cross; the 4,096-view InfoNCE of issue 15; and, each on a small case, what only the
 //! largest sizes reach on a real adapter: column chunks doubled to 1,024 and 2,048 (a device with its binding
-//! limit lowered), grids folded past 65,535 workgroups, explicit flags packed in slices past one binding. The
+//! limit lowered), chunks shrunk below 512 columns by a loop budget (the adapter's loop limit lowered), grids
+//! folded past 65,535 workgroups, explicit flags packed in slices past one binding. The
 //! real sizes the issue names — every case at 4,096 and 8,192 views × 128, and 65,536 × 8 — take minutes to
 //! hours on lavapipe (~1 GFLOP/s; the 8,192-view loss is ~50 GFLOP), hence #[ignore]: run them with
 //! `cargo test -p spherelab-gpu --release --test large_batch -- --ignored`. They add no threshold the CI tests
@@ -28,11 +29,14 @@ const ALL_LOSSES: [LossKind; 5] =
 
 /// Every loss in every selection mode and flag source at 2N views of d dimensions.
 fn every_loss_and_mode(views: usize, d: usize) {
-    let gpu = gpu();
+    every_loss_and_mode_on(&gpu(), views, d);
+}
+
+fn every_loss_and_mode_on(gpu: &spherelab_gpu::Gpu, views: usize, d: usize) {
     let mut r = rng(15, stream::TEST);
     for kind in ALL_LOSSES {
         for (mode, case) in modes_and_cases(kind) {
-            check_loss(&gpu, &mut r, &loss_params(kind, mode), views, d, case);
+            check_loss(gpu, &mut r, &loss_params(kind, mode), views, d, case);
             gpu.end_step();
         }
     }
@@ -46,6 +50,25 @@ fn every_loss_and_mode(views: usize, d: usize) {
 #[test]
 fn every_loss_crosses_every_chunk_threshold() {
     every_loss_and_mode(1100, 130);
+}
+
+/// The column chunks a loop budget shrinks (on llvmpipe from d ≈ 1,800; the loop_limit tests reach them at
+/// 512 × 2,048 for InfoNCE and spectral only), for every loss, mode and flag source at a size CI affords: with
+/// the adapter's loop limit lowered to 3,000 (budget 2,250), d = 130 (h of 5) allows 6 column tiles, so 300
+/// views take chunks of 96 columns — not a power of two, the last partial (96 × 3 + 12) — and the spectral
+/// loss's 150 columns two (96 + 54), while the selection kernel (2,148 iterations here) still fits; cases that
+/// read no h allow 7 tiles: 112 columns, three chunks. Dropping the last chunk fails it on 35,792 of 39,000
+/// gradient elements.
+#[test]
+fn every_loss_and_mode_with_chunks_shrunk_by_a_loop_budget() {
+    use spherelab_gpu::ops::{ColumnChunks, contrastive, spectral};
+    let mut ctx = spherelab_gpu::GpuContext::new().expect("this test needs a GPU adapter");
+    ctx.loop_limit = Some(3_000);
+    let gpu = spherelab_gpu::Gpu::from_context(ctx);
+    assert_eq!(contrastive::check_size(&gpu, 300, 130, 5), Ok(ColumnChunks { col_chunk: 96, chunks: 4 }));
+    assert_eq!(spectral::check_size(&gpu, 300, 130, 5), Ok(ColumnChunks { col_chunk: 96, chunks: 2 }));
+    assert_eq!(contrastive::check_size(&gpu, 300, 130, 0), Ok(ColumnChunks { col_chunk: 112, chunks: 3 }));
+    every_loss_and_mode_on(&gpu, 300, 130);
 }
 
 /// The shape of issue 15 (before the column chunks, lavapipe returned exactly 0 for 7 of every 8 gradient
