@@ -193,26 +193,10 @@ pub fn peak_estimate() -> Peak {
     }
 }
 
-/// f32 lanes of the widest vector unit the CPU reports, and its name.
+/// f32 lanes of the widest vector unit the CPU has, and its name (the one detection, in cpu::gemm).
 fn simd_lanes() -> (usize, &'static str) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return (16, "AVX-512");
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            return (8, "AVX2 + FMA");
-        }
-        (4, "SSE")
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        (4, "NEON")
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        (1, "scalar")
-    }
+    let widest = spherelab_core::cpu::gemm::widest();
+    (widest.f32_lanes(), widest.name())
 }
 
 /// The highest "cpu MHz" in /proc/cpuinfo, in GHz (Linux; None elsewhere).
@@ -239,6 +223,13 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
     let peak = peak_estimate();
     let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
     println!("cpu peak estimate: {peak_text} = {}", peak.how);
+    let (simd, simd_notice) = spherelab_core::cpu::gemm::gemm_simd();
+    let forced = std::env::var(spherelab_core::cpu::gemm::SIMD_ENV)
+        .map(|v| format!(" ({}={v})", spherelab_core::cpu::gemm::SIMD_ENV));
+    println!("cpu matrix products: {} kernels{}", simd.name(), forced.unwrap_or_default());
+    if let Some(n) = simd_notice {
+        crate::backend::notice(n);
+    }
     println!();
     println!(
         "| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch | GFLOP/step | \

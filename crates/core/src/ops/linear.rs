@@ -11,9 +11,9 @@
 //! The activation after the product (out = act(pre)) is its own op: crate::ops::activation.
 //!
 //! Tuned path: `Cpu<F>::linear_forward` / `linear_backward` (crate::cpu, layers.rs), whose three products go
-//! through `Matrix::{matmul, matmul_t, t_matmul}` to matrixmultiply's blocked GEMM (KC = 256 along the inner
-//! dimension, MC = 64 rows, NC = 1024 columns; register tiles of 8 × 4 doubles on AVX2, wider with
-//! AVX-512), split over the cores by `float::split_blocks` above 2¹⁹ multiply-adds. WGSL: shaders/matmul.wgsl
+//! through `Matrix::{matmul, matmul_t, t_matmul}` to the `gemm` crate's SIMD kernels (crate::cpu::gemm: the
+//! inner dimension blocked past 512, dot-product kernels when the output has ≤ 256 elements, register tiles of
+//! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores above 2¹⁹ multiply-adds. WGSL: shaders/matmul.wgsl
 //! (x·W + b, dx, dW) and shaders/reduce.wgsl (db). The tests below hold the tuned path to
 //! [`reference`](mod@reference) on shapes that cross each of those thresholds.
 
