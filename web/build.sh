@@ -17,10 +17,19 @@ rm -rf web/dist
 mkdir -p web/dist
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir web/dist --out-name spherelab \
     "$target_dir/wasm32-unknown-unknown/web/spherelab_app.wasm"
-# wasm-opt (binaryen) shrinks the module further when it is installed; the build does not depend on it.
-if command -v wasm-opt >/dev/null; then
-    wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-mutable-globals -o web/dist/spherelab_bg.wasm web/dist/spherelab_bg.wasm
+# wasm-opt (binaryen, from npm: web/install-tools.sh puts it in web/tools) shrinks the module; a system wasm-opt
+# does too. The build still works without either, larger.
+wasm_opt=web/tools/node_modules/.bin/wasm-opt
+[ -x "$wasm_opt" ] || wasm_opt=$(command -v wasm-opt || true)
+if [ -n "$wasm_opt" ]; then
+    echo "==> wasm-opt -Os ($("$wasm_opt" --version))"
+    before=$(stat -c %s web/dist/spherelab_bg.wasm)
+    "$wasm_opt" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-simd --enable-reference-types --enable-multivalue \
+        -o web/dist/spherelab_bg.wasm web/dist/spherelab_bg.wasm
+    printf '    %s -> %s bytes\n' "$before" "$(stat -c %s web/dist/spherelab_bg.wasm)"
+else
+    echo "==> no wasm-opt (run web/install-tools.sh --build-only): the module stays unoptimised"
 fi
 cp web/index.html web/dist/
 

@@ -2,6 +2,7 @@
 # Installs what the web build and the browser tests need, when missing:
 #   - the wasm32 target;
 #   - the wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock (they must match);
+#   - binaryen's wasm-opt from npm (web/tools), when npm is there;
 #   - Debian's chromium and playwright-core from npm (no browser download: we drive /usr/bin/chromium).
 # Usage: web/install-tools.sh [--build-only]   (--build-only: what web/build.sh needs, no browser)
 set -euo pipefail
@@ -18,6 +19,16 @@ if [ -n "$want" ]; then
         # Not --locked: the CLI's own lock file pins a webpki-roots prerelease that no longer resolves; the
         # versions cargo picks today build (checked with 0.2.130).
         cargo install wasm-bindgen-cli --version "$want" --quiet
+    fi
+fi
+
+# binaryen's wasm-opt for web/build.sh, from the npm registry (web/tools/package.json pins it).
+if [ ! -x web/tools/node_modules/.bin/wasm-opt ]; then
+    if command -v npm >/dev/null; then
+        echo "==> npm ci (binaryen's wasm-opt)"
+        (cd web/tools && npm ci --no-audit --no-fund --silent) || echo "warning: binaryen did not install; the wasm stays unoptimised"
+    else
+        echo "note: no npm, so no wasm-opt: the wasm stays unoptimised"
     fi
 fi
 

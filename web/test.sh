@@ -21,6 +21,19 @@ done
 echo "==> headless Chromium on http://127.0.0.1:$port/"
 node web/tests/e2e.mjs "http://127.0.0.1:$port/"
 
+# The browser's steps/s beside the native CPU engine on one thread, the same cases on the same machine
+# (issue 14 item 3: the browser's CPU engine should reach half the native single-thread figure).
+# SPHERELAB_WEB_BENCH=0 skips it (it builds the CLI in release, a few minutes the first time); =full times
+# WebGPU too (minutes on SwiftShader, mostly compiling pipelines).
+if [ "${SPHERELAB_WEB_BENCH:-1}" != 0 ]; then
+    echo "==> ?bench in headless Chromium"
+    node web/tests/bench.mjs "http://127.0.0.1:$port/" "$([ "${SPHERELAB_WEB_BENCH:-1}" = full ] || echo cpu)"
+    echo "==> native, one thread (RAYON_NUM_THREADS=1 spherelab bench --backend cpu --no-peer)"
+    cargo build --release --locked -q -p spherelab-cli
+    RAYON_NUM_THREADS=1 "${CARGO_TARGET_DIR:-target}/release/spherelab" bench --backend cpu \
+        --cases T1-plain,T1-selected --steps 100 --no-peer 2>/dev/null | grep -E '^\| (case|---|T1)' | cut -d'|' -f1-3
+fi
+
 if [ "${SPHERELAB_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
     mkdir -p docs/screenshots
     cp web/tests/out/web-*.png docs/screenshots/

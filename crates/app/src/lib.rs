@@ -15,6 +15,7 @@ pub mod pacing;
 pub mod panels;
 pub mod regions;
 pub mod remember;
+pub mod step_timer;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

@@ -10,6 +10,10 @@
 //! - `?selftest`: the GPU self-test (spherelab_gpu::selftest: every op of a step and a 4,096-view × 128
 //!   InfoNCE against the CPU engine) on the browser's WebGPU adapter, its verdict shown as a notice and
 //!   published as `window.spherelab.selftest` = {passed, adapter, summary, worstCheck, worstRatio, checks}.
+//! - `?bench`: T1-plain and T1-selected training steps timed in the page (step_timer.rs, the native bench's
+//!   measurement) on the CPU engine and, when there is an adapter, on WebGPU (`?bench=cpu`: the CPU engine
+//!   only); the lab is paused meanwhile.
+//!   Published as `window.spherelab.bench` = {done, rows: [{case, backend, stepsPerSecond | error}]}.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -60,8 +64,13 @@ async fn run() -> Result<(), String> {
     // rate can then be measured paused, without training, and compared with training (web/tests/e2e.mjs).
     let continuous = search.contains("continuous");
     let selftest = search.contains("selftest");
+    // `?bench` times on the CPU engine and WebGPU; `?bench=cpu` on the CPU engine only (web/test.sh's default:
+    // on SwiftShader the WebGPU cases take minutes, mostly compiling pipelines).
+    let bench_arg = search.split(['?', '&']).find(|p| *p == "bench" || p.starts_with("bench="));
+    let bench = bench_arg.is_some();
+    let bench_gpu = bench_arg != Some("bench=cpu");
     set_status("phase", &"opening the backend".into());
-    if pref != BackendPreference::Cpu || selftest {
+    if pref != BackendPreference::Cpu || selftest || bench {
         // The adapter request is asynchronous in the browser, so it happens here, before the app exists; the
         // app then opens every run synchronously on this device.
         if let Err(why) = backend_choice::open_browser_gpu().await
@@ -99,7 +108,10 @@ async fn run() -> Result<(), String> {
                 }
                 app.greet(crate::remember::welcome_answered(), &link);
                 let selftest = selftest.then_some(SelfTestState::Waiting);
-                Ok(Box::new(WebApp { crash_test, continuous, selftest, ..WebApp::new(app, hash_changed) }))
+                // The bench times steps alone: the lab's own training would share the thread and the GPU.
+                app.lab.playing &= !bench;
+                let bench = bench.then(|| WebBench::new(bench_gpu));
+                Ok(Box::new(WebApp { crash_test, continuous, selftest, bench, ..WebApp::new(app, hash_changed) }))
             }),
         )
         .await
@@ -186,6 +198,124 @@ struct WebApp {
     crash_test: bool,
     continuous: bool,
     selftest: Option<SelfTestState>,
+    bench: Option<WebBench>,
+}
+
+/// `?bench`: the cases to time, the one being timed, and the rows measured so far.
+struct WebBench {
+    queue: VecDeque<(&'static str, BenchBackend)>,
+    running: Option<BenchRun>,
+    rows: Vec<(&'static str, &'static str, Result<f64, String>)>,
+}
+
+#[derive(Clone, Copy)]
+enum BenchBackend {
+    Cpu,
+    WebGpu,
+}
+
+enum BenchRun {
+    Cpu(Box<crate::step_timer::StepTimer<spherelab_core::Cpu<f32>>>),
+    WebGpu(Box<crate::step_timer::StepTimer<spherelab_gpu::Gpu>>),
+}
+
+/// Timed steps per case: as `spherelab bench`'s default for T1 on the CPU; fewer on WebGPU, where a software
+/// adapter (SwiftShader in the tests) takes ~0.1 s a step.
+const BENCH_CPU_STEPS: usize = 100;
+const BENCH_GPU_STEPS: usize = 20;
+
+impl WebBench {
+    fn new(with_gpu: bool) -> Self {
+        let backends: &[BenchBackend] =
+            if with_gpu { &[BenchBackend::Cpu, BenchBackend::WebGpu] } else { &[BenchBackend::Cpu] };
+        let queue = backends.iter().copied().flat_map(|b| ["T1-plain", "T1-selected"].map(|c| (c, b))).collect();
+        Self { queue, running: None, rows: Vec::new() }
+    }
+
+    fn done(&self) -> bool {
+        self.queue.is_empty() && self.running.is_none()
+    }
+
+    /// Polls the case being timed, or starts the next; at most one case's work per frame.
+    fn advance(&mut self) {
+        let polled = match &mut self.running {
+            Some(BenchRun::Cpu(t)) => t.poll().map(|r| r.map(|r| (t.case, "cpu (wasm)", r))),
+            Some(BenchRun::WebGpu(t)) => t.poll().map(|r| r.map(|r| (t.case, "webgpu", r))),
+            None => Ok(None),
+        };
+        match polled {
+            Ok(Some((case, backend, rate))) => {
+                self.rows.push((case, backend, Ok(rate)));
+                self.running = None;
+            }
+            Ok(None) if self.running.is_some() => return,
+            Ok(None) => {}
+            Err(e) => {
+                let (case, backend) = match &self.running {
+                    Some(BenchRun::Cpu(t)) => (t.case, "cpu (wasm)"),
+                    Some(BenchRun::WebGpu(t)) => (t.case, "webgpu"),
+                    None => ("?", "?"),
+                };
+                self.rows.push((case, backend, Err(e.to_string())));
+                self.running = None;
+            }
+        }
+        let Some((case, backend)) = self.queue.pop_front() else { return };
+        use crate::step_timer::StepTimer;
+        let started = match backend {
+            BenchBackend::Cpu => StepTimer::start(spherelab_core::Cpu::<f32>::new(), case, BENCH_CPU_STEPS)
+                .map(|t| BenchRun::Cpu(Box::new(t))),
+            BenchBackend::WebGpu => match crate::backend_choice::try_gpu() {
+                Ok(gpu) => StepTimer::start(gpu, case, BENCH_GPU_STEPS).map(|t| BenchRun::WebGpu(Box::new(t))),
+                Err(why) => {
+                    self.rows.push((case, "webgpu", Err(format!("no WebGPU adapter ({why})"))));
+                    return;
+                }
+            },
+        };
+        match started {
+            Ok(run) => self.running = Some(run),
+            Err(e) => {
+                let name = if matches!(backend, BenchBackend::Cpu) { "cpu (wasm)" } else { "webgpu" };
+                self.rows.push((case, name, Err(e.to_string())));
+            }
+        }
+    }
+
+    /// `window.spherelab.bench`.
+    fn publish(&self) {
+        let rows = js_sys::Array::new();
+        for (case, backend, rate) in &self.rows {
+            let row = js_sys::Object::new();
+            let put = |k: &str, v: JsValue| {
+                let _ = js_sys::Reflect::set(&row, &k.into(), &v);
+            };
+            put("case", (*case).into());
+            put("backend", (*backend).into());
+            match rate {
+                Ok(r) => put("stepsPerSecond", JsValue::from_f64(*r)),
+                Err(e) => put("error", e.clone().into()),
+            }
+            rows.push(&row);
+        }
+        let obj = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&obj, &"done".into(), &self.done().into());
+        let _ = js_sys::Reflect::set(&obj, &"rows".into(), &rows);
+        set_status("bench", &obj.into());
+    }
+
+    /// The table as one notice line.
+    fn summary(&self) -> String {
+        let cells: Vec<String> = self
+            .rows
+            .iter()
+            .map(|(case, backend, rate)| match rate {
+                Ok(r) => format!("{case} on {backend}: {r:.1} steps/s"),
+                Err(e) => format!("{case} on {backend}: {e}"),
+            })
+            .collect();
+        format!("bench: {}", cells.join("; "))
+    }
 }
 
 /// `?selftest`: started on the second frame (so the page has drawn once before the CPU references, a few
@@ -207,6 +337,7 @@ impl WebApp {
             crash_test: false,
             continuous: false,
             selftest: None,
+            bench: None,
         }
     }
 
@@ -269,6 +400,21 @@ impl WebApp {
             }
         }
         set_status("selftest", &obj.into());
+    }
+
+    /// Advances `?bench` from the second frame on (the page has drawn once), one case's work per frame.
+    fn advance_bench(&mut self) {
+        let Some(bench) = &mut self.bench else { return };
+        if self.frame_count < 2 || bench.done() {
+            return;
+        }
+        set_status("phase", &"running the bench".into());
+        bench.advance();
+        bench.publish();
+        if bench.done() {
+            set_status("phase", &"running".into());
+            self.app.lab.notify(Notice::info(bench.summary()));
+        }
     }
 
     /// Applies a hash the user navigated to (unless it is the one this app wrote): its run, and its lesson
@@ -451,8 +597,13 @@ impl eframe::App for WebApp {
         self.frame_count += 1;
         self.write_hash(ui.ctx());
         self.advance_selftest();
+        self.advance_bench();
         self.publish_status();
-        if self.continuous || matches!(self.selftest, Some(SelfTestState::Waiting | SelfTestState::Running(..))) {
+        let benching = self.bench.as_ref().is_some_and(|b| !b.done());
+        if self.continuous
+            || benching
+            || matches!(self.selftest, Some(SelfTestState::Waiting | SelfTestState::Running(..)))
+        {
             ui.ctx().request_repaint();
         }
     }
