@@ -214,9 +214,28 @@ enum BenchBackend {
     WebGpu,
 }
 
+impl BenchBackend {
+    fn name(self) -> &'static str {
+        match self {
+            BenchBackend::Cpu => "cpu (wasm)",
+            BenchBackend::WebGpu => "webgpu",
+        }
+    }
+}
+
 enum BenchRun {
     Cpu(Box<crate::step_timer::StepTimer<spherelab_core::Cpu<f32>>>),
     WebGpu(Box<crate::step_timer::StepTimer<spherelab_gpu::Gpu>>),
+}
+
+impl BenchRun {
+    /// The case and the backend's name, for its row.
+    fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            BenchRun::Cpu(t) => (t.case, BenchBackend::Cpu.name()),
+            BenchRun::WebGpu(t) => (t.case, BenchBackend::WebGpu.name()),
+        }
+    }
 }
 
 /// Timed steps per case: as `spherelab bench`'s default for T1 on the CPU; fewer on WebGPU, where a software
@@ -238,47 +257,33 @@ impl WebBench {
 
     /// Polls the case being timed, or starts the next; at most one case's work per frame.
     fn advance(&mut self) {
-        let polled = match &mut self.running {
-            Some(BenchRun::Cpu(t)) => t.poll().map(|r| r.map(|r| (t.case, "cpu (wasm)", r))),
-            Some(BenchRun::WebGpu(t)) => t.poll().map(|r| r.map(|r| (t.case, "webgpu", r))),
-            None => Ok(None),
-        };
-        match polled {
-            Ok(Some((case, backend, rate))) => {
-                self.rows.push((case, backend, Ok(rate)));
-                self.running = None;
+        if let Some(run) = &mut self.running {
+            let (case, backend) = run.names();
+            let rate = match run {
+                BenchRun::Cpu(t) => t.poll(),
+                BenchRun::WebGpu(t) => t.poll(),
+            };
+            match rate {
+                Ok(None) => return,
+                Ok(Some(r)) => self.rows.push((case, backend, Ok(r))),
+                Err(e) => self.rows.push((case, backend, Err(e.to_string()))),
             }
-            Ok(None) if self.running.is_some() => return,
-            Ok(None) => {}
-            Err(e) => {
-                let (case, backend) = match &self.running {
-                    Some(BenchRun::Cpu(t)) => (t.case, "cpu (wasm)"),
-                    Some(BenchRun::WebGpu(t)) => (t.case, "webgpu"),
-                    None => ("?", "?"),
-                };
-                self.rows.push((case, backend, Err(e.to_string())));
-                self.running = None;
-            }
+            self.running = None;
         }
         let Some((case, backend)) = self.queue.pop_front() else { return };
         use crate::step_timer::StepTimer;
         let started = match backend {
             BenchBackend::Cpu => StepTimer::start(spherelab_core::Cpu::<f32>::new(), case, BENCH_CPU_STEPS)
-                .map(|t| BenchRun::Cpu(Box::new(t))),
-            BenchBackend::WebGpu => match crate::backend_choice::try_gpu() {
-                Ok(gpu) => StepTimer::start(gpu, case, BENCH_GPU_STEPS).map(|t| BenchRun::WebGpu(Box::new(t))),
-                Err(why) => {
-                    self.rows.push((case, "webgpu", Err(format!("no WebGPU adapter ({why})"))));
-                    return;
-                }
-            },
+                .map(|t| BenchRun::Cpu(Box::new(t)))
+                .map_err(|e| e.to_string()),
+            BenchBackend::WebGpu => crate::backend_choice::try_gpu()
+                .map_err(|why| format!("no WebGPU adapter ({why})"))
+                .and_then(|gpu| StepTimer::start(gpu, case, BENCH_GPU_STEPS).map_err(|e| e.to_string()))
+                .map(|t| BenchRun::WebGpu(Box::new(t))),
         };
         match started {
             Ok(run) => self.running = Some(run),
-            Err(e) => {
-                let name = if matches!(backend, BenchBackend::Cpu) { "cpu (wasm)" } else { "webgpu" };
-                self.rows.push((case, name, Err(e.to_string())));
-            }
+            Err(e) => self.rows.push((case, backend.name(), Err(e))),
         }
     }
 

@@ -122,7 +122,7 @@ impl<T> SharedPtr<T> {
 
 /// Products below this many multiply-adds run on one thread: handing a block to the worker pool costs a few
 /// microseconds, about what 2¹⁹ multiply-adds take on one core.
-pub(crate) const SPLIT_MIN_MACS: usize = 1 << 19;
+const SPLIT_MIN_MACS: usize = 1 << 19;
 
 /// The kernel family and k-blocking `gemm` picks for an m×n block with inner dimension k (see the module doc).
 fn path_of(m: usize, n: usize, k: usize) -> (bool, bool) {
@@ -165,41 +165,96 @@ fn check_extent(len: usize, rows: usize, cols: usize, (rs, cs): (usize, usize), 
     assert!(last < len, "gemm: {what} needs index {last} but has {len} elements");
 }
 
+/// One call of gemm's kernel driver, in its column-major view: dst (m×n) ← alpha·dst (when `read_dst`) +
+/// beta·lhs·rhs, each operand a pointer and (column stride, row stride).
+#[derive(Clone, Copy)]
+pub(crate) struct KernelCall<T> {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub dst: (*mut T, isize, isize),
+    pub read_dst: bool,
+    pub lhs: (*const T, isize, isize),
+    pub rhs: (*const T, isize, isize),
+    pub alpha: T,
+    pub beta: T,
+}
+
+impl<T: GemmScalar> KernelCall<T> {
+    /// `C ← α·A·B + β·C` for a row-major C of `rows`×`cols` with row stride `ldc`, A (rows×k) and B (k×cols)
+    /// given by pointers and (row stride, column stride). gemm's kernels prefer a column-major destination, so
+    /// this is Cᵀ = Bᵀ·Aᵀ: C's rows are Cᵀ's columns, Bᵀ and Aᵀ read through swapped strides.
+    #[allow(clippy::too_many_arguments)]
+    fn row_major(
+        rows: usize,
+        k: usize,
+        cols: usize,
+        alpha: T,
+        a: (*const T, (usize, usize)),
+        b: (*const T, (usize, usize)),
+        beta: T,
+        c: (*mut T, usize),
+    ) -> Self {
+        let s = |(rs, cs): (usize, usize)| (rs as isize, cs as isize);
+        let ((a_rs, a_cs), (b_rs, b_cs)) = (s(a.1), s(b.1));
+        Self {
+            m: cols,
+            n: rows,
+            k,
+            dst: (c.0, c.1 as isize, 1),
+            read_dst: beta != T::ZERO,
+            lhs: (b.0, b_rs, b_cs),
+            rhs: (a.0, a_rs, a_cs),
+            alpha: beta,
+            beta: alpha,
+        }
+    }
+}
+
 /// One scalar type's kernels: `gemm`'s own dispatch for the widest path, and AVX2 + FMA or scalar by name.
 pub(crate) trait GemmScalar: Copy + PartialEq + Send + Sync + 'static {
     const ZERO: Self;
-    /// `gemm_basic`'s contract (column-major view): dst ← alpha·dst (when read_dst) + beta·lhs·rhs.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn kernel(
-        simd: GemmSimd,
-        m: usize,
-        n: usize,
-        k: usize,
-        dst: *mut Self,
-        dst_cs: isize,
-        dst_rs: isize,
-        read_dst: bool,
-        lhs: *const Self,
-        lhs_cs: isize,
-        lhs_rs: isize,
-        rhs: *const Self,
-        rhs_cs: isize,
-        rhs_rs: isize,
-        alpha: Self,
-        beta: Self,
-    );
+    /// Runs `c` on the `simd` family's kernels, single-threaded.
+    ///
+    /// # Safety
+    /// `c`'s pointers and strides must address m×k, k×n and m×n blocks inside live allocations.
+    unsafe fn kernel(simd: GemmSimd, c: KernelCall<Self>);
 }
 
-/// Calls `gemm_common::gemm::gemm_basic_generic` with one SIMD family's microkernels, exactly as gemm's own
-/// dispatch (`gemm_common::gemm_def!`) does for the path it picks, single-threaded.
-macro_rules! kernel_call {
-    ($simd:ty, $ukr:path, $lanes:expr, $t:ty, $($arg:expr),*) => {{
+/// `gemm_common::gemm::gemm_basic_generic` with one SIMD family's microkernels on the `KernelCall` `c`, exactly
+/// as gemm's own dispatch (`gemm_common::gemm_def!`) calls it for the family it picks, single-threaded.
+macro_rules! family_kernel {
+    ($simd:ty, $ukr:path, $lanes:expr, $t:ty, $c:expr) => {{
         use gemm_common::simd::MixedSimd;
         use $ukr as ukr;
         const N: usize = $lanes;
-        gemm_common::gemm::gemm_basic_generic::<_, $t, N, { ukr::MR_DIV_N * N }, { ukr::NR }, { ukr::MR_DIV_N }, { ukr::H_M }, { ukr::H_N }>(
-            <$simd as MixedSimd<$t, $t, $t, $t>>::try_new().expect("the SIMD path was detected before it was chosen"),
-            $($arg,)*
+        let c = $c;
+        gemm_common::gemm::gemm_basic_generic::<
+            _,
+            $t,
+            N,
+            { ukr::MR_DIV_N * N },
+            { ukr::NR },
+            { ukr::MR_DIV_N },
+            { ukr::H_M },
+            { ukr::H_N },
+        >(
+            <$simd as MixedSimd<$t, $t, $t, $t>>::try_new().expect("the SIMD family was detected before it was chosen"),
+            c.m,
+            c.n,
+            c.k,
+            c.dst.0,
+            c.dst.1,
+            c.dst.2,
+            c.read_dst,
+            c.lhs.0,
+            c.lhs.1,
+            c.lhs.2,
+            c.rhs.0,
+            c.rhs.1,
+            c.rhs.2,
+            c.alpha,
+            c.beta,
             false,
             false,
             false,
@@ -216,92 +271,34 @@ macro_rules! impl_gemm_scalar {
     ($t:ident, $krate:ident, $fma_lanes:expr) => {
         impl GemmScalar for $t {
             const ZERO: Self = 0.0;
-            unsafe fn kernel(
-                simd: GemmSimd,
-                m: usize,
-                n: usize,
-                k: usize,
-                dst: *mut Self,
-                dst_cs: isize,
-                dst_rs: isize,
-                read_dst: bool,
-                lhs: *const Self,
-                lhs_cs: isize,
-                lhs_rs: isize,
-                rhs: *const Self,
-                rhs_cs: isize,
-                rhs_rs: isize,
-                alpha: Self,
-                beta: Self,
-            ) {
-                // SAFETY (every arm): the caller hands pointers and strides that address m×k, k×n and m×n
-                // blocks inside live slices, checked by `gemm` below.
+            unsafe fn kernel(simd: GemmSimd, c: KernelCall<Self>) {
+                // SAFETY (every arm): the caller vouches for c's pointers and strides (the trait's contract).
                 match simd {
                     #[cfg(target_arch = "x86_64")]
                     GemmSimd::Avx2Fma => unsafe {
-                        kernel_call!(
-                            gemm_common::simd::V3,
-                            $krate::microkernel::fma::$t,
-                            $fma_lanes,
-                            $t,
-                            m,
-                            n,
-                            k,
-                            dst,
-                            dst_cs,
-                            dst_rs,
-                            read_dst,
-                            lhs,
-                            lhs_cs,
-                            lhs_rs,
-                            rhs,
-                            rhs_cs,
-                            rhs_rs,
-                            alpha,
-                            beta
-                        )
+                        family_kernel!(gemm_common::simd::V3, $krate::microkernel::fma::$t, $fma_lanes, $t, c)
                     },
                     GemmSimd::Scalar => unsafe {
-                        kernel_call!(
-                            gemm_common::simd::Scalar,
-                            $krate::microkernel::scalar::$t,
-                            1,
-                            $t,
-                            m,
-                            n,
-                            k,
-                            dst,
-                            dst_cs,
-                            dst_rs,
-                            read_dst,
-                            lhs,
-                            lhs_cs,
-                            lhs_rs,
-                            rhs,
-                            rhs_cs,
-                            rhs_rs,
-                            alpha,
-                            beta
-                        )
+                        family_kernel!(gemm_common::simd::Scalar, $krate::microkernel::scalar::$t, 1, $t, c)
                     },
-                    // The machine's widest: gemm's own run-time choice, the same as `detected`.
+                    // The machine's widest: gemm's own run-time choice, the same as `widest`.
                     _ => unsafe {
                         $krate::gemm::$t::get_gemm_fn()(
-                            m,
-                            n,
-                            k,
-                            dst,
-                            dst_cs,
-                            dst_rs,
-                            read_dst,
-                            lhs,
-                            lhs_cs,
-                            lhs_rs,
-                            rhs,
-                            rhs_cs,
-                            rhs_rs,
-                            alpha,
-                            beta,
+                            c.m,
+                            c.n,
+                            c.k,
+                            c.dst.0,
+                            c.dst.1,
+                            c.dst.2,
+                            c.read_dst,
+                            c.lhs.0,
+                            c.lhs.1,
+                            c.lhs.2,
+                            c.rhs.0,
+                            c.rhs.1,
+                            c.rhs.2,
+                            c.alpha,
+                            c.beta,
                             false,
                             false,
                             false,
@@ -347,8 +344,6 @@ pub(crate) fn gemm<T: GemmScalar + std::ops::Mul<Output = T>>(
     }
     let simd = gemm_simd().0;
     let (a, b, c) = (SharedPtr(a.as_ptr() as *mut T), SharedPtr(b.as_ptr() as *mut T), SharedPtr(c.as_mut_ptr()));
-    // gemm's kernels prefer a column-major destination, so each block is computed as Cᵀ = Bᵀ·Aᵀ: C's rows are
-    // Cᵀ's columns (column stride n, row stride 1), Bᵀ is n×k and Aᵀ is k×m through swapped strides.
     split_blocks(m, k, n, |i0, rows, j0, cols| {
         // SAFETY: the extents of A, B and C were checked above against their slices; `split_blocks` hands each
         // call a disjoint block of C (rows i0.., or columns j0..) and the matching rows of A or columns of B,
@@ -356,21 +351,16 @@ pub(crate) fn gemm<T: GemmScalar + std::ops::Mul<Output = T>>(
         unsafe {
             T::kernel(
                 simd,
-                cols,
-                rows,
-                k,
-                c.get().add(i0 * n + j0),
-                n as isize,
-                1,
-                beta != T::ZERO,
-                b.get().add(j0 * b_strides.1),
-                b_strides.0 as isize,
-                b_strides.1 as isize,
-                a.get().add(i0 * a_strides.0),
-                a_strides.0 as isize,
-                a_strides.1 as isize,
-                beta,
-                alpha,
+                KernelCall::row_major(
+                    rows,
+                    k,
+                    cols,
+                    alpha,
+                    (a.get().add(i0 * a_strides.0), a_strides),
+                    (b.get().add(j0 * b_strides.1), b_strides),
+                    beta,
+                    (c.get().add(i0 * n + j0), n),
+                ),
             )
         }
     });
@@ -439,21 +429,16 @@ mod tests {
                     unsafe {
                         f32::kernel(
                             simd,
-                            n,
-                            m,
-                            k,
-                            c.as_mut_ptr(),
-                            n as isize,
-                            1,
-                            true,
-                            b.as_ptr(),
-                            n as isize,
-                            1,
-                            a.as_ptr(),
-                            a_s.0 as isize,
-                            a_s.1 as isize,
-                            -2.0,
-                            0.5,
+                            KernelCall::row_major(
+                                m,
+                                k,
+                                n,
+                                0.5,
+                                (a.as_ptr(), a_s),
+                                (b.as_ptr(), (n, 1)),
+                                -2.0,
+                                (c.as_mut_ptr(), n),
+                            ),
                         )
                     };
                     let worst = c.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
