@@ -1,4 +1,5 @@
-//! Large batches: every loss and selection mode on random views, against `Cpu<f64>`, at sizes that cross
+//! Large batches: every loss and selection mode on random views, against the losses' plain f64 references
+//! (spherelab_core::ops::loss::reference), at sizes that cross
 //! every chunk and tile threshold of the pairwise kernels (row tiles of 16, gradient slices of 128
 //! dimensions, column chunks of sizes::PAIR_COL_CHUNK), and within WebGPU's default limits because nothing of
 //! size (2N)² is stored.
@@ -103,7 +104,7 @@ fn gpu_with_binding_limit(max_binding: u64) -> spherelab_gpu::Gpu {
 /// 65,536-view run below), at a size CI affords: with the storage-binding limit lowered to 450 KiB, the
 /// contrastive kernel (InfoNCE here) at 4,200 views × 8 takes three chunks of 2,048 columns (the last partial)
 /// and the spectral kernel three of 1,024; plain, all pairs flagged, and flags selected on the fly (an explicit
-/// 4,200² matrix would not fit the lowered binding), against `Cpu<f64>`; and DCL in temperature mode, where a
+/// 4,200² matrix would not fit the lowered binding), against the plain references; and DCL in temperature mode, where a
 /// pair flagged differently by f32 and f64 (within rounding of its threshold) moves its rows' gradient by up
 /// to 2× (common::check_loss leaves such rows out; with them in, about one seed in four failed).
 #[test]

@@ -2,13 +2,14 @@
 //! loop of a shader after 65,535 iterations in all (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS, one counter shared
 //! by all the shader's loops) and carries on with whatever was accumulated — the cause of issue 15
 //! (docs/gpu-large-batch.md). Each case here would pass that count with the kernels' plain launch and is held
-//! to `Cpu<f64>`, on random inputs, so a kernel that loops past the limit fails here on lavapipe.
+//! to the ops' plain f64 references, on random inputs, so a kernel that loops past the limit fails here on lavapipe.
 
 mod common;
 
-use common::{Ref, both, check, check_loss, gpu, loss_params, random};
+use common::{both, check, check_loss, gpu, loss_params, random};
 use spherelab_core::backend::{Backend, PairLayout};
 use spherelab_core::config::{Activation, LossKind, PairMode};
+use spherelab_core::ops::{activation, linear, selection};
 use spherelab_core::rng::{rng, stream};
 use spherelab_core::tolerance::{GRAD, VALUE};
 
@@ -35,12 +36,20 @@ fn linear_layer_with_the_widest_input() {
     let w = both(&gpu, fi, fo, &random(&mut r, fi, fo));
     let b = both(&gpu, 1, fo, &random(&mut r, 1, fo));
     let got = gpu.linear_forward(&x.b, &w.b, &b.b, Activation::Relu);
-    let want = Ref::new().linear_forward(&x.r, &w.r, &b.r, Activation::Relu);
-    check(&gpu, "linear_forward 20×16384→20 pre", &got.pre, &want.pre, VALUE);
+    let pre = linear::reference::forward(&x.r, &w.r, &b.r);
+    check(&gpu, "linear_forward 20×16384→20 pre", &got.pre, &pre, VALUE);
+    check(
+        &gpu,
+        "linear_forward 20×16384→20 out",
+        &got.out,
+        &activation::reference::forward(&pre, Activation::Relu),
+        VALUE,
+    );
     let d = both(&gpu, rows, fo, &random(&mut r, rows, fo));
     let got = gpu.linear_backward(&x.b, &w.b, &d.b, true);
-    let want = Ref::new().linear_backward(&x.r, &w.r, &d.r, true);
-    check(&gpu, "linear_backward 20×16384→20 dW", &got.dw, &want.dw, GRAD);
+    let (dx, dw, _) = linear::reference::backward(&x.r, &w.r, &d.r);
+    check(&gpu, "linear_backward 20×16384→20 dW", &got.dw, &dw, GRAD);
+    check(&gpu, "linear_backward 20×16384→20 dx", got.dx.as_ref().unwrap(), &dx, GRAD);
 }
 
 /// Selection thresholds from representations of 2,048 dimensions (the selection kernel's dot products run over
@@ -61,7 +70,7 @@ fn selection_thresholds_from_wide_representations() {
         gpu.check_loss_size(LossKind::Infonce, rows, 2, dh).unwrap();
         let h = both(&gpu, rows, dh, &random(&mut r, rows, dh));
         let got = gpu.select_thresholds(&h.b, PairLayout::AllViews, 0.2, 0.7);
-        let want = Ref::new().select_thresholds(&h.r, PairLayout::AllViews, 0.2, 0.7);
+        let want = selection::thresholds(&h.r, PairLayout::AllViews, 0.2, 0.7);
         let (g, w) = (gpu.download_f64(&got), want.data.clone());
         let worst = g.iter().zip(&w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         assert!(worst < 1e-5, "selection thresholds {rows} × {dh}: worst difference {worst:.3e}");

@@ -1,5 +1,7 @@
-//! Backend parity: ONE suite, written once over `B: Backend`, instantiated for `Cpu<f32>` and `Gpu`, holding
-//! every op against `Cpu<f64>` (the reference) on fresh random inputs of several shapes — sizes that are not
+//! Backend parity: ONE suite, written once over `B: Backend`, instantiated for `Cpu<f32>` (the tuned CPU
+//! engine) and `Gpu` (the WGSL kernels), holding every op to its plain f64 reference in core's ops (the
+//! untuned formulas of docs/math.md, `ops::*::reference`; never the tuned engine) on fresh random inputs of
+//! several shapes — sizes that are not
 //! multiples of the workgroup or tile sizes (16, 64, 256) and batches of more than one tile.
 //!
 //! Tolerance: spherelab_core::tolerance (VALUE for values and forward outputs, GRAD for gradients, and why).
@@ -12,11 +14,13 @@
 //! loss parity cases with `Pairs::Selected` check that end to end.)
 mod common;
 
-use common::{Ref, both, check, check_loss, gpu, loss_params, modes_and_cases, random};
+use common::{both, check, check_loss, gpu, loss_params, modes_and_cases, random};
 use spherelab_core::Cpu;
 use spherelab_core::backend::{Backend, OptimStep, PairLayout};
 use spherelab_core::config::{Activation, LossKind, OptimizerKind};
 use spherelab_core::matrix::Matrix;
+use spherelab_core::ops::normalize::{normalize_backward, normalize_forward};
+use spherelab_core::ops::{activation, linear, optimizer, reductions, selection};
 use spherelab_core::rng::{rng, stream};
 use spherelab_core::tolerance::{GRAD, Tol, VALUE};
 
@@ -38,10 +42,11 @@ pub fn linear_forward_matches_reference<B: Backend>(be: &B) {
             let w = both(be, fi, fo, &random(&mut r, fi, fo));
             let b = both(be, 1, fo, &random(&mut r, 1, fo));
             let got = be.linear_forward(&x.b, &w.b, &b.b, act);
-            let want = Ref::new().linear_forward(&x.r, &w.r, &b.r, act);
+            let pre = linear::reference::forward(&x.r, &w.r, &b.r);
+            let out = activation::reference::forward(&pre, act);
             let what = format!("linear_forward {rows}×{fi}→{fo} {act:?}");
-            check(be, &format!("{what} pre"), &got.pre, &want.pre, VALUE);
-            check(be, &format!("{what} out"), &got.out, &want.out, VALUE);
+            check(be, &format!("{what} pre"), &got.pre, &pre, VALUE);
+            check(be, &format!("{what} out"), &got.out, &out, VALUE);
         }
     }
 }
@@ -53,11 +58,11 @@ pub fn linear_backward_matches_reference<B: Backend>(be: &B) {
         let w = both(be, fi, fo, &random(&mut r, fi, fo));
         let d = both(be, rows, fo, &random(&mut r, rows, fo));
         let got = be.linear_backward(&x.b, &w.b, &d.b, true);
-        let want = Ref::new().linear_backward(&x.r, &w.r, &d.r, true);
+        let (dx, dw, db) = linear::reference::backward(&x.r, &w.r, &d.r);
         let what = format!("linear_backward {rows}×{fi}→{fo}");
-        check(be, &format!("{what} dx"), got.dx.as_ref().unwrap(), want.dx.as_ref().unwrap(), GRAD);
-        check(be, &format!("{what} dW"), &got.dw, &want.dw, GRAD);
-        check(be, &format!("{what} db"), &got.db, &want.db, GRAD);
+        check(be, &format!("{what} dx"), got.dx.as_ref().unwrap(), &dx, GRAD);
+        check(be, &format!("{what} dW"), &got.dw, &dw, GRAD);
+        check(be, &format!("{what} db"), &got.db, &db, GRAD);
         assert!(be.linear_backward(&x.b, &w.b, &d.b, false).dx.is_none(), "dx computed though not asked for");
     }
 }
@@ -71,7 +76,7 @@ pub fn activation_backward_matches_reference<B: Backend>(be: &B) {
             let pre = both(be, rows, cols, &pre);
             let d = both(be, rows, cols, &random(&mut r, rows, cols));
             let got = be.activation_backward(&pre.b, &d.b, act);
-            let want = Ref::new().activation_backward(&pre.r, &d.r, act);
+            let want = activation::reference::backward(&pre.r, &d.r, act);
             check(be, &format!("activation_backward {rows}×{cols} {act:?}"), &got, &want, GRAD);
         }
     }
@@ -85,11 +90,11 @@ pub fn normalization_matches_reference<B: Backend>(be: &B) {
         let z = both(be, rows, cols, &zd);
         let g = both(be, rows, cols, &random(&mut r, rows, cols));
         let (zh, n) = be.normalize_forward(&z.b);
-        let (zh_r, n_r) = Ref::new().normalize_forward(&z.r);
+        let (zh_r, n_r) = normalize_forward(&z.r);
         check(be, &format!("normalize_forward {rows}×{cols} ẑ"), &zh, &zh_r, VALUE);
         check(be, &format!("normalize_forward {rows}×{cols} norms"), &n, &n_r, VALUE);
         let dz = be.normalize_backward(&zh, &n, &g.b);
-        let dz_r = Ref::new().normalize_backward(&zh_r, &n_r, &g.r);
+        let dz_r = normalize_backward(&zh_r, &n_r, &g.r);
         // The zero row's gradient is g/ε: huge on both, compared relative to the reference like the rest.
         check(be, &format!("normalize_backward {rows}×{cols}"), &dz, &dz_r, GRAD);
     }
@@ -120,13 +125,13 @@ pub fn optimizer_steps_match_reference<B: Backend>(be: &B) {
         let (rows, cols) = (33, 17);
         let p0 = random(&mut r, rows, cols);
         let (mut p, mut m, mut v) = (be.upload(rows, cols, &p0), be.zeros(rows, cols), be.zeros(rows, cols));
-        let (mut pr, mut mr, mut vr) =
-            (Ref::new().upload(rows, cols, &p0), Matrix::zeros(rows, cols), Matrix::zeros(rows, cols));
+        let p0_r = Matrix::from_vec(rows, cols, p0.iter().map(|&v| f64::from(v)).collect());
+        let (mut pr, mut mr, mut vr) = (p0_r, Matrix::zeros(rows, cols), Matrix::zeros(rows, cols));
         for t in 1..=3 {
             let g = both(be, rows, cols, &random(&mut r, rows, cols));
             let st = OptimStep { t, ..*s };
             be.optimizer_step(&st, &mut p, &g.b, &mut m, &mut v);
-            Ref::new().optimizer_step(&st, &mut pr, &g.r, &mut mr, &mut vr);
+            optimizer::reference::step(&st, &mut pr, &g.r, &mut mr, &mut vr);
             be.end_step();
         }
         check(be, &format!("optimizer variant {vi} ({:?}) param", s.kind), &p, &pr, VALUE);
@@ -150,7 +155,7 @@ pub fn selection_thresholds_match_reference<B: Backend>(be: &B) {
             for (hi, lo) in [(0.1, 1.0), (0.25, 0.6), (0.0, 0.05)] {
                 let h = both(be, rows, dh, &random(&mut r, rows, dh));
                 let got = be.select_thresholds(&h.b, layout, hi, lo);
-                let want = Ref::new().select_thresholds(&h.r, layout, hi, lo);
+                let want = selection::thresholds(&h.r, layout, hi, lo);
                 let what = format!("select_thresholds {rows}×{dh} {layout:?} hi={hi} lo={lo}");
                 check(be, &what, &got, &want, Tol { rtol: 0.0, atol_frac: 1e-5 });
                 // Flags from each side's thresholds on the same f64 similarities. A pair whose similarity lies
@@ -196,7 +201,7 @@ pub fn align_uniform_metric_matches_reference<B: Backend>(be: &B) {
         for t in [2.0f32, 0.5] {
             let z = both(be, rows, d, &random(&mut r, rows, d));
             let got = be.align_uniform(&z.b, t);
-            let want = Ref::new().align_uniform(&z.r, t);
+            let want = Matrix::from_vec(1, 2, reductions::reference::metric(&z.r, f64::from(t)).to_vec());
             check(be, &format!("align_uniform 2N={rows} d={d} t={t}"), &got, &want, VALUE);
         }
     }

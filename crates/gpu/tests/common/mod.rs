@@ -1,18 +1,18 @@
-//! What the parity suite and the large-batch tests share: random inputs on both backends, the checks against
-//! `Cpu<f64>` under spherelab_core::tolerance, and one loss case (a loss, a selection mode, where its flags
-//! come from) checked end to end, value and gradient.
+//! What the parity suite and the large-batch tests share: random inputs on the backend under test and in f64,
+//! the checks against the ops' plain references (spherelab_core::ops::*::reference: untuned f64 written like
+//! docs/math.md, never the tuned CPU engine) under spherelab_core::tolerance, and one loss case (a loss, a
+//! selection mode, where its flags come from) checked end to end, value and gradient.
 #![allow(dead_code)]
 
-use spherelab_core::Cpu;
 use spherelab_core::backend::{Backend, LossParams, PairLayout, Pairs};
 use spherelab_core::config::{LossKind, PairMode};
 use spherelab_core::matrix::Matrix;
+use spherelab_core::ops::loss;
+use spherelab_core::ops::selection::{self, PairFlags};
 use spherelab_core::rng::{Rng, normal};
 use spherelab_core::tolerance::{GRAD, Tol, VALUE};
 use spherelab_gpu::Gpu;
 pub use spherelab_gpu::selftest::loss_params;
-
-pub type Ref = Cpu<f64>;
 
 /// The GPU under test. No adapter is a loud failure, never a silent pass.
 pub fn gpu() -> Gpu {
@@ -31,14 +31,17 @@ pub fn random(r: &mut Rng, rows: usize, cols: usize) -> Vec<f32> {
     (0..rows * cols).map(|_| normal(r) as f32).collect()
 }
 
-/// A tensor on both the backend under test and the reference.
+/// A tensor on the backend under test, and the same values in f64 for the plain references.
 pub struct Pair<B: Backend> {
     pub b: B::Tensor,
     pub r: Matrix<f64>,
 }
 
 pub fn both<B: Backend>(be: &B, rows: usize, cols: usize, data: &[f32]) -> Pair<B> {
-    Pair { b: be.upload(rows, cols, data), r: Ref::new().upload(rows, cols, data) }
+    Pair {
+        b: be.upload(rows, cols, data),
+        r: Matrix::from_vec(rows, cols, data.iter().map(|&v| f64::from(v)).collect()),
+    }
 }
 
 #[track_caller]
@@ -68,30 +71,29 @@ pub fn check_loss<B: Backend>(be: &B, r: &mut Rng, p: &LossParams, rows: usize, 
     // Thresholds and explicit flags only for the cases that read them (an explicit m × m matrix at 65,536
     // views would not fit in memory).
     let thr = matches!(case, PairCase::Selected)
-        .then(|| (be.select_thresholds(&h.b, layout, 0.2, 0.7), Ref::new().select_thresholds(&h.r, layout, 0.2, 0.7)));
+        .then(|| (be.select_thresholds(&h.b, layout, 0.2, 0.7), selection::thresholds(&h.r, layout, 0.2, 0.7)));
     let m = if layout == PairLayout::CrossView { rows / 2 } else { rows };
     let ex = matches!(case, PairCase::Explicit).then(|| {
         let ex: Vec<f32> = (0..m * m).map(|_| (normal(r) > 0.3) as u8 as f32).collect();
         both(be, m, m, &ex)
     });
-    let (pairs_b, pairs_r) = match (case, &thr, &ex) {
-        (PairCase::All, _, _) => (Pairs::All, Pairs::All),
+    // The same pairs for the backend (as it is asked for them) and for the reference (as flags).
+    let (pairs_b, flags_r) = match (case, &thr, &ex) {
+        (PairCase::All, _, _) => (Pairs::All, Some(PairFlags::all_pairs(rows, layout))),
         (PairCase::Selected, Some((tb, tr)), _) => {
-            (Pairs::Selected { h: &h.b, thresholds: tb }, Pairs::Selected { h: &h.r, thresholds: tr })
+            (Pairs::Selected { h: &h.b, thresholds: tb }, Some(selection::flags_from_thresholds(&h.r, tr, layout)))
         }
-        (PairCase::Explicit, _, Some(ex)) => (Pairs::Explicit(&ex.b), Pairs::Explicit(&ex.r)),
-        _ => (Pairs::None, Pairs::None),
+        (PairCase::Explicit, _, Some(ex)) => (Pairs::Explicit(&ex.b), Some(PairFlags::from_matrix(&ex.r, layout))),
+        _ => (Pairs::None, None),
     };
     let lb = (p.kind == LossKind::Supcon).then_some(&labels.b);
-    let lr = (p.kind == LossKind::Supcon).then_some(&labels.r);
+    let labels_r: Vec<usize> = labels_d.iter().map(|&c| c as usize).collect();
     let got = be.loss(p, &z.b, &pairs_b, lb);
-    let want = Ref::new().loss(p, &z.r, &pairs_r, lr);
+    let (want_value, want_grad) = loss::reference::loss_and_grad(p, &z.r, flags_r.as_ref(), Some(&labels_r));
     let what = format!("{:?} {:?} {case:?} 2N={rows} d={d}", p.kind, p.mode);
     let (value, grad) = (be.download_f64(&got.value), be.download_f64(&got.grad));
-    let matches = |want: &spherelab_core::backend::LossOut<Matrix<f64>>| {
-        (VALUE.compare(&value, &want.value.data), GRAD.compare(&grad, &want.grad.data))
-    };
-    let (cv, cg) = matches(&want);
+    let matches = || (VALUE.compare(&value, &[want_value]), GRAD.compare(&grad, &want_grad.data));
+    let (cv, cg) = matches();
     if cv.passed() && cg.passed() {
         return;
     }
@@ -111,9 +113,9 @@ pub fn check_loss<B: Backend>(be: &B, r: &mut Rng, p: &LossParams, rows: usize, 
         let n_loose = loose.iter().filter(|&&l| l).count();
         let mut masked = grad.clone();
         for (r, _) in loose.iter().enumerate().filter(|(_, l)| **l) {
-            masked[r * d..(r + 1) * d].copy_from_slice(&want.grad.data[r * d..(r + 1) * d]);
+            masked[r * d..(r + 1) * d].copy_from_slice(&want_grad.data[r * d..(r + 1) * d]);
         }
-        let cm = GRAD.compare(&masked, &want.grad.data);
+        let cm = GRAD.compare(&masked, &want_grad.data);
         assert!(
             cv.passed() && cm.passed() && n_loose * 10 <= rows,
             "{what}: value {}; gradient {} ({} pairs within {SELECTION_TIE} of a threshold, {n_loose} of {rows} \

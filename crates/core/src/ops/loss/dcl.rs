@@ -23,10 +23,17 @@ pub fn value_and_grad<F: Float>(
 /// positive left out of the denominator, as the tuned path shares InfoNCE's computation.
 pub mod reference {
     use crate::matrix::Matrix;
+    use crate::ops::loss::infonce::{Modifier, reference::contrastive};
+    use crate::selection::PairFlags;
 
     /// (L, ∂L/∂z) of DCL at temperature τ on z (2N × d), no pair flagged.
     pub fn value_and_grad(z: &Matrix<f64>, tau: f64) -> (f64, Matrix<f64>) {
-        super::super::infonce::reference::contrastive(z, tau, false)
+        contrastive(z, tau, false)
+    }
+
+    /// DCL with `modifier` on the pairs `flags` (2N × 2N) marks.
+    pub fn with_flags(z: &Matrix<f64>, tau: f64, modifier: Modifier, flags: Option<&PairFlags>) -> (f64, Matrix<f64>) {
+        crate::ops::loss::infonce::reference::with_flags(z, tau, modifier, flags, false)
     }
 }
 

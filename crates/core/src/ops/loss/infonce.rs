@@ -182,13 +182,16 @@ fn lanes_fold<F: Float>(x: &[F], identity: F, op: impl Fn(F, F) -> F) -> F {
     acc.iter().chain(tail).copied().fold(identity, op)
 }
 
-/// The plain reference: InfoNCE without flags, in f64, written like the formula above with the gradient under
-/// the value, in O(2N·d) memory (no 2N × 2N matrix, no GEMM, no tuning), so it can check any backend at any
-/// size that fits the inputs — the GPU at 65,536 views, where the tuned CPU path's similarity matrix (34 GB)
-/// would not fit. Slow on purpose: every s_ik is recomputed where it is needed.
+/// The plain reference: InfoNCE (and DCL) in f64, with the difficult-pair modifiers, written like the formula
+/// above with the gradient under the value, in O(2N·d) memory (no 2N × 2N matrix, no GEMM, no tuning), so it
+/// can check any backend at any size that fits the inputs — the GPU at 65,536 views, where the tuned CPU path's
+/// similarity matrix (34 GB) would not fit. Untuned: one anchor's row of logits at a time (O(2N)), one dot
+/// product per pair, no blocking, no threads.
 pub mod reference {
+    use super::Modifier;
     use crate::matrix::Matrix;
     use crate::ops::normalize::{normalize_backward, normalize_forward};
+    use crate::selection::PairFlags;
 
     /// (L, ∂L/∂z) of InfoNCE at temperature τ on z (2N × d), no pair flagged.
     pub fn value_and_grad(z: &Matrix<f64>, tau: f64) -> (f64, Matrix<f64>) {
@@ -198,34 +201,54 @@ pub mod reference {
     /// InfoNCE (`positive_in_denominator`) or DCL (not; docs/math.md §1.5) at temperature τ on z, no pair
     /// flagged: the two differ only in the denominator D(i) = {k ≠ i}, or {k ∉ {i, j(i)}} for DCL.
     pub fn contrastive(z: &Matrix<f64>, tau: f64, positive_in_denominator: bool) -> (f64, Matrix<f64>) {
+        with_flags(z, tau, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None, positive_in_denominator)
+    }
+
+    /// InfoNCE or DCL with `modifier` on the pairs `flags` (2N × 2N) marks; `None`: no pair flagged.
+    pub fn with_flags(
+        z: &Matrix<f64>,
+        tau: f64,
+        modifier: Modifier,
+        flags: Option<&PairFlags>,
+        positive_in_denominator: bool,
+    ) -> (f64, Matrix<f64>) {
         let n2 = z.rows;
         let (zh, norms) = normalize_forward(z);
         let s = |i: usize, k: usize| zh.row(i).iter().zip(zh.row(k)).map(|(a, b)| a * b).sum::<f64>();
         let j = |i: usize| (i + n2 / 2) % n2;
         let in_den = |i: usize, k: usize| k != i && (positive_in_denominator || k != j(i));
-        // Value: per anchor i, m_i = max_{k∈D(i)} s_ik/τ, l_i = Σ_{k∈D(i)} exp(s_ik/τ − m_i),
-        // ℓ_i = −s_{i,j(i)}/τ + m_i + log l_i; L = (1/2N) Σ_i ℓ_i.
-        let mut m = vec![f64::NEG_INFINITY; n2];
-        let mut l = vec![0.0; n2];
-        let mut loss = 0.0;
-        for i in 0..n2 {
-            for k in (0..n2).filter(|&k| in_den(i, k)) {
-                m[i] = m[i].max(s(i, k) / tau);
+        // p_ik ∈ {0, 1}: flagged, never for the anchor itself or its positive.
+        let p = |i: usize, k: usize| f64::from(u8::from(k != i && k != j(i) && flags.is_some_and(|f| f.get(i, k))));
+        // The logit a_ik and its slope a'_ik = ∂a_ik/∂s_ik:
+        //   scale:   τ_ik = τ(ρ p_ik + 1 − p_ik), a_ik = (s_ik + σ p_ik)/τ_ik, a'_ik = 1/τ_ik
+        //   removal: a_ik = s_ik (1 − p_ik)/τ, a'_ik = (1 − p_ik)/τ
+        let logit = |i: usize, k: usize| -> (f64, f64) {
+            let p = p(i, k);
+            match modifier {
+                Modifier::Scale { sigma, rho } => {
+                    let tau_ik = tau * (rho * p + 1.0 - p);
+                    ((s(i, k) + sigma * p) / tau_ik, 1.0 / tau_ik)
+                }
+                Modifier::Remove => (s(i, k) * (1.0 - p) / tau, (1.0 - p) / tau),
             }
-            for k in (0..n2).filter(|&k| in_den(i, k)) {
-                l[i] += (s(i, k) / tau - m[i]).exp();
-            }
-            loss += -s(i, j(i)) / tau + m[i] + l[i].ln();
-        }
-        let loss = loss / n2 as f64;
-        // Gradient: G_ik = ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k = j(i)]) / (2N·τ) for k ≠ i,
-        // q_ik = exp(s_ik/τ − m_i)/l_i; ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
+        };
+        // Per anchor i, over its row of logits (a_ik, a'_ik for every k, computed once):
+        // value: m_i = max_{k∈D(i)} a_ik, l_i = Σ_{k∈D(i)} exp(a_ik − m_i), ℓ_i = −a_{i,j(i)} + m_i + log l_i,
+        //        L = (1/2N) Σ_i ℓ_i;
+        // gradient: G_ik = ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k = j(i)])·a'_ik / 2N for k ≠ i,
+        //        q_ik = exp(a_ik − m_i)/l_i; ∂L/∂ẑ_i = Σ_k (G_ik + G_ki)·ẑ_k; then ∂L/∂z through the normalisation.
         let d = z.cols;
+        let mut loss = 0.0;
         let mut g_hat = Matrix::zeros(n2, d);
         for i in 0..n2 {
+            let row: Vec<(f64, f64)> = (0..n2).map(|k| logit(i, k)).collect();
+            let m = (0..n2).filter(|&k| in_den(i, k)).map(|k| row[k].0).fold(f64::NEG_INFINITY, f64::max);
+            let l: f64 = (0..n2).filter(|&k| in_den(i, k)).map(|k| (row[k].0 - m).exp()).sum();
+            loss += (-row[j(i)].0 + m + l.ln()) / n2 as f64;
             for k in (0..n2).filter(|&k| k != i) {
-                let q = if in_den(i, k) { (s(i, k) / tau - m[i]).exp() / l[i] } else { 0.0 };
-                let g = (q - f64::from(u8::from(k == j(i)))) / (n2 as f64 * tau);
+                let (a, slope) = row[k];
+                let q = if in_den(i, k) { (a - m).exp() / l } else { 0.0 };
+                let g = (q - f64::from(u8::from(k == j(i)))) * slope / n2 as f64;
                 for c in 0..d {
                     g_hat.data[i * d + c] += g * zh.data[k * d + c];
                     g_hat.data[k * d + c] += g * zh.data[i * d + c];

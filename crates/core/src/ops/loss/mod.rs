@@ -59,6 +59,43 @@ pub fn loss_and_grad<F: Float>(
     }
 }
 
+/// The plain references of every loss behind one call, as `loss_and_grad` dispatches the tuned ones: what the
+/// parity suite holds the tuned CPU path and the WGSL kernels to (f64, untuned, O(2N·d) memory).
+pub mod reference {
+    use super::{dcl, infonce, spectral, supcon};
+    use crate::backend::LossParams;
+    use crate::config::{LossKind, PairMode};
+    use crate::matrix::Matrix;
+    use crate::ops::reductions;
+    use crate::selection::PairFlags;
+
+    /// (L, ∂L/∂z) of `p.kind` on z with `p.mode` on the pairs `flags` marks (ignored as `loss_and_grad`
+    /// ignores them); `labels` for SupCon.
+    pub fn loss_and_grad(
+        p: &LossParams,
+        z: &Matrix<f64>,
+        flags: Option<&PairFlags>,
+        labels: Option<&[usize]>,
+    ) -> (f64, Matrix<f64>) {
+        let flags = if p.mode == PairMode::None { None } else { flags };
+        let (tau, f) = (f64::from(p.tau), f64::from);
+        match p.kind {
+            LossKind::Infonce => infonce::reference::with_flags(z, tau, infonce::Modifier::from_params(p), flags, true),
+            LossKind::Dcl => dcl::reference::with_flags(z, tau, infonce::Modifier::from_params(p), flags),
+            LossKind::Spectral => {
+                spectral::reference::with_flags(z, f(p.mu), f(p.effective_margin()), p.mode == PairMode::Removal, flags)
+            }
+            LossKind::AlignUniform => {
+                reductions::reference::align_uniform_loss(z, f(p.align_alpha), f(p.unif_t), f(p.w_align), f(p.w_unif))
+            }
+            LossKind::Supcon => {
+                let labels = labels.expect("SupCon needs one label per view (2N)");
+                supcon::reference::value_and_grad(z, tau, labels)
+            }
+        }
+    }
+}
+
 /// ẑ = z/‖z‖ per row, S = ẐẐᵀ (2N × 2N), and the norms for the backward pass.
 pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>, Matrix<F>) {
     let (zhat, norms) = normalize_forward(z);
@@ -140,6 +177,45 @@ mod tests {
                 for (a, b) in g64.data.iter().zip(&g32.data) {
                     assert!((a - *b as f64).abs() < 1e-5, "{what}: gradient {a} vs {b}");
                 }
+            }
+        }
+    }
+
+    /// The tuned path (the CPU engine's, f64) against the plain references, every loss in every pair mode, on
+    /// random flags and shapes with more than one 64-row chunk; and the references' own gradients against
+    /// finite differences in every mode.
+    #[test]
+    fn the_tuned_path_matches_the_plain_references_in_every_mode() {
+        use crate::ops::parity::{F64, assert_close};
+        use crate::testing::assert_gradient_matches;
+        let mut r = rng(72, stream::TEST);
+        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
+            let z = random_matrix(&mut r, rows, d);
+            let labels: Vec<usize> = (0..rows).map(|i| (i % (rows / 2)) % 3).collect();
+            for kind in LossKind::ALL {
+                for mode in PairMode::ALL {
+                    let p = params(kind, mode);
+                    let n = if p.layout() == PairLayout::CrossView { rows / 2 } else { rows };
+                    let flags = random_flags(&mut r, n, p.layout());
+                    let (got, got_grad) = loss_and_grad(&p, &z, Some(&flags), Some(&labels));
+                    let (want, want_grad) = reference::loss_and_grad(&p, &z, Some(&flags), Some(&labels));
+                    let what = format!("{} {} {rows}×{d}", kind.name(), mode.name());
+                    assert_close(&format!("{what} value"), F64, &[got], &[want]);
+                    assert_close(&format!("{what} gradient"), F64, &got_grad.data, &want_grad.data);
+                }
+            }
+        }
+        let z = random_matrix(&mut r, 8, 3);
+        let labels: Vec<usize> = (0..8).map(|i| i % 3).collect();
+        for kind in LossKind::ALL {
+            for mode in PairMode::ALL {
+                let p = params(kind, mode);
+                let n = if p.layout() == PairLayout::CrossView { 4 } else { 8 };
+                let flags = random_flags(&mut r, n, p.layout());
+                let (_, grad) = reference::loss_and_grad(&p, &z, Some(&flags), Some(&labels));
+                assert_gradient_matches(&format!("{} {} reference", kind.name(), mode.name()), &z, &grad, |x| {
+                    reference::loss_and_grad(&p, x, Some(&flags), Some(&labels)).0
+                });
             }
         }
     }
@@ -234,12 +310,15 @@ mod torch_golden {
                 margin: f("margin"),
             };
             let flags = &flags_of[if kind == LossKind::Spectral { "cross_view" } else { "all_views" }];
-            let (value, grad) = loss_and_grad(&p, &z, Some(flags), Some(&labels));
-            let what = format!("{} {} μ = {}", kind.name(), mode.name(), p.mu);
-            let want = case["value"].as_f64().unwrap();
-            assert!((value - want).abs() < 1e-12 * want.abs().max(1.0), "{what}: {value} vs torch {want}");
-            for (k, (g, w)) in grad.data.iter().zip(nums(&case["grad"])).enumerate() {
-                assert!((g - w).abs() < 1e-12 * w.abs().max(1.0), "{what} element {k}: {g} vs torch {w}");
+            let tuned = loss_and_grad(&p, &z, Some(flags), Some(&labels));
+            let plain = reference::loss_and_grad(&p, &z, Some(flags), Some(&labels));
+            for (path, (value, grad)) in [("tuned", tuned), ("plain reference", plain)] {
+                let what = format!("{} {} μ = {} ({path})", kind.name(), mode.name(), p.mu);
+                let want = case["value"].as_f64().unwrap();
+                assert!((value - want).abs() < 1e-12 * want.abs().max(1.0), "{what}: {value} vs torch {want}");
+                for (k, (g, w)) in grad.data.iter().zip(nums(&case["grad"])).enumerate() {
+                    assert!((g - w).abs() < 1e-12 * w.abs().max(1.0), "{what} element {k}: {g} vs torch {w}");
+                }
             }
         }
     }

@@ -103,9 +103,22 @@ pub fn value_and_grad<F: Float>(
 /// The plain formula, untuned: f64, one pair at a time, O(N·d) memory (checks the GPU at 65,536 views).
 pub mod reference {
     use crate::matrix::Matrix;
+    use crate::selection::PairFlags;
 
     /// (L, ∂L/∂z) of the spectral loss with clip level μ on z (2N × d), no pair flagged.
     pub fn value_and_grad(z: &Matrix<f64>, mu: f64) -> (f64, Matrix<f64>) {
+        with_flags(z, mu, 0.0, false, None)
+    }
+
+    /// The spectral loss with margin m on the pairs `flags` (N × N cross-view) marks, or those pairs left out
+    /// of part2 (`removal`; the divisor stays N(N−1)).
+    pub fn with_flags(
+        z: &Matrix<f64>,
+        mu: f64,
+        margin: f64,
+        removal: bool,
+        flags: Option<&PairFlags>,
+    ) -> (f64, Matrix<f64>) {
         let (n2, d) = (z.rows, z.cols);
         let n = n2 / 2;
         let nf = n as f64;
@@ -120,9 +133,12 @@ pub mod reference {
             }
         }
         let p = |i: usize, j: usize| c.row(i).iter().zip(c.row(n + j)).map(|(a, b)| a * b).sum::<f64>();
+        let flagged = |i: usize, j: usize| flags.is_some_and(|f| f.get(i, j));
         let inv_pairs = if n > 1 { 1.0 / (nf * (nf - 1.0)) } else { 0.0 };
-        // Value: L = (−(2/N) Σ_i P_ii + (1/(N(N−1))) Σ_{i≠j} P_ij²) / μ, P_ij = c1_iᵀc2_j.
-        // Gradient: W_ii = −2/N, W_ij = 2P_ij/(N(N−1)); ∂L/∂c1_i = Σ_j W_ij c2_j/μ, ∂L/∂c2_j = Σ_i W_ij c1_i/μ.
+        // Value: L = (−(2/N) Σ_i P_ii + (1/(N(N−1))) Σ_{i≠j} e_ij²) / μ, P_ij = c1_iᵀc2_j, e_ij = P_ij + m·p_ij
+        // (a removed pair has no term).
+        // Gradient: W_ii = −2/N, W_ij = 2e_ij/(N(N−1)) (0 removed); ∂L/∂c1_i = Σ_j W_ij c2_j/μ,
+        // ∂L/∂c2_j = Σ_i W_ij c1_i/μ.
         let mut value = 0.0;
         let mut grad = Matrix::zeros(n2, d);
         for i in 0..n {
@@ -131,9 +147,12 @@ pub mod reference {
                 let w = if i == j {
                     value -= 2.0 * pij / nf;
                     -2.0 / nf
+                } else if removal && flagged(i, j) {
+                    0.0
                 } else {
-                    value += pij * pij * inv_pairs;
-                    2.0 * pij * inv_pairs
+                    let e = if flagged(i, j) { pij + margin } else { pij };
+                    value += e * e * inv_pairs;
+                    2.0 * e * inv_pairs
                 };
                 for k in 0..d {
                     grad.data[i * d + k] += w * c.data[(n + j) * d + k] / mu;
