@@ -15,6 +15,7 @@ use serde::Serialize;
 use spherelab_core::backend::{Backend, LossParams, Pairs};
 use spherelab_core::bench_cases::{case_config, loss_case_views, steps_for};
 use spherelab_core::{Cpu, Trainer};
+use spherelab_gpu::ops::linear::MatmulVersion;
 
 /// Arguments of `spherelab bench`.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,6 +36,10 @@ pub struct BenchArgs {
     /// Skip the PyTorch peer.
     #[arg(long)]
     pub no_peer: bool,
+    /// Which versions of the GPU's numbered kernels to time: `fastest` (what a run uses) or `all` (each
+    /// version of the matrix-product kernel, naive to tiled, in its own column).
+    #[arg(long, default_value = "fastest", value_parser = ["fastest", "all"])]
+    pub gpu_kernels: String,
     /// Also write the table as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -128,28 +133,38 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
     Some((rows, version))
 }
 
-/// Times one case on the GPU: (case, base steps) → steps per second.
-pub type GpuRunner<'a> = &'a mut dyn FnMut(&str, usize) -> Result<f64>;
+/// Times one case on the GPU: (case, base steps, kernel version) → steps per second.
+pub type GpuRunner<'a> = &'a mut dyn FnMut(&str, usize, MatmulVersion) -> Result<f64>;
+
+/// The backend name a GPU measurement is filed under: "gpu" for the version a run uses, "gpu matmul 1 naive"
+/// for another.
+fn gpu_label(version: MatmulVersion) -> String {
+    if version == MatmulVersion::FASTEST { "gpu".into() } else { format!("gpu {}", version.name()) }
+}
 
 /// Entry point of `spherelab bench`. `open_gpu` runs a case on the GPU backend if one is usable
 /// (the CLI passes its own GPU opener so this module stays free of device set-up).
 pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option<String>) -> Result<()> {
     let mut rows: Vec<Measurement> = Vec::new();
     let cpu_info = Cpu::<f32>::new().info();
+    let versions: &[MatmulVersion] =
+        if args.gpu_kernels == "all" { &MatmulVersion::ALL } else { &[MatmulVersion::FASTEST] };
     for case in &args.cases {
         for be in &args.backend {
-            let sps = match be.as_str() {
-                "cpu" => Some(time_case(Cpu::<f32>::new(), case, args.steps)?),
+            let timed: Vec<(String, f64)> = match be.as_str() {
+                "cpu" => vec![(be.clone(), time_case(Cpu::<f32>::new(), case, args.steps)?)],
                 "gpu" => match gpu.as_mut() {
-                    Some(f) => Some(f(case, args.steps)?),
-                    None => None,
+                    Some(f) => {
+                        versions.iter().map(|&v| Ok((gpu_label(v), f(case, args.steps, v)?))).collect::<Result<_>>()?
+                    }
+                    None => Vec::new(),
                 },
                 other => anyhow::bail!("unknown backend '{other}': choose cpu or gpu"),
             };
-            if let Some(sps) = sps {
+            for (label, sps) in timed {
                 // Progress on stderr, so a long run (the GPU at 16,384 views on a software adapter) shows life.
-                eprintln!("  {case:<12} {be:<4} {sps:>10.1} steps/s");
-                rows.push(Measurement { case: case.clone(), backend: be.clone(), steps_per_second: sps });
+                eprintln!("  {case:<12} {label:<4} {sps:>10.1} steps/s");
+                rows.push(Measurement { case: case.clone(), backend: label, steps_per_second: sps });
             }
         }
     }
@@ -162,6 +177,9 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
         }
     }
     print_table(&rows, &args.cases, &cpu_info.adapter, gpu_adapter.as_deref(), &torch_version);
+    if versions.len() > 1 && gpu_adapter.is_some() {
+        print_versions(&rows, &args.cases, versions);
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&rows)?).with_context(|| format!("{}", path.display()))?;
     }
@@ -207,6 +225,26 @@ fn cpu_clock_ghz() -> Option<f64> {
         .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
         .reduce(f64::max)
         .map(|mhz| mhz / 1000.0)
+}
+
+/// The GPU's steps/s with each version of the matrix-product kernel, case by case.
+fn print_versions(rows: &[Measurement], cases: &[String], versions: &[MatmulVersion]) {
+    println!();
+    let names: Vec<&str> = versions.iter().map(|v| v.name()).collect();
+    println!("| case | {} steps/s |", names.join(" steps/s | "));
+    println!("|---|{}", "---:|".repeat(versions.len()));
+    for case in cases {
+        let cells: Vec<String> = versions
+            .iter()
+            .map(|&v| {
+                let label = gpu_label(v);
+                rows.iter()
+                    .find(|m| &m.case == case && m.backend == label)
+                    .map_or("—".into(), |m| format!("{:.1}", m.steps_per_second))
+            })
+            .collect();
+        println!("| {case} | {} |", cells.join(" | "));
+    }
 }
 
 fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &str) {

@@ -75,16 +75,13 @@ pub fn emit(text: &str) {
 
 /// `bench` times the GPU only when one really opens (never the CPU fallback under the GPU's name).
 fn run_bench(args: &bench::BenchArgs) -> anyhow::Result<()> {
-    struct Case<'a>(&'a str, usize);
-    impl backend::BackendTask for Case<'_> {
-        type Output = f64;
-        fn run<B: spherelab_core::Backend>(self, b: B) -> anyhow::Result<f64> {
-            bench::time_case(b, self.0, self.1)
-        }
-    }
     let adapter = if args.backend.iter().any(|b| b == "gpu") { backend::gpu_adapter() } else { None };
-    let mut on_gpu = |case: &str, steps: usize| {
-        backend::with_backend(backend::BackendChoice::Gpu, backend::Precision::F32, Case(case, steps))
+    // The adapter `gpu_adapter` found (through `with_backend`, as every command opens one), with the kernel
+    // version asked for.
+    let mut on_gpu = |case: &str, steps: usize, version: spherelab_gpu::ops::linear::MatmulVersion| {
+        let gpu = spherelab_gpu::Gpu::new()?;
+        gpu.set_matmul_version(version);
+        bench::time_case(gpu, case, steps)
     };
     let gpu: Option<bench::GpuRunner<'_>> = if adapter.is_some() { Some(&mut on_gpu) } else { None };
     bench::run(args, gpu, adapter)

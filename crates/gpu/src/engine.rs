@@ -10,6 +10,7 @@ use spherelab_core::backend::Readback;
 
 use crate::context::GpuContext;
 use crate::kernel::{Access, KernelSpec};
+use crate::ops::linear::MatmulVersion;
 use crate::pool::{BufferPool, PooledBuffer, Usage};
 use crate::sizes;
 use crate::tensor::GpuTensor;
@@ -26,6 +27,9 @@ pub struct Gpu {
     /// With SPHERELAB_GPU_PROFILE set (native): every launch is submitted and waited for on its own, and
     /// its wall time is added up per kernel (printed by `profile_report`). For finding slow kernels only.
     profile: Option<RefCell<std::collections::BTreeMap<String, (u32, f64)>>>,
+    /// Which version of the linear layer's matrix-product kernel runs (the fastest unless a test or the bench
+    /// asks for another).
+    matmul_version: std::cell::Cell<MatmulVersion>,
 }
 
 /// One storage binding of a launch: a buffer, or "unused" (a dummy is bound).
@@ -69,7 +73,20 @@ impl Gpu {
             submissions: Default::default(),
             dummy,
             profile,
+            matmul_version: std::cell::Cell::new(MatmulVersion::FASTEST),
         }
+    }
+
+    /// Runs the linear layers with this version of the matrix-product kernel from now on (the parity tests and
+    /// `spherelab bench --gpu-kernels all` loop over `MatmulVersion::ALL`). Version 1 sums all of k in one
+    /// invocation, so on an adapter with a loop limit (lavapipe: 65,535 iterations) it is right for k up to
+    /// that many rows only; the tests' and bench's shapes stay far below it, and a run always uses version 2.
+    pub fn set_matmul_version(&self, version: MatmulVersion) {
+        self.matmul_version.set(version);
+    }
+
+    pub fn matmul_version(&self) -> MatmulVersion {
+        self.matmul_version.get()
     }
 
     /// Per-kernel (launches, total seconds) when profiling, slowest first.

@@ -23,6 +23,7 @@ use spherelab_core::ops::normalize::{normalize_backward, normalize_forward};
 use spherelab_core::ops::{activation, linear, optimizer, reductions, selection};
 use spherelab_core::rng::{rng, stream};
 use spherelab_core::tolerance::{GRAD, Tol, VALUE};
+use spherelab_gpu::ops::linear::MatmulVersion;
 
 const ACTS: [Activation; 4] = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu];
 /// (rows, in, out): odd sizes, exact tiles, several tiles, a single element, and a long batch (dW split
@@ -281,6 +282,19 @@ macro_rules! parity_suite {
             }
         }
     };
+}
+
+/// Every version of the matrix-product kernel (shaders/matmul_1_naive.wgsl, matmul_2_tiled.wgsl), not only the
+/// one a run uses: the linear layer forward and backward on the suite's shapes, against the reference.
+#[test]
+fn every_matmul_version_matches_reference() {
+    let gpu = gpu();
+    for version in MatmulVersion::ALL {
+        eprintln!("{} (a failure below is this version's)", version.name());
+        gpu.set_matmul_version(version);
+        linear_forward_matches_reference(&gpu);
+        linear_backward_matches_reference(&gpu);
+    }
 }
 
 parity_suite!(cpu_f32, Cpu::<f32>::new());

@@ -23,3 +23,30 @@ fn an_unknown_bench_case_is_named() {
     let o = spherelab(&["bench", "--backend", "cpu", "--cases", "T9", "--steps", "5", "--no-peer"]);
     assert_bad_input(&o, &["T9"]);
 }
+
+/// `--gpu-kernels all` times every version of the GPU's matrix-product kernel (lavapipe in CI), each in a
+/// column of its own, the tiled one also in the main table's gpu column.
+#[test]
+fn the_gpu_bench_loops_over_the_kernel_versions() {
+    let o = spherelab(&[
+        "bench",
+        "--backend",
+        "gpu",
+        "--gpu-kernels",
+        "all",
+        "--cases",
+        "T1-plain",
+        "--steps",
+        "3",
+        "--no-peer",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("| case | matmul 1 naive steps/s | matmul 2 tiled steps/s |"), "{out}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("| T1-plain |")).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    let versions: Vec<f64> = rows[1].split('|').skip(2).take(2).map(|c| c.trim().parse().expect("a number")).collect();
+    assert!(versions.iter().all(|&v| v > 0.0), "{}", rows[1]);
+    let gpu_column: f64 = rows[0].split('|').nth(3).unwrap().trim().parse().expect("gpu steps/s");
+    assert_eq!(gpu_column, versions[1], "{out}");
+}

@@ -16,7 +16,7 @@
 //!
 //! Tuned path: `Cpu<F>::linear_forward` (its `out`) and `Cpu<F>::activation_backward` (crate::cpu, layers.rs:
 //! the activation matched once outside a vectorised loop, a branch-free select for ReLU's backward).
-//! WGSL: the forward inside shaders/matmul.wgsl (act from shaders/common.wgsl), the backward in
+//! WGSL: the forward inside shaders/matmul_*.wgsl (act from shaders/common.wgsl), the backward in
 //! shaders/elementwise.wgsl. The tests below hold the tuned path to [`reference`](mod@reference).
 
 /// The activations written like the formulas above, on `Matrix<f64>`.

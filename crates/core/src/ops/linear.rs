@@ -13,9 +13,10 @@
 //! Tuned path: `Cpu<F>::linear_forward` / `linear_backward` (crate::cpu, layers.rs), whose three products go
 //! through `Matrix::{matmul, matmul_t, t_matmul}` to the `gemm` crate's SIMD kernels (crate::cpu::gemm: the
 //! inner dimension blocked past 512, dot-product kernels when the output has ≤ 256 elements, register tiles of
-//! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores above 2¹⁹ multiply-adds. WGSL: shaders/matmul.wgsl
-//! (x·W + b, dx, dW) and shaders/reduce.wgsl (db). The tests below hold the tuned path to
-//! [`reference`](mod@reference) on shapes that cross each of those thresholds.
+//! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores above 2¹⁹ multiply-adds. WGSL: shaders/matmul_1_naive.wgsl
+//! and matmul_2_tiled.wgsl, two numbered versions of one product (x·W + b, dx, dW), and shaders/reduce.wgsl (db).
+//! The tests below hold the tuned path to [`reference`](mod@reference) on shapes that cross each of those
+//! thresholds; crates/gpu/tests/parity.rs holds every kernel version to it.
 
 /// The layer written like the formulas above: plain loops over `Matrix<f64>`, no blocking, no threads.
 // Index loops on purpose: they read like the formulas.

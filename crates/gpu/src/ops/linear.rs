@@ -1,5 +1,10 @@
-//! Linear layer forward and backward (shaders/matmul.wgsl, shaders/reduce.wgsl).
-//! pre = x·W + b, out = act(pre); dx = d·Wᵀ, dW = xᵀ·d, db = column sums of d.
+//! Linear layer forward and backward (shaders/matmul_1_naive.wgsl, shaders/matmul_2_tiled.wgsl,
+//! shaders/reduce.wgsl). pre = x·W + b, out = act(pre); dx = d·Wᵀ, dW = xᵀ·d, db = column sums of d.
+//!
+//! The matrix product has two versions, numbered from naive to fast as llm.c numbers its kernels: 1, one
+//! output per thread, the formula as written; 2, workgroup tiles with register blocks and split-K, the one a
+//! run uses. Both take the same parameters and bindings; `Gpu::set_matmul_version` picks one, the parity
+//! tests hold every version to ops::linear::reference, and `spherelab bench --gpu-kernels all` times each.
 
 use bytemuck::{Pod, Zeroable};
 use spherelab_core::backend::{LinearGrads, LinearOut};
@@ -11,18 +16,43 @@ use crate::kernel::{Access, KernelSpec};
 use crate::sizes;
 use crate::tensor::GpuTensor;
 
-const fn matmul_spec(entry: &'static str) -> KernelSpec {
+/// A version of the matrix-product kernel (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatmulVersion {
+    /// 1: one output per thread (shaders/matmul_1_naive.wgsl).
+    Naive = 1,
+    /// 2: tiles, register blocks, split-K (shaders/matmul_2_tiled.wgsl).
+    Tiled = 2,
+}
+
+impl MatmulVersion {
+    pub const ALL: [Self; 2] = [Self::Naive, Self::Tiled];
+    pub const FASTEST: Self = Self::Tiled;
+
+    /// "matmul 1 naive", as the bench and the tests name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Naive => "matmul 1 naive",
+            Self::Tiled => "matmul 2 tiled",
+        }
+    }
+}
+
+const fn matmul_spec(family: &'static str, source: &'static str, entry: &'static str) -> KernelSpec {
     KernelSpec {
-        family: "matmul",
-        source: include_str!("../../../../shaders/matmul.wgsl"),
+        family,
+        source,
         entry,
         bindings: &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite],
         common: true,
     }
 }
 
-const MATMUL: KernelSpec = matmul_spec("main");
-const SUM_SPLITS: KernelSpec = matmul_spec("sum_splits");
+const MATMUL_1_NAIVE: KernelSpec =
+    matmul_spec("matmul_1_naive", include_str!("../../../../shaders/matmul_1_naive.wgsl"), "main");
+const TILED: &str = include_str!("../../../../shaders/matmul_2_tiled.wgsl");
+const MATMUL_2_TILED: KernelSpec = matmul_spec("matmul_2_tiled", TILED, "main");
+const SUM_SPLITS: KernelSpec = matmul_spec("matmul_2_tiled", TILED, "sum_splits");
 
 const COLUMN_SUMS: KernelSpec = KernelSpec {
     family: "reduce",
@@ -63,7 +93,8 @@ struct Operand<'a> {
     strides: (usize, usize),
 }
 
-/// Records act(A·B + bias) into a new m × n tensor, and the pre-activation into `pre` if given.
+/// Records act(A·B + bias) into a new m × n tensor, and the pre-activation into `pre` if given, with the
+/// version of the kernel `gpu` is set to.
 #[allow(clippy::too_many_arguments)]
 fn matmul(
     gpu: &Gpu,
@@ -76,8 +107,11 @@ fn matmul(
     act: Activation,
     pre: Option<&GpuTensor>,
 ) -> GpuTensor {
+    // Version 1 sums all of k in one thread; version 2 may split k over workgroups (then adds the partials).
+    let naive = gpu.matmul_version() == MatmulVersion::Naive;
     let groups = ((n as u32).div_ceil(sizes::GEMM_BN), (m as u32).div_ceil(sizes::GEMM_BM), 1);
-    let splits = split_k(groups.0 * groups.1, k, bias.is_none() && pre.is_none() && act == Activation::Identity);
+    let plain = bias.is_none() && pre.is_none() && act == Activation::Identity;
+    let splits = if naive { 1 } else { split_k(groups.0 * groups.1, k, plain) };
     let k_split = (k as u32).div_ceil(splits).div_ceil(sizes::GEMM_BK) * sizes::GEMM_BK;
     let splits = (k as u32).div_ceil(k_split.max(1)).max(1);
     let out = if splits > 1 { gpu.alloc_capacity(m, n, m * n * splits as usize) } else { gpu.alloc(m, n) };
@@ -98,7 +132,11 @@ fn matmul(
     let args =
         [Arg::T(a.t), Arg::T(b.t), bias.map_or(Arg::Unused, Arg::T), pre.map_or(Arg::Unused, Arg::T), Arg::T(&out)];
     if m > 0 && n > 0 {
-        gpu.launch(&MATMUL, &params, &args, (groups.0, groups.1, splits));
+        if naive {
+            gpu.launch_threads(&MATMUL_1_NAIVE, &params, &args, m * n);
+        } else {
+            gpu.launch(&MATMUL_2_TILED, &params, &args, (groups.0, groups.1, splits));
+        }
     }
     if splits > 1 && m > 0 && n > 0 {
         let total = gpu.alloc(m, n);

@@ -1,4 +1,7 @@
-// matmul.wgsl — tiled matrix product with bias and activation (linear forward, dx and dW of linear backward).
+// matmul_2_tiled.wgsl — version 2 of the linear layer's matrix product (bias and activation fused; linear
+// forward, dx and dW of linear backward): workgroup tiles and register blocks. Version 1, matmul_1_naive.wgsl,
+// computes the same thing one output per thread; the parity tests and `spherelab bench --gpu-kernels all`
+// run both (crates/gpu/src/ops/linear.rs, `MatmulVersion`).
 //
 // Computes, for 0 ≤ r < m, 0 ≤ c < n:
 //   pre[r, c] = Σ_k A(r, k)·B(k, c) + bias[c]          (bias only when has_bias = 1)
