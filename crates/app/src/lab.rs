@@ -20,6 +20,7 @@ use web_time::Instant;
 use crate::backend_choice::{self, BackendPreference};
 use crate::guide::Guide;
 use crate::regions::ProbeRegions;
+use crate::theory_view::TheoryView;
 use spherelab_core::lesson::{self, Panel};
 use spherelab_core::url_state::ViewLink;
 
@@ -98,6 +99,13 @@ pub enum Command {
     SetPresenter(bool),
     /// The first-start card was answered.
     DismissWelcome,
+    /// The theory tab's sliders: compute the bounds, the spectrum and the verdict map for them.
+    SetTheory {
+        input: spherelab_core::theory::TheoryInput,
+        construction: spherelab_core::theory::Construction,
+    },
+    /// Estimate the theory's α, β, γ from the snapshot's features of the training samples.
+    EstimateTheory,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,6 +295,8 @@ pub struct Lab {
     pub csv_error: Option<String>,
     /// The open lesson and the step shown, the panels shown, the presenter and embed modes.
     pub guide: Guide,
+    /// The theory tab's numbers, computed when its sliders change.
+    pub theory: TheoryView,
 }
 
 impl Lab {
@@ -350,6 +360,8 @@ impl Lab {
             csv_error: None,
             add_class: 0,
             guide: Guide::new(&Self::default_config()),
+            // The worked example the theory tab opens on, ready before the tab is first drawn.
+            theory: TheoryView::for_input(Default::default(), spherelab_core::theory::Construction::IndexMatched),
         };
         lab.open(config, None);
         lab
@@ -528,7 +540,28 @@ impl Lab {
                 self.guide.welcome = false;
                 self.guide.welcome_answered = true;
             }
+            Command::SetTheory { input, construction } => self.theory.set(input, construction),
+            Command::EstimateTheory => self.estimate_theory(),
         }
+    }
+
+    /// Fills the theory's α, β, γ estimate from the snapshot and says what could not be estimated.
+    fn estimate_theory(&mut self) {
+        let (Some(session), Some(snap)) = (self.session.as_deref(), self.snapshot.as_ref()) else { return };
+        let e = self.theory.estimate_from(session, snap);
+        let missing: Vec<&str> = [
+            (e.alpha.is_none(), "α"),
+            (e.beta.is_none(), "β"),
+            (e.gamma.is_none(), "γ (no difficult training samples: raise ω)"),
+        ]
+        .into_iter()
+        .filter_map(|(m, name)| m.then_some(name))
+        .collect();
+        self.notify(if missing.is_empty() {
+            Notice::info("Filled in α, β, γ from the run's training features h.")
+        } else {
+            Notice::warning(format!("Could not estimate {}.", missing.join(", ")))
+        });
     }
 
     /// The training samples `spec` removes, scored on the snapshot's h of the training samples (k-means and

@@ -16,6 +16,7 @@ pub mod panels;
 pub mod regions;
 pub mod remember;
 pub mod step_timer;
+pub mod theory_view;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -215,6 +216,8 @@ impl SpherelabApp {
         }
 
         self.frame_parts = parts;
+        // A command changes what the next frame shows (the theory tab's numbers, a new run): draw it.
+        let applied = !commands.is_empty();
         for c in commands {
             if let Command::Screenshot = c {
                 self.request_screenshot(ui.ctx());
@@ -231,7 +234,7 @@ impl SpherelabApp {
         if let Some(n) = self.screenshot_note.lock().ok().and_then(|mut g| g.take()) {
             self.lab.notify(n);
         }
-        if trained || self.lab.playing {
+        if trained || self.lab.playing || applied {
             ui.ctx().request_repaint();
         }
     }

@@ -2,18 +2,17 @@
 //! γ, δ; every bound on the downstream error (without difficult examples, with them, with them removed, with
 //! a margin, with a smaller temperature on their pairs); a verdict computed from those bounds; a map of the
 //! verdicts over n_d and γ − β with the sliders' point marked; the spectrum of the explicit similarity matrix;
-//! and a button that estimates α, β, γ from the current run.
+//! and a button that estimates α, β, γ from the current run. The numbers are the lab's (`TheoryView`,
+//! computed when the sliders change); this panel draws them and sends the sliders as `Command::SetTheory`.
 
 use egui::{Color32, Rect, RichText, Sense, Stroke, Vec2, pos2};
 use egui_plot::{HLine, Legend, Plot, Points};
 use serde::{Deserialize, Serialize};
 
-use crate::lab::{Command, Lab, Notice};
-use spherelab_core::Matrix;
-use spherelab_core::theory::{Construction, TheoryInput, TheoryReport, closed_forms, evaluate, explicit_spectrum};
-
-/// Rows of the verdict map (values of γ − β); its columns are n_d = 0..=n.
-const MAP_ROWS: usize = 40;
+use crate::lab::{Command, Lab};
+use crate::theory_view::TheoryEstimate;
+use spherelab_core::analysis::verdict::{Case, VerdictCell, fmt_bound};
+use spherelab_core::theory::{Construction, TheoryInput};
 /// Height of the verdict map on screen.
 const MAP_HEIGHT: f32 = 120.0;
 
@@ -28,11 +27,9 @@ pub struct TheoryPanel {
     pub gamma: f64,
     pub delta: f64,
     pub block: bool,
+    /// The lab's last estimate already copied into the sliders (`TheoryEstimate::seq`).
     #[serde(skip)]
-    spectrum: Option<([u64; 8], Vec<f64>)>,
-    /// The verdict map, keyed on what it depends on (n, r, α, β, δ): recomputed only when one of them changes.
-    #[serde(skip)]
-    map: Option<([u64; 5], VerdictMap)>,
+    applied_estimate: u64,
     /// What the last estimate found, for the user to see where the numbers came from.
     #[serde(skip)]
     estimate_note: Option<String>,
@@ -54,295 +51,25 @@ impl Default for TheoryPanel {
             gamma: 0.241,
             delta: 0.01,
             block: false,
-            spectrum: None,
-            map: None,
+            applied_estimate: 0,
             estimate_note: None,
             estimated: None,
         }
     }
 }
 
-/// The cases the verdict compares: keeping the difficult examples, and the three remedies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Case {
-    Keep,
-    Removal,
-    Margin,
-    Temperature,
-}
-
-impl Case {
-    fn label(self) -> &'static str {
-        match self {
-            Case::Keep => "keeping them",
-            Case::Removal => "removal",
-            Case::Margin => "the margin",
-            Case::Temperature => "the temperature",
-        }
-    }
-}
-
-/// The four bounds a verdict compares: with the difficult examples kept, and with each remedy.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Bounds {
-    pub keep: f64,
-    pub removal: f64,
-    /// The margin recovers E(λ_wo) exactly.
-    pub margin: f64,
-    pub temperature: f64,
-}
-
-impl Bounds {
-    pub fn of_report(rep: &TheoryReport) -> Self {
-        Self {
-            keep: rep.bound_wd,
-            removal: rep.bound_removed,
-            margin: rep.bound_wo,
-            temperature: rep.bound_temperature,
-        }
-    }
-
-    /// The same four bounds from core's closed forms alone (`theory::closed_forms`, without `evaluate`'s
-    /// eigen-decompositions: cheap enough for every cell of the map); `None` when the input fails
-    /// `TheoryInput::validate`.
-    pub fn closed_form(input: &TheoryInput) -> Option<Self> {
-        input.validate().ok()?;
-        Some(Self::of_report(&closed_forms(input)))
-    }
-
-    fn remedies(&self) -> [(Case, f64); 3] {
-        [(Case::Removal, self.removal), (Case::Margin, self.margin), (Case::Temperature, self.temperature)]
-    }
-
-    /// A remedy helps when its bound is below keeping the difficult examples (as the report's `removal_helps`,
-    /// `margin_helps`, `temperature_helps`, except that a difference of rounding only is a tie).
-    pub fn helps(&self, case: Case) -> bool {
-        match case {
-            Case::Keep => false,
-            Case::Removal => below(self.removal, self.keep),
-            Case::Margin => below(self.margin, self.keep),
-            Case::Temperature => below(self.temperature, self.keep),
-        }
-    }
-
-    /// The case with the lowest bound; keeping the difficult examples wins a tie (a remedy must lower the bound),
-    /// and among remedies that tie the margin, which gives E(λ_wo) exactly, goes first.
-    pub fn best(&self) -> Case {
-        let mut best = (Case::Keep, self.keep);
-        for (c, e) in
-            [(Case::Margin, self.margin), (Case::Removal, self.removal), (Case::Temperature, self.temperature)]
-        {
-            if below(e, best.1) {
-                best = (c, e);
-            }
-        }
-        best.0
-    }
-}
-
-/// Whether bound `e` is below `than` by more than rounding: the closed forms of bounds that are equal in exact
-/// arithmetic (every case at n_d = 0) differ in their last bits.
-fn below(e: f64, than: f64) -> bool {
-    e < than - 1e-12 * than.abs()
-}
-
-fn fmt_bound(e: f64) -> String {
-    if e.is_finite() { format!("{e:.6}") } else { "∞".into() }
-}
-
-/// The verdict beside the table, computed from all four bounds: for each remedy whether it lowers the bound of
-/// keeping the difficult examples, and which case is lowest (stated plainly when no remedy helps).
-pub fn verdict(b: &Bounds, n_d: usize) -> String {
-    if n_d == 0 {
-        return "With n_d = 0 there are no difficult examples and nothing to remedy: every bound is the clean one."
-            .into();
-    }
-    let says = |c: Case, e: f64| {
-        let what = match c {
-            Case::Removal => "removing them",
-            Case::Margin => "a margin",
-            _ => "a temperature",
-        };
-        let verb = if below(e, b.keep) {
-            "lowers the bound"
-        } else if !below(b.keep, e) {
-            "leaves the bound unchanged"
-        } else {
-            "raises the bound"
-        };
-        let value =
-            if c == Case::Removal && !e.is_finite() { "∞: no sample is left".to_string() } else { fmt_bound(e) };
-        format!("{what} {verb} ({value})")
-    };
-    let parts: Vec<String> = b.remedies().iter().map(|&(c, e)| says(c, e)).collect();
-    let helping: Vec<&str> = b.remedies().iter().filter(|(c, _)| b.helps(*c)).map(|(c, _)| c.label()).collect();
-    let failing: Vec<&str> = b.remedies().iter().filter(|(c, _)| !b.helps(*c)).map(|(c, _)| c.label()).collect();
-    let list = |v: &[&str]| match v {
-        [a] => a.to_string(),
-        [a, b] => format!("{a} and {b}"),
-        _ => format!("{}, {} and {}", v[0], v[1], v[2]),
-    };
-    let tail = match b.best() {
-        Case::Keep => "No remedy helps here: keeping the difficult examples gives the lowest bound.".to_string(),
-        best => {
-            let mut t = format!("Lowest bound: {}.", best.label());
-            if helping.len() > 1 {
-                t.push_str(&format!(" Helping: {}.", list(&helping)));
-            }
-            if !failing.is_empty() {
-                t.push_str(&format!(" Not helping: {}.", list(&failing)));
-            }
-            t
-        }
-    };
-    format!(
-        "Against keeping the difficult examples (E = {}): {}; {}; {}. {tail}",
-        fmt_bound(b.keep),
-        parts[0],
-        parts[1],
-        parts[2]
-    )
-}
-
-/// What the numbers say about λ (the graph's eigenvalue), computed from the report rather than asserted.
-pub fn lambda_text(rep: &TheoryReport, input: &TheoryInput) -> String {
-    let (wo, wd, rm) = (rep.lambda_wo, rep.lambda_wd, rep.lambda_removed);
-    let first = if input.n_d == 0 {
-        format!("With n_d = 0 no sample is difficult: the graph is the clean one, λ_wd = λ_wo = {wo:.4}.")
-    } else if wd > wo {
-        format!("Difficult examples raise λ from λ_wo = {wo:.4} to λ_wd = {wd:.4}.")
-    } else if wd < wo {
-        format!("Here difficult examples lower λ, from λ_wo = {wo:.4} to λ_wd = {wd:.4}.")
-    } else {
-        format!("Difficult examples leave λ at {wo:.4}.")
-    };
-    let second = if input.n_d == 0 {
-        String::new()
-    } else if rm >= 1.0 {
-        " Removing them leaves no sample: λ_R = 1 and the bound says nothing.".to_string()
-    } else {
-        let cmp = if rm < wd {
-            "below λ_wd"
-        } else if rm > wd {
-            "above λ_wd"
-        } else {
-            "equal to λ_wd"
-        };
-        let why = if rm > wo { " (removal leaves fewer samples per class, which raises λ above λ_wo)" } else { "" };
-        format!(" Removing them gives λ_R = {rm:.4}, {cmp}{why}.")
-    };
-    let q = input.n_d as f64 / input.n.max(1) as f64;
-    let bracket = if input.n_d == 0 { 1.0 } else { 1.0 - q * q + (input.gamma / input.beta).powi(2) * q * q };
-    format!(
-        "{first}{second} The margin's bound is E(λ_wo); the temperature's is E(λ_wo) with its first term \
-         multiplied by 1 − q² + (γ/β)²q² = {bracket:.4} (q = n_d/n), never below the margin's."
-    )
-}
-
-/// One cell of the verdict map: which case gives the lowest bound there, and (where the margin is lowest) which
-/// other remedies also lower the bound.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cell {
-    Invalid,
-    /// n_d = 0: no difficult examples, nothing to remedy.
-    NoDifficult,
-    Keep,
-    Removal,
-    Temperature,
-    Margin {
-        removal: bool,
-        temperature: bool,
-    },
-}
-
-impl Cell {
-    const ALL: [Cell; 9] = [
-        Cell::Keep,
-        Cell::Margin { removal: false, temperature: false },
-        Cell::Margin { removal: false, temperature: true },
-        Cell::Margin { removal: true, temperature: false },
-        Cell::Margin { removal: true, temperature: true },
-        Cell::Removal,
-        Cell::Temperature,
-        Cell::NoDifficult,
-        Cell::Invalid,
-    ];
-
-    fn of(bounds: Option<Bounds>) -> Cell {
-        let Some(b) = bounds else { return Cell::Invalid };
-        match b.best() {
-            Case::Keep => Cell::Keep,
-            Case::Removal => Cell::Removal,
-            Case::Temperature => Cell::Temperature,
-            Case::Margin => Cell::Margin { removal: b.helps(Case::Removal), temperature: b.helps(Case::Temperature) },
-        }
-    }
-
-    fn color(self) -> Color32 {
-        match self {
-            Cell::Invalid => Color32::from_rgb(90, 90, 90),
-            Cell::NoDifficult => Color32::from_rgb(40, 40, 40),
-            Cell::Keep => Color32::from_rgb(213, 94, 0),
-            Cell::Removal => Color32::from_rgb(204, 121, 167),
-            Cell::Temperature => Color32::from_rgb(230, 159, 0),
-            Cell::Margin { removal: false, temperature: false } => Color32::from_rgb(0, 114, 178),
-            Cell::Margin { removal: false, temperature: true } => Color32::from_rgb(86, 180, 233),
-            Cell::Margin { removal: true, temperature: false } => Color32::from_rgb(0, 158, 115),
-            Cell::Margin { removal: true, temperature: true } => Color32::from_rgb(240, 228, 66),
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Cell::Invalid => "not a valid input (the model needs 0 ≤ β < γ < α < 1, δ > 0)",
-            Cell::NoDifficult => "n_d = 0: no difficult examples, nothing to remedy",
-            Cell::Keep => "no remedy helps: keeping the difficult examples is lowest",
-            Cell::Removal => "removal is lowest",
-            Cell::Temperature => "the temperature is lowest",
-            Cell::Margin { removal: false, temperature: false } => "the margin is lowest; only it helps",
-            Cell::Margin { removal: false, temperature: true } => "the margin is lowest; the temperature helps too",
-            Cell::Margin { removal: true, temperature: false } => "the margin is lowest; removal helps too",
-            Cell::Margin { removal: true, temperature: true } => {
-                "the margin is lowest; removal and the temperature help too"
-            }
-        }
-    }
-}
-
-/// The verdict over n_d (columns 0..=n) and γ − β (rows, bottom to top, cell centres spanning (0, α − β)), the
-/// other parameters at the sliders.
-struct VerdictMap {
-    cols: usize,
-    rows: usize,
-    /// γ − β at the top edge of the map: α − β.
-    span: f64,
-    /// Row-major from the bottom row: cells[row * cols + n_d].
-    cells: Vec<Cell>,
-}
-
-impl VerdictMap {
-    fn compute(input: &TheoryInput) -> Self {
-        let cols = input.n + 1;
-        let rows = MAP_ROWS;
-        let span = (input.alpha - input.beta).max(0.0);
-        let mut cells = Vec::with_capacity(cols * rows);
-        for row in 0..rows {
-            let gap = span * (row as f64 + 0.5) / rows as f64;
-            for n_d in 0..cols {
-                let cell_input = TheoryInput { n_d, gamma: input.beta + gap, ..*input };
-                let bounds = if span > 0.0 { Bounds::closed_form(&cell_input) } else { None };
-                cells.push(match bounds {
-                    None => Cell::Invalid,
-                    Some(_) if n_d == 0 => Cell::NoDifficult,
-                    b => Cell::of(b),
-                });
-            }
-        }
-        Self { cols, rows, span, cells }
-    }
-
-    fn cell_at(&self, n_d: usize, row: usize) -> Cell {
-        self.cells[row * self.cols + n_d]
+/// The colour of a verdict-map cell (Okabe–Ito, distinguishable with colour-blindness).
+fn cell_color(cell: VerdictCell) -> Color32 {
+    match cell {
+        VerdictCell::Invalid => Color32::from_rgb(90, 90, 90),
+        VerdictCell::NoDifficult => Color32::from_rgb(40, 40, 40),
+        VerdictCell::Keep => Color32::from_rgb(213, 94, 0),
+        VerdictCell::Removal => Color32::from_rgb(204, 121, 167),
+        VerdictCell::Temperature => Color32::from_rgb(230, 159, 0),
+        VerdictCell::Margin { removal: false, temperature: false } => Color32::from_rgb(0, 114, 178),
+        VerdictCell::Margin { removal: false, temperature: true } => Color32::from_rgb(86, 180, 233),
+        VerdictCell::Margin { removal: true, temperature: false } => Color32::from_rgb(0, 158, 115),
+        VerdictCell::Margin { removal: true, temperature: true } => Color32::from_rgb(240, 228, 66),
     }
 }
 
@@ -361,6 +88,9 @@ impl TheoryPanel {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
         let mut out = Vec::new();
+        if let Some(e) = lab.theory.estimate.as_ref().filter(|e| e.seq > self.applied_estimate) {
+            self.take_estimate(e);
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Theory: when do difficult examples raise the error bound?").strong());
             super::help(
@@ -409,7 +139,7 @@ impl TheoryPanel {
                 )
                 .clicked()
             {
-                out.extend(self.estimate(lab));
+                out.push(Command::EstimateTheory);
             }
         });
         if let Some(note) = &self.estimate_note {
@@ -417,12 +147,19 @@ impl TheoryPanel {
         }
 
         let input = self.input();
-        if let Err(e) = input.validate() {
-            ui.colored_label(Color32::from_rgb(255, 120, 80), format!("{e}"));
-            return out;
+        let construction = if self.block { Construction::Block } else { Construction::IndexMatched };
+        if !lab.theory.is_for(&input, construction) {
+            out.push(Command::SetTheory { input, construction });
         }
-        let rep = evaluate(&input);
-        let bounds = Bounds::of_report(&rep);
+        let result = match &lab.theory.result {
+            None => return out, // never: the lab starts with the worked example
+            Some(Err(e)) => {
+                ui.colored_label(Color32::from_rgb(255, 120, 80), e);
+                return out;
+            }
+            Some(Ok(r)) => r,
+        };
+        let (rep, bounds) = (&result.report, result.bounds);
         // With no difficult examples there is nothing to remedy: no colours.
         let judge = |c: Case| (self.n_d > 0).then(|| bounds.helps(c));
         egui::Grid::new("bounds").striped(true).num_columns(3).show(ui, |ui| {
@@ -492,8 +229,8 @@ impl TheoryPanel {
                 judge(Case::Temperature),
             );
         });
-        ui.label(RichText::new(verdict(&bounds, self.n_d)).italics());
-        ui.label(RichText::new(lambda_text(&rep, &input)).small());
+        ui.label(RichText::new(&result.verdict).italics());
+        ui.label(RichText::new(&result.lambda_text).small());
         ui.label(format!(
             "c₀ = {:.3}, c₁ = {:.3}, c₂ = {:.3} · margin m = {:.3e} · temperature τ_d = {:.3}",
             rep.c0, rep.c1, rep.c2, rep.margin, rep.tau_difficult
@@ -515,7 +252,7 @@ impl TheoryPanel {
              forms exactly; λ_wd only approximately (the gap shrinks as n grows).",
         );
 
-        self.map_ui(ui, &input);
+        self.map_ui(ui, lab);
 
         ui.horizontal(|ui| {
             ui.label("spectrum of the explicit matrix").on_hover_text(
@@ -527,21 +264,7 @@ impl TheoryPanel {
                  difficult sample is γ-similar to every difficult sample of other classes.",
             );
         });
-        let key = [
-            self.n as u64,
-            self.r as u64,
-            self.n_d as u64,
-            self.alpha.to_bits(),
-            self.beta.to_bits(),
-            self.gamma.to_bits(),
-            self.block as u64,
-            0,
-        ];
-        if self.spectrum.as_ref().is_none_or(|(k, _)| *k != key) {
-            let c = if self.block { Construction::Block } else { Construction::IndexMatched };
-            self.spectrum = Some((key, explicit_spectrum(&input, c)));
-        }
-        let ev = self.spectrum.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
+        let ev = &lab.theory.spectrum;
         let pts: Vec<[f64; 2]> = ev.iter().enumerate().map(|(i, &v)| [i as f64, v]).collect();
         Plot::new("spectrum")
             .height(ui.available_height().max(140.0))
@@ -558,8 +281,8 @@ impl TheoryPanel {
     }
 
     /// The verdict map: which case gives the lowest bound over n_d (x) and γ − β (y), n, r, α, β, δ at the
-    /// sliders; the sliders' point ringed. Computed when n, r, α, β or δ change, never per frame.
-    fn map_ui(&mut self, ui: &mut egui::Ui, input: &TheoryInput) {
+    /// sliders; the sliders' point ringed. The lab computes it when n, r, α, β or δ change, never per frame.
+    fn map_ui(&mut self, ui: &mut egui::Ui, lab: &Lab) {
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("verdict map").strong());
             super::help(
@@ -572,15 +295,11 @@ impl TheoryPanel {
                  n_d and γ − β. Hover a cell for its verdict. These are bounds, not measured accuracies.",
             );
         });
-        let key = [self.n as u64, self.r as u64, self.alpha.to_bits(), self.beta.to_bits(), self.delta.to_bits()];
-        if self.map.as_ref().is_none_or(|(k, _)| *k != key) {
-            self.map = Some((key, VerdictMap::compute(input)));
-        }
         let from_run = self
             .estimated
             .filter(|&(a, b, g, r, _)| a == self.alpha && b == self.beta && g == self.gamma && r == self.r)
             .map(|(.., step)| step);
-        let Some((_, map)) = &self.map else { return };
+        let Some(map) = &lab.theory.map else { return };
         let width = ui.available_width().clamp(120.0, 480.0);
         let (rect, resp) = ui.allocate_exact_size(Vec2::new(width, MAP_HEIGHT), Sense::hover());
         let painter = ui.painter_at(rect);
@@ -595,7 +314,7 @@ impl TheoryPanel {
                         pos2(rect.left() + col as f32 * cw, rect.bottom() - row as f32 * ch),
                         pos2(rect.left() + (col + 1) as f32 * cw, rect.bottom() - start as f32 * ch),
                     );
-                    painter.rect_filled(r, 0.0, map.cell_at(col, start).color());
+                    painter.rect_filled(r, 0.0, cell_color(map.cell_at(col, start)));
                     start = row;
                 }
             }
@@ -641,150 +360,46 @@ impl TheoryPanel {
             .small()
             .weak(),
         );
-        for cell in Cell::ALL {
+        for cell in VerdictCell::ALL {
             if !map.cells.contains(&cell) {
                 continue;
             }
             ui.horizontal(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 let (swatch, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
-                ui.painter().rect_filled(swatch, 2.0, cell.color());
+                ui.painter().rect_filled(swatch, 2.0, cell_color(cell));
                 ui.label(RichText::new(cell.describe()).small());
             });
         }
     }
 
-    /// Fills α, β, γ from the training samples' encoder features h (docs/math.md §3.1), and r from the data.
-    fn estimate(&mut self, lab: &Lab) -> Vec<Command> {
-        let (Some(session), Some(snap)) = (lab.session(), lab.snapshot.as_ref()) else { return Vec::new() };
-        let data = session.data();
-        let h = &snap.h;
-        let train: Vec<usize> =
-            session.split().train.iter().copied().filter(|&i| i < h.rows && i < data.labels.len()).collect();
-        let mut rows = Vec::with_capacity(train.len() * h.cols);
-        for &i in &train {
-            rows.extend_from_slice(h.row(i));
+    /// Copies the lab's estimate of α, β, γ (from the training samples' encoder features h, docs/math.md §3.1)
+    /// and r into the sliders, once, and says where they came from.
+    fn take_estimate(&mut self, e: &TheoryEstimate) {
+        self.applied_estimate = e.seq;
+        if let Some(a) = e.alpha {
+            self.alpha = a.clamp(0.0, 0.99);
         }
-        let h_train = Matrix::from_vec(train.len(), h.cols, rows);
-        let labels: Vec<usize> = train.iter().map(|&i| data.labels[i]).collect();
-        let difficult: Vec<bool> = train.iter().map(|&i| data.difficult(i)).collect();
-        let est = spherelab_core::metrics::similarity_estimates(&h_train, &labels, &difficult);
-        let mut missing = Vec::new();
-        match est.alpha {
-            Some(a) => self.alpha = a.clamp(0.0, 0.99),
-            None => missing.push("α"),
+        if let Some(b) = e.beta {
+            self.beta = b.clamp(0.0, 0.99);
         }
-        match est.beta {
-            Some(b) => self.beta = b.clamp(0.0, 0.99),
-            None => missing.push("β"),
+        if let Some(g) = e.gamma {
+            self.gamma = g.clamp(0.0, 0.99);
         }
-        match est.gamma {
-            Some(g) => self.gamma = g.clamp(0.0, 0.99),
-            None => missing.push("γ (no difficult training samples: raise ω)"),
-        }
-        self.r = data.classes.saturating_sub(1).clamp(1, 9);
-        self.estimated = Some((self.alpha, self.beta, self.gamma, self.r, snap.step));
+        self.r = e.r;
+        self.estimated = Some((self.alpha, self.beta, self.gamma, self.r, e.step));
         self.estimate_note = Some(format!(
             "From step {}, on h of the {} training samples: α est. = {}, β est. = {}, γ est. = {}. The model \
              needs 0 ≤ β < γ < α < 1; values are clipped to [0, 0.99]. n and n_d stay at the sliders.",
-            snap.step,
-            train.len(),
-            fmt(est.alpha),
-            fmt(est.beta),
-            fmt(est.gamma)
+            e.step,
+            e.samples,
+            fmt(e.alpha),
+            fmt(e.beta),
+            fmt(e.gamma)
         ));
-        if missing.is_empty() {
-            vec![Command::Notify(Notice::info("Filled in α, β, γ from the run's training features h."))]
-        } else {
-            vec![Command::Notify(Notice::warning(format!("Could not estimate {}.", missing.join(", "))))]
-        }
     }
 }
 
 fn fmt(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The map's closed forms give `evaluate`'s bounds, and its verdicts the report's flags.
-    #[test]
-    fn closed_form_bounds_match_evaluate() {
-        let mut checked = 0;
-        for n in [2, 5, 8, 20] {
-            for n_d in 0..=n {
-                for (a, b, g) in [(0.387, 0.208, 0.241), (0.3, 0.05, 0.1), (0.9, 0.0, 0.8), (0.5, 0.1, 0.45)] {
-                    let input = TheoryInput { n, r: 2, n_d, alpha: a, beta: b, gamma: g, delta: 0.05 };
-                    let rep = evaluate(&input);
-                    let want = Bounds::of_report(&rep);
-                    let got = Bounds::closed_form(&input).expect("valid");
-                    for (x, y) in [
-                        (got.keep, want.keep),
-                        (got.removal, want.removal),
-                        (got.margin, want.margin),
-                        (got.temperature, want.temperature),
-                    ] {
-                        assert!(x == y || (x - y).abs() <= 1e-12 * y.abs(), "{input:?}: {got:?} vs {want:?}");
-                    }
-                    // The report compares strictly; away from ties the two agree.
-                    for (case, e, flag) in [
-                        (Case::Removal, want.removal, rep.removal_helps),
-                        (Case::Margin, want.margin, rep.margin_helps),
-                        (Case::Temperature, want.temperature, rep.temperature_helps),
-                    ] {
-                        if (e - want.keep).abs() > 1e-9 * want.keep {
-                            assert_eq!(got.helps(case), flag, "{case:?} at {input:?}");
-                            checked += 1;
-                        }
-                    }
-                }
-            }
-        }
-        assert!(checked > 200, "{checked}");
-        assert!(Bounds::closed_form(&TheoryInput { gamma: 0.1, ..TheoryInput::default() }).is_none());
-    }
-
-    #[test]
-    fn the_verdict_reads_every_remedy() {
-        // The worked example: only the margin helps; the temperature's bound is above keeping them.
-        let b = Bounds::of_report(&evaluate(&TheoryInput::default()));
-        let v = verdict(&b, 2);
-        assert!(v.contains("removing them raises the bound (0.125089)"), "{v}");
-        assert!(v.contains("a margin lowers the bound (0.123817)"), "{v}");
-        assert!(v.contains("a temperature raises the bound (0.124755)"), "{v}");
-        assert!(v.contains("Lowest bound: the margin. Not helping: removal and the temperature."), "{v}");
-        // All three fail: difficult examples lower λ here.
-        let input = TheoryInput { n: 20, r: 2, n_d: 18, alpha: 0.3, beta: 0.05, gamma: 0.1, delta: 0.01 };
-        let rep = evaluate(&input);
-        let b = Bounds::of_report(&rep);
-        assert_eq!(b.best(), Case::Keep);
-        let v = verdict(&b, 18);
-        assert!(v.contains("No remedy helps here"), "{v}");
-        assert!(lambda_text(&rep, &input).starts_with("Here difficult examples lower λ"));
-        assert!(
-            lambda_text(&evaluate(&TheoryInput::default()), &TheoryInput::default())
-                .contains("above λ_wd (removal leaves fewer samples per class, which raises λ above λ_wo)")
-        );
-        assert!(verdict(&b, 0).contains("no difficult examples"));
-        // At n_d = 0 every bound is E(λ_wo): keeping them is as good as any remedy, and none is said to help.
-        let b = Bounds::closed_form(&TheoryInput { n_d: 0, ..TheoryInput::default() }).unwrap();
-        assert_eq!(b.best(), Case::Keep);
-        assert!([Case::Removal, Case::Margin, Case::Temperature].iter().all(|c| !b.helps(*c)));
-    }
-
-    #[test]
-    fn the_map_covers_n_d_and_the_gap() {
-        let map = VerdictMap::compute(&TheoryInput::default());
-        assert_eq!((map.cols, map.rows, map.cells.len()), (9, MAP_ROWS, 9 * MAP_ROWS));
-        // n_d = 0: nothing to remedy.
-        assert!((0..map.rows).all(|r| map.cell_at(0, r) == Cell::NoDifficult));
-        assert!(map.cells.iter().all(|&c| c != Cell::Invalid));
-        // The worked example's cell: n_d = 2, γ − β = 0.033 of 0.179 → row 7.
-        let row = ((0.033 / map.span) * MAP_ROWS as f64) as usize;
-        assert_eq!(map.cell_at(2, row), Cell::Margin { removal: false, temperature: false });
-        let invalid = VerdictMap::compute(&TheoryInput { alpha: 0.2, ..TheoryInput::default() });
-        assert!(invalid.cells.iter().all(|&c| c == Cell::Invalid));
-    }
 }

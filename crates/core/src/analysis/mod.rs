@@ -7,3 +7,4 @@ pub mod metrics;
 pub mod projection;
 pub mod stats;
 pub mod theory;
+pub mod verdict;
