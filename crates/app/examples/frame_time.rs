@@ -51,10 +51,10 @@ fn main() {
     let ctx = egui::Context::default();
     let mut app = SpherelabApp::new(Lab::default_config(), BackendPreference::Cpu);
     match budget {
-        Some(ms) => app.lab.frame_budget_ms = ms,
+        Some(ms) => app.lab.schedule.frame_budget_ms = ms,
         None => app.pacer = Some(spherelab_app::pacing::FramePacer::default()),
     }
-    app.lab.playing = true;
+    app.lab.schedule.playing = true;
     let mut last_frame_ms = None;
     let (mut tick, mut layout, mut tess, mut total) = (vec![], vec![], vec![], vec![]);
     let mut parts: Vec<(&'static str, Vec<f64>)> = Vec::new();
@@ -76,12 +76,12 @@ fn main() {
             }
         }
         let update = (t1 - t0).as_secs_f64() * 1e3;
-        tick.push(app.lab.last_tick_ms);
-        layout.push(update - app.lab.last_tick_ms);
+        tick.push(app.lab.schedule.last_tick_ms);
+        layout.push(update - app.lab.schedule.last_tick_ms);
         tess.push((t2 - t1).as_secs_f64() * 1e3);
         total.push((t2 - t0).as_secs_f64() * 1e3);
     }
-    let budget = budget.map_or(format!("paced, {:.1} ms at the end", app.lab.frame_budget_ms), |b| format!("{b} ms"));
+    let budget = budget.map_or(format!("paced, {:.1} ms at the end", app.lab.schedule.frame_budget_ms), |b| format!("{b} ms"));
     println!(
         "{frames} frames, training budget {budget}, reached step {} ({} metric records)",
         app.lab.step_count(),
@@ -97,7 +97,7 @@ fn main() {
     }
 
     // The pieces of the training part, each alone.
-    app.lab.playing = false;
+    app.lab.schedule.playing = false;
     println!("\nthe training part's pieces, 50 of each:");
     let time = |f: &mut dyn FnMut()| {
         (0..50)

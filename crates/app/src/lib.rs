@@ -127,7 +127,7 @@ impl SpherelabApp {
     pub fn pace(&mut self, frame_seconds: Option<f32>) {
         if let Some(p) = self.pacer.as_mut() {
             let frame_ms = frame_seconds.map(|s| s as f64 * 1e3);
-            self.lab.frame_budget_ms = p.budget(frame_ms, self.lab.last_tick_ms);
+            self.lab.schedule.frame_budget_ms = p.budget(frame_ms, self.lab.schedule.last_tick_ms);
         }
     }
 
@@ -135,7 +135,7 @@ impl SpherelabApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let mut parts = Vec::with_capacity(12);
         let trained = timed(&mut parts, "training", || self.lab.tick());
-        parts.extend(self.lab.last_tick_parts);
+        parts.extend(self.lab.schedule.last_tick_parts);
         let mut commands = Vec::new();
         let ctx = ui.ctx().clone();
         if !self.fonts_installed {
@@ -151,7 +151,7 @@ impl SpherelabApp {
         // Space plays and pauses (in class, without reaching for the button), unless a widget has the keyboard
         // focus (a text field types the space; a focused button is clicked by it).
         if ctx.memory(|m| m.focused().is_none()) && ctx.input(|i| i.key_pressed(egui::Key::Space)) {
-            commands.push(if self.lab.playing { Command::Pause } else { Command::Play });
+            commands.push(if self.lab.schedule.playing { Command::Pause } else { Command::Play });
         }
         let lab = &self.lab;
         let p = &mut self.panels;
@@ -194,7 +194,7 @@ impl SpherelabApp {
                             ui.label(text);
                         }
                     } else {
-                        let hint = if lab.playing {
+                        let hint = if lab.schedule.playing {
                             "Training. Space pauses; hover any control for what it does, a point for its two views."
                         } else {
                             "Paused: press ▶ Play (or Space) to train. Hover any control for what it does."
@@ -234,7 +234,7 @@ impl SpherelabApp {
         if let Some(n) = self.screenshot_note.lock().ok().and_then(|mut g| g.take()) {
             self.lab.notify(n);
         }
-        if trained || self.lab.playing || applied {
+        if trained || self.lab.schedule.playing || applied {
             ui.ctx().request_repaint();
         }
     }

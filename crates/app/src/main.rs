@@ -53,7 +53,7 @@ fn main() -> eframe::Result {
             app.greet(spherelab_app::remember::welcome_answered(), &link);
             app.pacer = Some(spherelab_app::pacing::FramePacer::default());
             // Users are greeted by a run that is already learning.
-            app.lab.playing = true;
+            app.lab.schedule.playing = true;
             if let Some(e) = config_error {
                 app.lab.notify(Notice::error(e));
             }

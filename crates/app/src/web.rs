@@ -98,18 +98,18 @@ async fn run() -> Result<(), String> {
             Box::new(move |cc| {
                 listen_for_hash_changes(&cc.egui_ctx, changed);
                 let mut app = SpherelabApp::new(config, pref);
-                app.lab.max_unread_steps = Some(MAX_UNREAD_STEPS);
+                app.lab.schedule.max_unread_steps = Some(MAX_UNREAD_STEPS);
                 // Training takes what the panels' layout and drawing leave of each frame (pacing.rs).
                 app.pacer = Some(crate::pacing::FramePacer::default());
                 // Visitors are greeted by a run that is already learning, as on the desktop.
-                app.lab.playing = true;
+                app.lab.schedule.playing = true;
                 for n in notices {
                     app.lab.notify(n);
                 }
                 app.greet(crate::remember::welcome_answered(), &link);
                 let selftest = selftest.then_some(SelfTestState::Waiting);
                 // The bench times steps alone: the lab's own training would share the thread and the GPU.
-                app.lab.playing &= !bench;
+                app.lab.schedule.playing &= !bench;
                 let bench = bench.then(|| WebBench::new(bench_gpu));
                 Ok(Box::new(WebApp { crash_test, continuous, selftest, bench, ..WebApp::new(app, hash_changed) }))
             }),
@@ -497,8 +497,8 @@ impl WebApp {
         set_status("firstLoss", &num(steps.first().map(|r| r.loss as f64).unwrap_or(f64::NAN)));
         set_status("lossesRead", &num(steps.len() as f64));
         set_status("metrics", &num(lab.session().map(|s| s.history().metrics.len()).unwrap_or(0) as f64));
-        set_status("snapshotStep", &num(lab.snapshot.as_ref().map(|s| s.step as f64).unwrap_or(f64::NAN)));
-        set_status("playing", &lab.playing.into());
+        set_status("snapshotStep", &num(lab.views.snapshot.as_ref().map(|s| s.step as f64).unwrap_or(f64::NAN)));
+        set_status("playing", &lab.schedule.playing.into());
         let cfg = lab.config();
         set_status("fragment", &cfg.map(url_state::to_fragment).unwrap_or_default().into());
         set_status("seed", &num(cfg.map(|c| c.seed as f64).unwrap_or(f64::NAN)));
@@ -508,7 +508,7 @@ impl WebApp {
         set_status("notice", &notice.map(|n| n.text.clone()).unwrap_or_default().into());
         set_status("diverged", &lab.diverged.clone().unwrap_or_default().into());
         set_status("frames", &num(self.frame_count as f64));
-        set_status("stepsPerSecond", &num(lab.steps_per_second));
+        set_status("stepsPerSecond", &num(lab.schedule.steps_per_second));
         // Over the recent frames that trained: the update's time (training steps plus the UI's layout) and
         // the steps taken per frame.
         let p95 = |mut v: Vec<f64>| {
@@ -541,7 +541,7 @@ impl WebApp {
         set_status("cpuMsAvg", &num(cpu.iter().sum::<f64>() / cpu.len().max(1) as f64));
         set_status("cpuMsMax", &num(cpu.iter().copied().fold(0.0, f64::max)));
         set_status("cpuMsP95", &num(p95(cpu)));
-        set_status("trainBudgetMs", &num(lab.frame_budget_ms));
+        set_status("trainBudgetMs", &num(lab.schedule.frame_budget_ms));
         // The lesson: {id, title, step (from 1), steps, observed (the shown step's condition has held),
         // observedSteps, answered}, or null outside one; and the modes.
         let lesson = match (lab.guide.lesson(), lab.guide.active.as_ref()) {
@@ -591,7 +591,7 @@ impl eframe::App for WebApp {
         let steps = self.app.lab.step_count().saturating_sub(step_before);
         self.frames.push_back(FrameRecord {
             update_ms: ms,
-            tick_ms: self.app.lab.last_tick_ms,
+            tick_ms: self.app.lab.schedule.last_tick_ms,
             steps,
             cpu_ms: frame.info().cpu_usage.map_or(f64::NAN, |s| s as f64 * 1e3),
             parts: self.app.frame_parts.clone(),

@@ -14,8 +14,8 @@ use common::small_config;
 
 fn harness(cfg: spherelab_core::RunConfig) -> Harness<'static, SpherelabApp> {
     let mut app = SpherelabApp::new(cfg, BackendPreference::Cpu);
-    app.lab.frame_budget_ms = f64::INFINITY;
-    app.lab.steps_per_frame = 2;
+    app.lab.schedule.frame_budget_ms = f64::INFINITY;
+    app.lab.schedule.steps_per_frame = 2;
     Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_ui_state(|ui, app: &mut SpherelabApp| app.show(ui), app)
@@ -55,17 +55,17 @@ fn the_space_bar_plays_and_pauses_but_types_into_a_text_field() {
     h.run_steps(1);
     h.key_press(egui::Key::Space);
     h.run_steps(3);
-    assert!(h.state().lab.playing, "Space plays");
+    assert!(h.state().lab.schedule.playing, "Space plays");
     assert!(h.state().lab.step_count() > 0);
     h.key_press(egui::Key::Space);
     h.run_steps(2);
-    assert!(!h.state().lab.playing, "Space pauses");
+    assert!(!h.state().lab.schedule.playing, "Space pauses");
     // With the encoder-widths field focused, a space is text, not a command.
     h.get_by_role_and_label(Role::TextInput, "encoder widths").click();
     h.run_steps(1);
     h.key_press(egui::Key::Space);
     h.run_steps(2);
-    assert!(!h.state().lab.playing, "a space typed into a text field does not play");
+    assert!(!h.state().lab.schedule.playing, "a space typed into a text field does not play");
 }
 
 #[test]
@@ -98,10 +98,10 @@ fn turning_selection_on_marks_points_and_flags_pairs() {
     h.get_by_label("▶ Play").click();
     h.run_steps(8);
     let lab = &h.state().lab;
-    let batch = lab.batch.as_ref().expect("a batch was inspected");
+    let batch = lab.views.batch.as_ref().expect("a batch was inspected");
     let flags = batch.flags.as_ref().expect("the batch has flags");
     assert!(flags.flags.iter().any(|&f| f), "some pairs are flagged");
-    assert!(!lab.selection_marked.is_empty(), "the selection marks points in the input plane");
+    assert!(!lab.views.selection_marked.is_empty(), "the selection marks points in the input plane");
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn divergence_pauses_and_says_why() {
     h.get_by_label("▶ Play").click();
     h.run_steps(20);
     let lab = &h.state().lab;
-    assert!(!lab.playing, "training paused");
+    assert!(!lab.schedule.playing, "training paused");
     let msg = lab.diverged.clone().expect("divergence is reported");
     assert!(msg.contains("learning rate"), "{msg}");
     h.get_by_label("⚠ Training diverged");

@@ -13,9 +13,9 @@ use common::small_config as config;
 /// A lab that has no time to spare in a frame: each frame does the least that keeps it moving.
 fn starved_lab() -> Lab {
     let mut lab = Lab::new(config(), BackendPreference::Cpu);
-    lab.frame_budget_ms = 0.0;
-    lab.steps_per_frame = 50;
-    lab.playing = true;
+    lab.schedule.frame_budget_ms = 0.0;
+    lab.schedule.steps_per_frame = 50;
+    lab.schedule.playing = true;
     lab
 }
 
@@ -49,7 +49,7 @@ fn metrics_spread_over_frames_equal_metrics_computed_at_once() {
     while lab.step_count() < 30 {
         lab.tick();
     }
-    lab.playing = false;
+    lab.schedule.playing = false;
     while lab.tick() {}
     let spread = lab.session().unwrap().history().clone();
 
@@ -68,18 +68,18 @@ fn metrics_spread_over_frames_equal_metrics_computed_at_once() {
 #[test]
 fn the_heat_grid_is_evaluated_with_each_snapshot() {
     let mut lab = Lab::new(config(), BackendPreference::Cpu);
-    assert!(lab.heat.is_none(), "nothing asked for a grid yet");
+    assert!(lab.views.heat.is_none(), "nothing asked for a grid yet");
     let grid = HeatGrid { min: [-1.5, -1.0], max: [2.5, 1.5], res: 12 };
     lab.apply(Command::SetHeatGrid(Some(grid)));
-    let heat = lab.heat.clone().expect("the grid is evaluated at once");
+    let heat = lab.views.heat.clone().expect("the grid is evaluated at once");
     assert_eq!((heat.grid, heat.step, heat.z.rows, heat.h.rows), (grid, 0, 144, 144));
     // The values are the model's on the cell centres.
     let (h, z) = lab.session().unwrap().forward(&grid.points());
     assert_eq!((&heat.h, &heat.z), (&h, &z));
     lab.apply(Command::Step);
-    let heat = lab.heat.clone().unwrap();
+    let heat = lab.views.heat.clone().unwrap();
     assert_eq!(heat.step, 1, "a new snapshot re-evaluates the grid");
     assert_ne!(heat.z, z, "with the model of step 1");
     lab.apply(Command::SetHeatGrid(None));
-    assert!(lab.heat.is_none());
+    assert!(lab.views.heat.is_none());
 }

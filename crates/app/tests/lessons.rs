@@ -15,8 +15,8 @@ use web_time::Instant;
 
 fn harness_sized(size: egui::Vec2) -> Harness<'static, SpherelabApp> {
     let mut app = SpherelabApp::new(Lab::default_config(), BackendPreference::Cpu);
-    app.lab.frame_budget_ms = f64::INFINITY;
-    app.lab.steps_per_frame = 2;
+    app.lab.schedule.frame_budget_ms = f64::INFINITY;
+    app.lab.schedule.steps_per_frame = 2;
     Harness::builder().with_size(size).build_ui_state(|ui, app: &mut SpherelabApp| app.show(ui), app)
 }
 
@@ -132,13 +132,13 @@ fn every_condition_is_reached_where_the_lesson_says() {
     let mut checked = 0;
     for lesson in &lessons {
         let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
-        lab.frame_budget_ms = 200.0;
-        lab.steps_per_frame = 50;
+        lab.schedule.frame_budget_ms = 200.0;
+        lab.schedule.steps_per_frame = 50;
         lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
         for (k, step) in lesson.steps.iter().enumerate() {
             lab.apply(Command::LessonStep(k));
             let Some(cond) = step.until else { continue };
-            lab.playing = true;
+            lab.schedule.playing = true;
             let entered = lab.step_count();
             let observed = |lab: &Lab| lab.guide.active.as_ref().unwrap().observed[k];
             assert!(!observed(&lab), "{} step {}: observed before training", lesson.id, k + 1);
@@ -147,7 +147,7 @@ fn every_condition_is_reached_where_the_lesson_says() {
                 lab.tick();
                 assert!(lab.diverged.is_none(), "{} step {}: diverged", lesson.id, k + 1);
                 // The run may stop at the schedule's end; a student presses Play again.
-                lab.playing = true;
+                lab.schedule.playing = true;
             }
             println!(
                 "{} step {}: {cond} observed after {} steps ({:.1} s)",
@@ -260,7 +260,7 @@ fn embed_mode_has_no_chrome_and_the_lessons_panels() {
 fn the_welcome_card_greets_a_first_start_over_a_training_lab_and_is_remembered() {
     let mut h = harness();
     h.state_mut().greet(false, &ViewLink::default());
-    h.state_mut().lab.playing = true;
+    h.state_mut().lab.schedule.playing = true;
     h.run_steps(3);
     assert!(h.state().lab.guide.welcome);
     let before = h.state().lab.step_count();

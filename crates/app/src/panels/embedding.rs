@@ -28,7 +28,7 @@ impl Default for EmbeddingView {
 impl EmbeddingView {
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
         let mut out = Vec::new();
-        let (Some(session), Some(snap)) = (lab.session(), lab.snapshot.as_ref()) else {
+        let (Some(session), Some(snap)) = (lab.session(), lab.views.snapshot.as_ref()) else {
             ui.label("No embeddings yet.");
             return out;
         };
@@ -84,7 +84,7 @@ impl EmbeddingView {
                 _ => ([0.0, 0.0], 1.0),
             }
         };
-        let pca = if d > 3 { lab.z_projection.as_ref() } else { None };
+        let pca = if d > 3 { lab.views.z_projection.as_ref() } else { None };
         let mut pos = Vec::with_capacity(z.rows);
         for (r, depth_r) in depth.iter_mut().enumerate().take(z.rows) {
             let (p, dep) = match &pca {
@@ -122,7 +122,7 @@ impl EmbeddingView {
                 painter.add(Shape::line(pts, Stroke::new(0.7, faint.gamma_multiply(0.6))));
             }
         }
-        if let (true, true, Some(density)) = (d == 2 && self.show_density, normalized, lab.z_density.as_ref()) {
+        if let (true, true, Some(density)) = (d == 2 && self.show_density, normalized, lab.views.z_density.as_ref()) {
             draw_density(&painter, view, density);
         }
 
@@ -141,7 +141,7 @@ impl EmbeddingView {
         }
 
         // Hover here selects the nearest sample too.
-        let mut hovered = lab.hovered;
+        let mut hovered = lab.views.hovered;
         if let Some(mouse) = resp.hover_pos() {
             let mut best = (8.0f32 * 8.0, None);
             for (i, &p) in pos.iter().enumerate() {
@@ -151,14 +151,14 @@ impl EmbeddingView {
                 }
             }
             hovered = best.1;
-            if hovered != lab.hovered {
+            if hovered != lab.views.hovered {
                 out.push(Command::Hover(hovered));
             }
         }
         if let Some(i) = hovered.filter(|&i| i < pos.len()) {
             let sp = view.to_screen(pos[i]);
             painter.circle_stroke(sp, r + 3.0, Stroke::new(2.0, ui.visuals().strong_text_color()));
-            if let Some(hv) = lab.hover_views.as_ref().filter(|hv| hv.sample == i) {
+            if let Some(hv) = lab.views.hover_views.as_ref().filter(|hv| hv.sample == i) {
                 // Views come in pairs (view 1, view 2): a positive pair each.
                 let col = class_color(data.labels[i]);
                 for pair in hv.z.chunks(2) {

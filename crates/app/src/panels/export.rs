@@ -65,7 +65,7 @@ impl ExportPanel {
                      it is difficult (mixed or at a boundary), its split (train/test) and whether it was pruned.",
                 )
                 .clicked()
-                && let Some(snap) = &lab.snapshot
+                && let Some(snap) = &lab.views.snapshot
             {
                 let files = [
                     ("embeddings.tsv", export::embeddings_tsv(&snap.z).into_bytes()),

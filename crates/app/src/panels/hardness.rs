@@ -46,12 +46,12 @@ impl HardnessView {
                  same-class views as positives, the spectral and alignment + uniformity losses have no τ).",
             );
         });
-        let (Some(batch), Some(session)) = (lab.batch.as_ref(), lab.session()) else {
+        let (Some(batch), Some(session)) = (lab.views.batch.as_ref(), lab.session()) else {
             ui.label("Take a step to see a batch.");
             return out;
         };
         let n = batch.indices.len();
-        let anchor = lab.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
+        let anchor = lab.views.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
         let labels = &session.data().labels;
         let cfg = session.config();
         let tau = cfg.loss.tau;

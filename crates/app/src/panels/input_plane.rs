@@ -129,7 +129,7 @@ impl InputPlane {
         // Positions: the inputs themselves in 2-D, else their PCA projection.
         let pos: Vec<[f32; 2]> = if data.dim == 2 {
             (0..data.len()).map(|i| [data.sample(i)[0], data.sample(i)[1]]).collect()
-        } else if let Some(pca) = &lab.data_projection {
+        } else if let Some(pca) = &lab.views.data_projection {
             (0..data.len()).map(|i| pca.project(data.sample(i))).collect()
         } else {
             vec![[0.0, 0.0]; data.len()]
@@ -147,11 +147,11 @@ impl InputPlane {
             max: view.max,
             res: self.resolution.clamp(8, 128),
         });
-        if wanted != lab.heat_grid {
+        if wanted != lab.views.heat_grid {
             out.push(Command::SetHeatGrid(wanted));
         }
         let regions = wanted.is_some() && self.background == Background::Probe;
-        if regions != lab.probe_regions.wanted {
+        if regions != lab.views.probe_regions.wanted {
             out.push(Command::ShowProbeRegions(regions));
         }
         if wanted.is_some()
@@ -166,7 +166,7 @@ impl InputPlane {
         }
 
         let pruned: std::collections::HashSet<usize> = lab.pruned.iter().copied().collect();
-        let marked: std::collections::HashSet<usize> = lab.selection_marked.iter().copied().collect();
+        let marked: std::collections::HashSet<usize> = lab.views.selection_marked.iter().copied().collect();
         let r = if data.len() > 1200 { 2.2 } else { 3.2 };
         let outline = Stroke::new(0.6, Color32::from_black_alpha(140));
         for (i, &p) in pos.iter().enumerate() {
@@ -201,7 +201,7 @@ impl InputPlane {
             }
             hovered = best.1;
         }
-        if let Some(hv) = &lab.hover_views
+        if let Some(hv) = &lab.views.hover_views
             && Some(hv.sample) == hovered
             && data.dim == 2
         {
@@ -235,7 +235,7 @@ impl InputPlane {
                 self.draw_digit(&painter, view.screen, data.sample(i), width, height, lab);
             }
         }
-        if hovered != lab.hovered && (hovered.is_some() || resp.hovered() || lab.hovered.is_some()) {
+        if hovered != lab.views.hovered && (hovered.is_some() || resp.hovered() || lab.views.hovered.is_some()) {
             out.push(Command::Hover(hovered));
         }
         if resp.clicked()
@@ -266,7 +266,7 @@ impl InputPlane {
     fn draw_digit(&self, painter: &egui::Painter, screen: egui::Rect, img: &[f32], w: usize, h: usize, lab: &Lab) {
         let cell = 6.0;
         let mut images: Vec<&[f32]> = vec![img];
-        if let Some(hv) = &lab.hover_views {
+        if let Some(hv) = &lab.views.hover_views {
             images.extend(hv.x.iter().take(4).map(|v| v.as_slice()));
         }
         for (k, im) in images.iter().enumerate() {
@@ -288,7 +288,7 @@ impl InputPlane {
     /// The heat map as a texture, remade when the lab's grid values change (the probe regions: when the lab
     /// finishes a refit).
     fn heat_texture(&mut self, ctx: &egui::Context, lab: &Lab) -> Option<TextureHandle> {
-        let heat = lab.heat.as_ref()?;
+        let heat = lab.views.heat.as_ref()?;
         let cached = self.heat.clone().filter(|(k, _)| k.background == self.background && k.grid == heat.grid);
         let (pixels, step) = match self.background {
             Background::None => return None,
@@ -301,7 +301,7 @@ impl InputPlane {
                 (coordinate_pixels(&heat.z, k), heat.step)
             }
             Background::Probe => {
-                let Some(regions) = lab.probe_regions.done.as_ref().filter(|r| r.grid == heat.grid) else {
+                let Some(regions) = lab.views.probe_regions.done.as_ref().filter(|r| r.grid == heat.grid) else {
                     return cached.map(|(_, t)| t);
                 };
                 if let Some((key, tex)) = &cached

@@ -269,7 +269,7 @@ impl PruningPanel {
                  random 10 %: docs/study.md.)",
             );
         });
-        let (Some(session), Some(_)) = (lab.session(), lab.snapshot.as_ref()) else {
+        let (Some(session), Some(_)) = (lab.session(), lab.views.snapshot.as_ref()) else {
             ui.label("No run.");
             return out;
         };

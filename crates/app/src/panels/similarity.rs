@@ -54,14 +54,14 @@ impl SimilarityView {
             ui.checkbox(&mut self.sort_by_class, "sort by class")
                 .on_hover_text("Order the views by class, so class blocks appear. Off: batch order.");
         });
-        let (Some(batch), Some(session)) = (lab.batch.as_ref(), lab.session()) else {
+        let (Some(batch), Some(session)) = (lab.views.batch.as_ref(), lab.session()) else {
             ui.label("Take a step to see a batch.");
             return out;
         };
         let labels = &session.data().labels;
         let n = batch.indices.len();
         let shown = n.min(MAX_SAMPLES);
-        let step = lab.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
+        let step = lab.views.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
         let cross = batch.flags.as_ref().is_some_and(|f| f.cols == n);
         let key_ok = self
             .texture
@@ -110,7 +110,7 @@ impl SimilarityView {
             Color32::WHITE,
         );
         let m = self.rows.len().max(1);
-        if let Some(anchor) = lab.anchor
+        if let Some(anchor) = lab.views.anchor
             && let Some(pos) = self.rows.iter().position(|&r| r == anchor)
         {
             let y = rect.top() + (pos as f32 + 0.5) / m as f32 * rect.height();

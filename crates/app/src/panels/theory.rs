@@ -88,7 +88,7 @@ impl TheoryPanel {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
         let mut out = Vec::new();
-        if let Some(e) = lab.theory.estimate.as_ref().filter(|e| e.seq > self.applied_estimate) {
+        if let Some(e) = lab.views.theory.estimate.as_ref().filter(|e| e.seq > self.applied_estimate) {
             self.take_estimate(e);
         }
         ui.horizontal_wrapped(|ui| {
@@ -126,7 +126,7 @@ impl TheoryPanel {
              error). Every bound is proportional to δ, so δ changes no verdict; it must be above 0.",
         );
         ui.horizontal(|ui| {
-            let has_embeddings = lab.snapshot.is_some();
+            let has_embeddings = lab.views.snapshot.is_some();
             if ui
                 .add_enabled(has_embeddings, egui::Button::new("Estimate α, β, γ from the run"))
                 .on_hover_text(
@@ -148,10 +148,10 @@ impl TheoryPanel {
 
         let input = self.input();
         let construction = if self.block { Construction::Block } else { Construction::IndexMatched };
-        if !lab.theory.is_for(&input, construction) {
+        if !lab.views.theory.is_for(&input, construction) {
             out.push(Command::SetTheory { input, construction });
         }
-        let result = match &lab.theory.result {
+        let result = match &lab.views.theory.result {
             None => return out, // never: the lab starts with the worked example
             Some(Err(e)) => {
                 ui.colored_label(Color32::from_rgb(255, 120, 80), e);
@@ -264,7 +264,7 @@ impl TheoryPanel {
                  difficult sample is γ-similar to every difficult sample of other classes.",
             );
         });
-        let ev = &lab.theory.spectrum;
+        let ev = &lab.views.theory.spectrum;
         let pts: Vec<[f64; 2]> = ev.iter().enumerate().map(|(i, &v)| [i as f64, v]).collect();
         Plot::new("spectrum")
             .height(ui.available_height().max(140.0))
@@ -299,7 +299,7 @@ impl TheoryPanel {
             .estimated
             .filter(|&(a, b, g, r, _)| a == self.alpha && b == self.beta && g == self.gamma && r == self.r)
             .map(|(.., step)| step);
-        let Some(map) = &lab.theory.map else { return };
+        let Some(map) = &lab.views.theory.map else { return };
         let width = ui.available_width().clamp(120.0, 480.0);
         let (rect, resp) = ui.allocate_exact_size(Vec2::new(width, MAP_HEIGHT), Sense::hover());
         let painter = ui.painter_at(rect);

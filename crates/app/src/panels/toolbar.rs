@@ -18,7 +18,7 @@ impl Toolbar {
         if compact {
             // One row on a 390-point phone: symbols, the step count, the lessons and the controls' drawer.
             ui.horizontal_wrapped(|ui| {
-                let (symbol, command, tip) = if lab.playing {
+                let (symbol, command, tip) = if lab.schedule.playing {
                     ("⏸", Command::Pause, "Pause training (Space).")
                 } else {
                     ("▶", Command::Play, "Train (Space).")
@@ -84,7 +84,7 @@ impl Toolbar {
                 out.push(Command::Reseed);
             }
             ui.separator();
-            let mut speed = lab.steps_per_frame;
+            let mut speed = lab.schedule.steps_per_frame;
             if ui
                 .add(egui::Slider::new(&mut speed, 1..=64).logarithmic(true).text("steps/frame"))
                 .on_hover_text(
@@ -98,9 +98,9 @@ impl Toolbar {
             ui.separator();
             ui.label(RichText::new(format!("step {}", lab.step_count())).monospace().strong())
                 .on_hover_text("Training steps taken so far in this run.");
-            if lab.playing {
+            if lab.schedule.playing {
                 // Slow runs (a software GPU, a big model) still show their speed, not "0 steps/s".
-                let rate = lab.steps_per_second;
+                let rate = lab.schedule.steps_per_second;
                 let text = if rate < 10.0 { format!("{rate:.1} steps/s") } else { format!("{rate:.0} steps/s") };
                 ui.label(RichText::new(text).weak())
                     .on_hover_text("Training steps per second of wall-clock time, drawing included.");
@@ -119,7 +119,7 @@ impl Toolbar {
 /// ▶ Play or ⏸ Pause, whichever applies.
 fn play_pause(ui: &mut egui::Ui, lab: &Lab) -> Vec<Command> {
     let mut out = Vec::new();
-    if lab.playing {
+    if lab.schedule.playing {
         if ui
             .button(RichText::new("⏸ Pause").size(16.0))
             .on_hover_text("Stop training (Space). Everything you see stays as it is, so you can look closely.")
