@@ -50,6 +50,8 @@ pub enum Command {
     ShowProbeRegions(bool),
     /// The anchor view (row of the current batch) whose hardness weights are shown.
     SelectAnchor(Option<usize>),
+    /// The hardness view's second temperature, as a factor of τ.
+    SetHardnessCompare(f32),
     /// Scores the training samples on the snapshot's features h and marks the ones this score and fraction
     /// would leave out (a preview; per class when there are labels, the paper's Table 10 recipe).
     PreviewPruning(PruneSpec),

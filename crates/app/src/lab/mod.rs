@@ -20,7 +20,7 @@ mod views;
 pub use command::{Command, Level, Notice};
 pub use run::{Comparison, EditOutcome, edit_outcome};
 pub use schedule::Schedule;
-pub use views::{HeatGrid, HeatValues, HoverViews, Views, selection_marks};
+pub use views::{BatchSimilarity, HeatGrid, HeatValues, HoverViews, SIMILARITY_SAMPLES, Views, selection_marks};
 
 use spherelab_core::config::DatasetKind;
 use spherelab_core::data::{Dataset, InputKind};
@@ -113,6 +113,7 @@ impl Lab {
                 max_unread_steps: None,
                 steps_last_frame: 0,
                 snapshot_every: 4,
+                pending_preview: None,
                 steps_per_second: 0.0,
                 last_playing_tick: None,
                 last_tick_ms: 0.0,
@@ -135,6 +136,9 @@ impl Lab {
                 hover_views: None,
                 anchor: None,
                 // The worked example the theory tab opens on, ready before the tab is first drawn.
+                batch_similarity: None,
+                hardness: None,
+                hardness_compare: 4.0,
                 theory: TheoryView::for_input(Default::default(), spherelab_core::theory::Construction::IndexMatched),
             },
         };
@@ -250,8 +254,15 @@ impl Lab {
                 }
             }
             Command::ShowProbeRegions(on) => self.views.probe_regions.wanted = on,
-            Command::SelectAnchor(a) => self.views.anchor = a,
-            Command::PreviewPruning(spec) => self.preview_pruning(spec),
+            Command::SelectAnchor(a) => {
+                self.views.anchor = a;
+                self.refresh_hardness();
+            }
+            Command::SetHardnessCompare(factor) => {
+                self.views.hardness_compare = factor;
+                self.refresh_hardness();
+            }
+            Command::PreviewPruning(spec) => self.schedule.pending_preview = Some(spec),
             Command::StartComparison => self.start_comparison(),
             Command::StartExperiment { base, remedy, seeds } => {
                 match Experiment::new(*base, remedy, (1..=seeds.max(1) as u64).collect()) {
@@ -309,6 +320,28 @@ mod tests {
         c
     }
 
+    /// The hardness read-out follows the picked anchor and the compared temperature, computed by the lab.
+    #[test]
+    fn the_hardness_view_is_computed_by_the_lab() {
+        let mut lab = Lab::new(small(), BackendPreference::Cpu);
+        lab.apply(Command::Step);
+        let h = lab.views.hardness.clone().expect("a batch, so a read-out");
+        let batch = lab.views.batch.clone().unwrap();
+        assert_eq!(h.anchor, 0);
+        let tau = lab.config().unwrap().loss.tau;
+        assert_eq!(h.weights, spherelab_core::metrics::hardness_weights(&batch.z, 0, tau));
+        lab.apply(Command::SelectAnchor(Some(5)));
+        assert_eq!(lab.views.hardness.as_ref().unwrap().anchor, 5);
+        lab.apply(Command::SetHardnessCompare(0.5));
+        let h = lab.views.hardness.clone().unwrap();
+        assert_eq!(h.compared, spherelab_core::metrics::hardness_weights(&batch.z, 5, tau * 0.5));
+        let sim = lab.views.batch_similarity.clone().unwrap();
+        let zn = batch.z.normalized_rows();
+        let n = batch.indices.len();
+        let want: f32 = zn.row(1).iter().zip(zn.row(n + 2)).map(|(a, b)| a * b).sum();
+        assert_eq!(sim.at(1, n + 2), want);
+    }
+
     /// A preview scores the training samples in the lab (not in the panel): the oracle marks exactly the
     /// round(f·n_c) most difficult training samples of each class, all truly difficult here, none from the test
     /// split; a random score marks as many.
@@ -318,6 +351,8 @@ mod tests {
         cfg.data.omega = 0.3;
         let mut lab = Lab::new(cfg, BackendPreference::Cpu);
         lab.apply(Command::PreviewPruning(PruneSpec { score: difficulty::ScoreKind::Oracle, fraction: 0.1 }));
+        assert!(lab.pruned.is_empty(), "scored in the next frame's work, not in apply");
+        lab.tick();
         let (data, train) = (lab.data().unwrap().clone(), lab.session().unwrap().active_train().to_vec());
         let per_class = |c: usize| train.iter().filter(|&&i| data.labels[i] == c).count();
         let want: usize = (0..data.classes).map(|c| (0.1 * per_class(c) as f64).round() as usize).sum();
@@ -325,6 +360,7 @@ mod tests {
         assert!(want > 0 && lab.pruned.iter().all(|i| train.contains(i) && data.difficult(*i)));
         let oracle = lab.pruned.clone();
         lab.apply(Command::PreviewPruning(PruneSpec { score: difficulty::ScoreKind::Random, fraction: 0.1 }));
+        lab.tick();
         assert_eq!(lab.pruned.len(), want);
         assert_ne!(lab.pruned, oracle);
     }

@@ -109,7 +109,10 @@ impl Lab {
             }
         }
         match session.set_config(cfg.clone()) {
-            Ok(Rebuilt::Nothing) => self.draft = cfg,
+            Ok(Rebuilt::Nothing) => {
+                self.draft = cfg;
+                self.refresh_hardness(); // τ may have changed
+            }
             Ok(Rebuilt::Model) => {
                 self.draft = cfg;
                 self.comparison = None;

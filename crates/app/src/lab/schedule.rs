@@ -24,6 +24,9 @@ pub struct Schedule {
     pub max_unread_steps: Option<usize>,
     /// Steps the last frame that trained took.
     pub(crate) steps_last_frame: usize,
+    /// A pruning preview asked for and not yet scored: the next frame's first piece of work (its k-means and
+    /// probe fits run once, inside that frame's budget, never while drawing).
+    pub pending_preview: Option<spherelab_core::difficulty::PruneSpec>,
     /// Refresh the embeddings snapshot after this many steps.
     pub snapshot_every: usize,
     /// Measured speed (steps per wall-clock second while playing), for the status bar.
@@ -152,6 +155,9 @@ impl Lab {
     /// is more to do (the caller then asks for another frame).
     pub fn tick(&mut self) -> bool {
         let start = Instant::now();
+        if let Some(spec) = self.schedule.pending_preview.take() {
+            self.preview_pruning(spec);
+        }
         let experimenting = self.experiment.as_ref().is_some_and(|e| !e.is_done());
         let run_budget =
             if experimenting { self.schedule.frame_budget_ms / 2.0 } else { self.schedule.frame_budget_ms };

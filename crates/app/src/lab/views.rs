@@ -11,8 +11,51 @@ use super::{Lab, Notice};
 use crate::regions::ProbeRegions;
 use crate::theory_view::TheoryView;
 
+/// The similarity view shows at most this many samples of the batch (2× as many views), so it stays legible.
+pub const SIMILARITY_SAMPLES: usize = 64;
+
+/// Cosine similarities of the views of the batch's first `samples` samples (their view 1, then view 2): what the
+/// similarity view colours.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchSimilarity {
+    /// Samples shown, and the batch's N.
+    pub samples: usize,
+    pub n: usize,
+    /// 2·samples × 2·samples.
+    pub s: spherelab_core::Matrix<f32>,
+}
+
+impl BatchSimilarity {
+    fn of(batch: &BatchInspection) -> Self {
+        let n = batch.indices.len();
+        let samples = n.min(SIMILARITY_SAMPLES);
+        let views: Vec<usize> = (0..samples).chain(n..n + samples).collect();
+        let zn = batch.z.normalized_rows();
+        let m = views.len();
+        let mut s = spherelab_core::Matrix::zeros(m, m);
+        for (r, &a) in views.iter().enumerate() {
+            for (c, &b) in views.iter().enumerate() {
+                s.data[r * m + c] = zn.row(a).iter().zip(zn.row(b)).map(|(x, y)| x * y).sum();
+            }
+        }
+        Self { samples, n, s }
+    }
+
+    /// s between batch views a and b (each one of the shown views: < samples, or in n..n + samples).
+    pub fn at(&self, a: usize, b: usize) -> f32 {
+        let row = |v: usize| if v < self.n { v } else { self.samples + v - self.n };
+        self.s.at(row(a), row(b))
+    }
+}
+
 /// What the views draw.
 pub struct Views {
+    /// The last batch's similarities, for the similarity view.
+    pub batch_similarity: Option<BatchSimilarity>,
+    /// The hardness view's read-out of the anchor (`anchor`, or view 0) at τ and at `hardness_compare`·τ.
+    pub hardness: Option<spherelab_core::metrics::AnchorHardness>,
+    /// The hardness view's second temperature, as a factor of τ.
+    pub hardness_compare: f32,
     pub snapshot: Option<Embeddings>,
     /// The embedding view's 2-D projection of the snapshot's z when it has more than three dimensions, fitted
     /// with each snapshot (inside the frame's budget, not while drawing).
@@ -144,6 +187,8 @@ impl Lab {
         self.views.snapshot = Some(emb);
         self.views.batch = session.inspect_batch();
         self.views.selection_marked = self.views.batch.as_ref().map(selection_marks).unwrap_or_default();
+        self.views.batch_similarity = self.views.batch.as_ref().map(BatchSimilarity::of);
+        self.refresh_hardness();
         self.refresh_hover_views();
         self.refresh_heat();
     }
@@ -202,5 +247,26 @@ impl Lab {
         } else {
             Notice::warning(format!("Could not estimate {}.", missing.join(", ")))
         });
+    }
+
+    /// The hardness view's anchor read-out from the last batch (the picked anchor, or view 0).
+    pub(super) fn refresh_hardness(&mut self) {
+        self.views.hardness = None;
+        let (Some(batch), Some(session)) = (self.views.batch.as_ref(), self.session.as_deref()) else { return };
+        let n = batch.indices.len();
+        if n == 0 {
+            return;
+        }
+        let anchor = self.views.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
+        let labels = &session.data().labels;
+        let class = |v: usize| labels[batch.indices[v % n]];
+        let tau = session.config().loss.tau;
+        self.views.hardness = Some(spherelab_core::metrics::anchor_hardness(
+            &batch.z,
+            anchor,
+            tau,
+            tau * self.views.hardness_compare,
+            |k| class(k) == class(anchor),
+        ));
     }
 }

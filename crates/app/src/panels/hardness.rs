@@ -51,7 +51,7 @@ impl HardnessView {
             return out;
         };
         let n = batch.indices.len();
-        let anchor = lab.views.anchor.filter(|&a| a < 2 * n).unwrap_or(0);
+        let anchor = lab.views.hardness.as_ref().map_or(0, |h| h.anchor);
         let labels = &session.data().labels;
         let cfg = session.config();
         let tau = cfg.loss.tau;
@@ -86,25 +86,19 @@ impl HardnessView {
                 "Draw the weights at this multiple of τ too (the line): above 1 the push spreads over many \
                  negatives, below 1 it concentrates on the hardest few.",
             );
-        let w = spherelab_core::metrics::hardness_weights(&batch.z, anchor, tau);
-        let w2 = spherelab_core::metrics::hardness_weights(&batch.z, anchor, tau * self.compare_factor);
-        let positive = (anchor + n) % (2 * n);
-        let mut order: Vec<usize> = (0..w.len()).filter(|&k| k != anchor && k != positive).collect();
-        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
-        let effective = {
-            let total: f64 = order.iter().map(|&k| w[k]).sum();
-            let h: f64 = order.iter().map(|&k| w[k] / total).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
-            h.exp()
-        };
-        let same_share: f64 =
-            order.iter().filter(|&&k| labels[batch.indices[k % n]] == anchor_class).map(|&k| w[k]).sum::<f64>()
-                / order.iter().map(|&k| w[k]).sum::<f64>().max(1e-300);
+        if self.compare_factor != lab.views.hardness_compare {
+            out.push(Command::SetHardnessCompare(self.compare_factor));
+        }
+        // The lab's read-out (lab/views.rs), computed with the snapshot and when the anchor or the factor change.
+        let Some(hard) = lab.views.hardness.as_ref() else { return out };
+        let (w, w2, order) = (&hard.weights, &hard.compared, &hard.negatives);
         ui.label(
             RichText::new(format!(
-                "positive gets {:.0}% · effective number of negatives pushed: {effective:.1} of {} · {:.0}% of the push on same-class negatives",
-                100.0 * w[positive],
+                "positive gets {:.0}% · effective number of negatives pushed: {:.1} of {} · {:.0}% of the push on same-class negatives",
+                100.0 * hard.positive_share,
+                hard.effective_negatives,
                 order.len(),
-                100.0 * same_share
+                100.0 * hard.same_class_share
             ))
             .small(),
         )

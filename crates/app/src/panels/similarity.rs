@@ -10,9 +10,6 @@ use serde::{Deserialize, Serialize};
 use super::diverging;
 use crate::lab::{Command, Lab};
 
-/// At most this many samples of the batch are drawn (2× as many views), so the matrix stays legible.
-const MAX_SAMPLES: usize = 64;
-
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct SimilarityView {
@@ -54,13 +51,15 @@ impl SimilarityView {
             ui.checkbox(&mut self.sort_by_class, "sort by class")
                 .on_hover_text("Order the views by class, so class blocks appear. Off: batch order.");
         });
-        let (Some(batch), Some(session)) = (lab.views.batch.as_ref(), lab.session()) else {
+        let (Some(batch), Some(sim), Some(session)) =
+            (lab.views.batch.as_ref(), lab.views.batch_similarity.as_ref(), lab.session())
+        else {
             ui.label("Take a step to see a batch.");
             return out;
         };
         let labels = &session.data().labels;
         let n = batch.indices.len();
-        let shown = n.min(MAX_SAMPLES);
+        let shown = sim.samples;
         let step = lab.views.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
         let cross = batch.flags.as_ref().is_some_and(|f| f.cols == n);
         let key_ok = self
@@ -73,12 +72,11 @@ impl SimilarityView {
                 samples.sort_by_key(|&i| labels[batch.indices[i]]);
             }
             self.rows = samples.iter().copied().chain(samples.iter().map(|&i| i + n)).collect();
-            let zn = batch.z.normalized_rows();
             let m = self.rows.len();
             let mut pixels = Vec::with_capacity(m * m);
             for &a in &self.rows {
                 for &b in &self.rows {
-                    let s: f32 = zn.row(a).iter().zip(zn.row(b)).map(|(x, y)| x * y).sum();
+                    let s = sim.at(a, b);
                     let flagged = self.show_flags
                         && batch.flags.as_ref().is_some_and(|f| {
                             if cross {
@@ -124,11 +122,7 @@ impl SimilarityView {
             let col = (((p.x - rect.left()) / rect.width()) * m as f32).floor() as usize;
             if row < m && col < m {
                 let (a, b) = (self.rows[row], self.rows[col]);
-                let zn_a = &batch.z.row(a);
-                let zn_b = &batch.z.row(b);
-                let na = zn_a.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-                let nb = zn_b.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-                let s: f32 = zn_a.iter().zip(zn_b.iter()).map(|(x, y)| x * y).sum::<f32>() / (na * nb);
+                let s = sim.at(a, b);
                 let (sa, sb) = (batch.indices[a % n], batch.indices[b % n]);
                 let kind = if a == b {
                     "itself"

@@ -13,7 +13,7 @@ mod similarity;
 mod test_split;
 mod tolerance;
 
-pub use hardness::hardness_weights;
+pub use hardness::{AnchorHardness, anchor_hardness, hardness_weights};
 pub use knn::{DEFAULT_K, KnnVoter, knn_accuracy, knn_predict};
 pub use probe::{LinearProbe, ProbeFit, probe_accuracy};
 pub use rank::effective_rank;
