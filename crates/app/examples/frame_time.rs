@@ -6,9 +6,10 @@
 //! shapes; painting (GPU / WebGL) is not included. The first 30 frames (font atlas, first layout) are left
 //! out. Then the pieces of the training part and each panel alone, to show where the time goes.
 //!
-//!     cargo run --release -p spherelab-app --example frame_time -- [frames] [training budget, ms]
+//!     cargo run --release -p spherelab-app --example frame_time -- [frames] [training budget, ms] [--gpu]
 //!
-//! Without a budget, training is paced as in the app (pacing.rs).
+//! Without a budget, training is paced as in the app (pacing.rs). `--gpu` runs on the GPU engine (any
+//! adapter, lavapipe included) instead of the CPU one: the frames must then never wait for the device.
 //!
 //! Native numbers; the browser runs the same code as wasm (roughly 1.5–2× slower), and reports its own
 //! timings in `window.spherelab` (web/tests/e2e.mjs prints them).
@@ -42,14 +43,21 @@ fn summary(name: &str, v: &[f64]) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let all: Vec<String> = std::env::args().collect();
+    let gpu = all.iter().any(|a| a == "--gpu");
+    let args: Vec<&String> = all.iter().filter(|a| !a.starts_with("--")).collect();
     let frames: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(600);
     // A fixed training budget in ms, or (by default) the app's pacing: training gets what the rest of the
     // frame leaves of its target (here the rest is layout and tessellation; there is no painting).
     let budget: Option<f64> = args.get(2).and_then(|a| a.parse().ok());
 
     let ctx = egui::Context::default();
-    let mut app = SpherelabApp::new(Lab::default_config(), BackendPreference::Cpu);
+    let backend = if gpu { BackendPreference::Gpu } else { BackendPreference::Cpu };
+    let mut app = SpherelabApp::new(Lab::default_config(), backend);
+    println!(
+        "backend: {}",
+        app.lab.session().map_or("none".into(), |s| format!("{} · {}", s.info().kind, s.info().adapter))
+    );
     match budget {
         Some(ms) => app.lab.schedule.frame_budget_ms = ms,
         None => app.pacer = Some(spherelab_app::pacing::FramePacer::default()),
@@ -81,7 +89,8 @@ fn main() {
         tess.push((t2 - t1).as_secs_f64() * 1e3);
         total.push((t2 - t0).as_secs_f64() * 1e3);
     }
-    let budget = budget.map_or(format!("paced, {:.1} ms at the end", app.lab.schedule.frame_budget_ms), |b| format!("{b} ms"));
+    let budget =
+        budget.map_or(format!("paced, {:.1} ms at the end", app.lab.schedule.frame_budget_ms), |b| format!("{b} ms"));
     println!(
         "{frames} frames, training budget {budget}, reached step {} ({} metric records)",
         app.lab.step_count(),

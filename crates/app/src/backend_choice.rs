@@ -2,8 +2,8 @@
 //! the CPU reference backend (f32) otherwise, with one line the user sees in the status bar saying why.
 //!
 //! The GPU device is opened once per process: on the desktop at the first run, in the browser asynchronously
-//! before the app starts (`open_browser_gpu`, called by the web entry). Runs open on a share of it; in the
-//! browser wrapped in a `Mirrored` session because the browser cannot block on a download.
+//! before the app starts (`open_browser_gpu`, called by the web entry). Runs open on a share of it, wrapped in
+//! a `Mirrored` session: the browser cannot block on a download, and a desktop frame must not wait for one.
 
 use spherelab_core::data::Dataset;
 use spherelab_core::{Backend, Cpu, Result, RunConfig, Session, Trainer};
@@ -54,25 +54,26 @@ fn trainer<B: Backend + 'static>(
     })
 }
 
-/// The GPU run: a plain trainer on native targets, where a download can block; in the browser it trains on
-/// the device and answers queries from a CPU copy (mirror.rs).
+/// The GPU run: it trains on the device and answers every query (the views, the metrics) from a CPU copy of
+/// its parameters read back asynchronously (mirror.rs), in the browser, where a download cannot block, and on
+/// the desktop, where a blocking download would stall the frame (issue 14: before, a lavapipe frame's
+/// snapshot refresh waited ~36 ms at p95 on four forward passes and their eight downloads).
 fn gpu_session(
     gpu: spherelab_gpu::Gpu,
     config: RunConfig,
     data: Option<Dataset>,
     excluded: &[usize],
 ) -> Result<Box<dyn Session>> {
-    #[cfg(target_arch = "wasm32")]
-    return Ok(Box::new(crate::mirror::Mirrored::new(gpu, config, data, excluded)?));
-    #[cfg(not(target_arch = "wasm32"))]
-    trainer(gpu, config, data, excluded)
+    Ok(Box::new(crate::mirror::Mirrored::new(gpu, config, data, excluded)?))
 }
 
 thread_local! {
     /// The process's GPU device, or why there is none; `None` until it was first asked for. Every run (a
     /// reset, a new seed, a pruning comparison) opens its engine on a share of it, with the kernels
-    /// compiled so far, instead of requesting a new adapter and device.
-    static DEVICE: std::cell::RefCell<Option<std::result::Result<spherelab_gpu::GpuContext, String>>> =
+    /// compiled so far, instead of requesting a new adapter and device. Leaked: it lives as long as the
+    /// process, and dropping wgpu's queue in a thread-local destructor panics inside wgpu-core's lock tracing
+    /// (its own thread-local is gone by then; seen when a test thread that opened a GPU run exits).
+    static DEVICE: std::cell::RefCell<Option<std::result::Result<&'static spherelab_gpu::GpuContext, String>>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -80,10 +81,10 @@ thread_local! {
 /// OpenGL: the window itself draws with OpenGL, and a second EGL context in the process aborts inside
 /// wgpu-hal.
 #[cfg(not(target_arch = "wasm32"))]
-fn open_device() -> std::result::Result<spherelab_gpu::GpuContext, String> {
+fn open_device() -> std::result::Result<&'static spherelab_gpu::GpuContext, String> {
     use spherelab_gpu::wgpu::Backends;
     let backends = Backends::VULKAN | Backends::METAL | Backends::DX12;
-    spherelab_gpu::GpuContext::with_backends(backends).map_err(|e| e.to_string())
+    spherelab_gpu::GpuContext::with_backends(backends).map(|c| &*Box::leak(Box::new(c))).map_err(|e| e.to_string())
 }
 
 /// Opens the browser's WebGPU device (asynchronous there), once, before the app starts. Returns the
@@ -91,7 +92,7 @@ fn open_device() -> std::result::Result<spherelab_gpu::GpuContext, String> {
 /// shaders, which `GpuContext::new_async` checks through the adapter's downlevel flags).
 #[cfg(target_arch = "wasm32")]
 pub async fn open_browser_gpu() -> std::result::Result<String, String> {
-    let result = spherelab_gpu::GpuContext::new_async().await.map_err(|e| {
+    let result = spherelab_gpu::GpuContext::new_async().await.map(|c| &*Box::leak(Box::new(c))).map_err(|e| {
         let why = e.to_string();
         // wgpu lists every backend it was built without; in the browser only the last part says anything.
         if why.contains("webgpu found no adapters") { "the browser gives no WebGPU adapter".to_string() } else { why }

@@ -2,7 +2,11 @@
 //! answers every query (metrics, embeddings, the model on any input, the last batch).
 //!
 //! Why: in the browser a GPU backend cannot block, so `Gpu::download` is impossible there and every
-//! `Trainer` method that downloads (evaluate, embeddings, forward, inspect_batch) would panic. The device
+//! `Trainer` method that downloads (evaluate, embeddings, forward, inspect_batch) would panic; on the desktop
+//! it could block, but a frame would then wait for the device (every view's forward pass and its downloads),
+//! so the desktop's GPU runs are mirrored too. One asynchronous read-back of the parameters (a few KB for the
+//! lab's models) serves every view, where reading back the activations of every point the views need would
+//! move far more and still need the model on the host for the hovered sample's views. The device
 //! trainer here only steps and reads its losses back with `read_async`. After a step, when no copy is on
 //! its way (and always at metric steps), the mirror starts an asynchronous read-back of the parameters;
 //! when it lands (a frame or so later) the CPU "shadow" trainer takes them on, with their step count and
@@ -99,6 +103,12 @@ impl<B: Backend> Mirrored<B> {
                 self.shadow.start_evaluation()?;
                 self.evaluated_up_to = Some(sync.step);
             }
+        }
+        // Steps taken while a copy was on its way started none of their own (`maybe_start_sync`): once the
+        // last copy has landed, the device's latest parameters follow, or a paused run's views would stay a
+        // step or more behind for good.
+        if self.copies.is_empty() && self.shadow.step_count() < self.device.step_count() {
+            self.start_sync(false);
         }
         Ok(())
     }

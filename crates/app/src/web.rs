@@ -28,9 +28,6 @@ use crate::SpherelabApp;
 use crate::backend_choice::{self, BackendPreference};
 use crate::lab::{Command, Lab, Level, Notice};
 
-/// Steps waiting for their loss read-back past which training always waits for the GPU (and it waits sooner
-/// when the GPU is behind by more than a frame's steps; see `Lab::max_unread_steps`).
-const MAX_UNREAD_STEPS: usize = 64;
 /// Frames over which the timings in the status object are taken.
 const STATS_FRAMES: usize = 120;
 
@@ -98,7 +95,6 @@ async fn run() -> Result<(), String> {
             Box::new(move |cc| {
                 listen_for_hash_changes(&cc.egui_ctx, changed);
                 let mut app = SpherelabApp::new(config, pref);
-                app.lab.schedule.max_unread_steps = Some(MAX_UNREAD_STEPS);
                 // Training takes what the panels' layout and drawing leave of each frame (pacing.rs).
                 app.pacer = Some(crate::pacing::FramePacer::default());
                 // Visitors are greeted by a run that is already learning, as on the desktop.

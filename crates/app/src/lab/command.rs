@@ -65,6 +65,11 @@ pub enum Command {
         remedy: Method,
         seeds: usize,
     },
+    /// The same on the regime of spherelab's study (its `paper` preset: digits, its largest ω, its model).
+    StartPaperExperiment {
+        remedy: Method,
+        seeds: usize,
+    },
     StopExperiment,
     /// Asks the window for a screenshot (saved as PNG when it arrives).
     Screenshot,

@@ -110,7 +110,7 @@ impl Lab {
                 playing: false,
                 steps_per_frame: 8,
                 frame_budget_ms: 12.0,
-                max_unread_steps: None,
+                max_unread_steps: Some(schedule::MAX_UNREAD_STEPS),
                 steps_last_frame: 0,
                 snapshot_every: 4,
                 pending_preview: None,
@@ -270,6 +270,10 @@ impl Lab {
                     Err(e) => self.notify(Notice::error(format!("The experiment could not start: {e}"))),
                 }
             }
+            Command::StartPaperExperiment { remedy, seeds } => match paper_experiment_base() {
+                Ok(base) => self.apply(Command::StartExperiment { base: Box::new(base), remedy, seeds }),
+                Err(e) => self.notify(Notice::error(format!("The paper's experiment could not start: {e}"))),
+            },
             Command::StopExperiment => self.experiment = None,
             Command::StopComparison => {
                 self.comparison = None;
@@ -302,13 +306,23 @@ impl Lab {
     }
 }
 
+/// The base run of the study's `paper` preset (docs/study.md): its first data set, its largest ω, its model.
+fn paper_experiment_base() -> spherelab_core::Result<RunConfig> {
+    let text = spherelab_core::study::preset("paper").expect("the paper preset is built in");
+    let study = spherelab_core::study::Study::parse(text)?;
+    let mut base = study.base.clone();
+    base.data.dataset = study.datasets[0];
+    base.data.omega = study.omega.iter().copied().fold(0.0, f32::max);
+    Ok(base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use spherelab_core::analysis::density;
+    use spherelab_core::config::PairMode;
     use spherelab_core::difficulty::{self, PruneSpec};
     use spherelab_core::study::Method;
-    use spherelab_core::config::PairMode;
 
     fn small() -> RunConfig {
         let mut c = RunConfig::default();
@@ -453,6 +467,59 @@ mod tests {
 
     /// Issue 16: a change over the memory budget (or any refused change) is a notice; the running run, its
     /// config and its history stay as they were.
+    /// A GPU run (lavapipe in CI) is mirrored on the desktop as in the browser: frames submit steps and never
+    /// wait for a download; the views come from the parameters' asynchronous copy, lag by at most the steps in
+    /// flight, and catch up once paused — the same sample embeddings a blocking read of the device gives.
+    #[test]
+    fn a_gpu_run_trains_without_waiting_and_its_views_catch_up() {
+        let mut cfg = small();
+        cfg.train.steps = 1000;
+        cfg.train.eval_every = 10;
+        let mut lab = Lab::new(cfg.clone(), BackendPreference::Gpu);
+        let kind = lab.session().map(|s| s.info().kind);
+        assert_eq!(kind.as_deref(), Some("gpu"), "this test needs a GPU adapter (lavapipe): {}", lab.backend_line);
+        lab.schedule.frame_budget_ms = f64::INFINITY;
+        lab.schedule.steps_per_frame = 4;
+        lab.apply(Command::Play);
+        for _ in 0..10 {
+            lab.tick();
+        }
+        lab.apply(Command::Pause);
+        let steps = lab.step_count();
+        assert!(steps >= 10, "{steps} steps in 10 frames");
+        let started = std::time::Instant::now();
+        while lab.tick() {
+            assert!(started.elapsed().as_secs() < 60, "the views never caught up with step {steps}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let snap = lab.views.snapshot.clone().expect("a snapshot");
+        assert_eq!(snap.step, steps, "paused, the views show the last step");
+        assert!(lab.views.batch.is_some() && lab.views.hardness.is_some());
+        assert_eq!(lab.session().map(|s| s.history().steps.len()), Some(steps), "every loss was read back");
+        // The mirror's copy is the device's state: a plain GPU trainer taking the same steps has the same
+        // embeddings within the engine's tolerance.
+        let gpu = crate::backend_choice::try_gpu().expect("the device opened above");
+        let mut plain = spherelab_core::Trainer::new(gpu, cfg).unwrap();
+        for _ in 0..steps {
+            plain.step().unwrap();
+        }
+        let want = Session::embeddings(&plain);
+        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        let c = spherelab_core::tolerance::VALUE.compare(&f64s(&snap.z.data), &f64s(&want.z.data));
+        assert!(c.passed(), "mirrored views vs the device: {}", c.describe());
+    }
+
+    /// The paper's experiment is built by the lab from the study's preset (the panel only asks for it).
+    #[test]
+    fn the_papers_experiment_starts_on_the_study_regime() {
+        let mut lab = Lab::new(small(), BackendPreference::Cpu);
+        lab.apply(Command::StartPaperExperiment { remedy: Method::Pairs(PairMode::Removal), seeds: 2 });
+        let e = lab.experiment.as_ref().expect("an experiment");
+        assert_eq!(e.base.data.dataset, DatasetKind::Digits);
+        assert!(e.base.data.omega > 0.0);
+        assert_eq!((e.remedy, e.seeds.clone()), (Method::Pairs(PairMode::Removal), vec![1, 2]));
+    }
+
     #[test]
     fn a_refused_change_keeps_the_run_and_its_history() {
         let mut lab = Lab::new(small(), BackendPreference::Cpu);

@@ -8,6 +8,10 @@ use web_time::Instant;
 
 use super::{Lab, Notice};
 
+/// Steps waiting for their loss read-back past which training always waits for the GPU (it waits sooner when
+/// the GPU is behind by more than a frame's steps; see `Schedule::max_unread_steps`).
+pub const MAX_UNREAD_STEPS: usize = 64;
+
 /// Play/pause, the speed, the budget, and what the scheduler measured.
 pub struct Schedule {
     /// Training steps are taken each frame while true (Play / Pause).
@@ -20,7 +24,8 @@ pub struct Schedule {
     /// previous training frame's steps do: a GPU in the browser queues work without blocking, and a device
     /// slower than the page (a software WebGPU) would otherwise fall further behind every frame, its queue
     /// competing with the page's drawing and the views lagging the step counter. So at most about two frames
-    /// of steps are in flight. The web entry sets it. `None`: no limit (native read-backs block instead).
+    /// of steps are in flight (`MAX_UNREAD_STEPS` by default, in the browser and on the desktop: GPU runs are
+    /// mirrored on both). A CPU run's read-backs land at once, so it never waits here. `None`: no limit.
     pub max_unread_steps: Option<usize>,
     /// Steps the last frame that trained took.
     pub(crate) steps_last_frame: usize,
@@ -263,11 +268,14 @@ impl Lab {
         true
     }
 
-    /// While paused: a run whose views lag its steps (the browser's mirrored GPU run, after a pause or a
+    /// While paused: a run whose views or loss curve lag its steps (a mirrored GPU run, after a pause or a
     /// single step) takes what has arrived and redraws. Returns whether it is still catching up (the
     /// caller then asks for another frame). A CPU run never lags, so this does nothing there.
     pub(super) fn catch_up(&mut self) -> bool {
-        let behind = self.views.snapshot.as_ref().is_some_and(|s| s.step < self.step_count());
+        let step = self.step_count();
+        let views_behind = self.views.snapshot.as_ref().is_some_and(|s| s.step < step);
+        let losses_behind = self.session().is_some_and(|s| s.history().steps.last().map_or(0, |r| r.step) < step);
+        let behind = views_behind || losses_behind;
         if behind {
             if let Some(s) = self.session.as_mut()
                 && let Err(e) = s.collect_losses(false)

@@ -10,7 +10,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 use crate::lab::{Command, Lab};
 use spherelab_core::config::PairMode;
 use spherelab_core::difficulty::{PruneSpec, ScoreKind};
-use spherelab_core::study::{Method, Study};
+use spherelab_core::study::Method;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -124,19 +124,15 @@ impl PruningPanel {
                     seeds: self.seeds,
                 });
             }
-            if let Some(study) = spherelab_core::study::preset("paper").and_then(|t| Study::parse(t).ok())
-                && ui
-                    .add_enabled(!running, egui::Button::new("The paper's experiment"))
-                    .on_hover_text(
-                        "The regime of spherelab's study (docs/study.md, `spherelab study --preset paper`): its \
-                         data set (digits), largest ω (0.3) and model, baseline against the remedy chosen here.",
-                    )
-                    .clicked()
+            if ui
+                .add_enabled(!running, egui::Button::new("The paper's experiment"))
+                .on_hover_text(
+                    "The regime of spherelab's study (docs/study.md, `spherelab study --preset paper`): its \
+                     data set (digits), largest ω (0.3) and model, baseline against the remedy chosen here.",
+                )
+                .clicked()
             {
-                let mut base = study.base.clone();
-                base.data.dataset = study.datasets[0];
-                base.data.omega = study.omega.iter().copied().fold(0.0, f32::max);
-                out.push(Command::StartExperiment { base: Box::new(base), remedy: self.method(), seeds: self.seeds });
+                out.push(Command::StartPaperExperiment { remedy: self.method(), seeds: self.seeds });
             }
             if lab.experiment.is_some()
                 && ui

@@ -70,8 +70,7 @@ pub fn anchor_hardness(
     let mut negatives: Vec<usize> = (0..weights.len()).filter(|&k| k != anchor && k != positive).collect();
     negatives.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
     let total: f64 = negatives.iter().map(|&k| weights[k]).sum();
-    let entropy: f64 =
-        negatives.iter().map(|&k| weights[k] / total).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
+    let entropy: f64 = negatives.iter().map(|&k| weights[k] / total).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
     let same: f64 = negatives.iter().filter(|&&k| same_class(k)).map(|&k| weights[k]).sum();
     AnchorHardness {
         anchor,
