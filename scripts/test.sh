@@ -36,6 +36,9 @@ install_deps() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "no import circles in spherelab-core (scripts/import-circles.py)"
+python3 scripts/import-circles.py
+
 step "cargo clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

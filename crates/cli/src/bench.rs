@@ -211,9 +211,9 @@ pub fn peak_estimate() -> Peak {
     }
 }
 
-/// f32 lanes of the widest vector unit the CPU has, and its name (the one detection, in cpu::gemm).
+/// f32 lanes of the widest vector unit the CPU has, and its name (the one detection, in core gemm).
 fn simd_lanes() -> (usize, &'static str) {
-    let widest = spherelab_core::cpu::gemm::widest();
+    let widest = spherelab_core::gemm::widest();
     (widest.f32_lanes(), widest.name())
 }
 
@@ -261,9 +261,9 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
     let peak = peak_estimate();
     let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
     println!("cpu peak estimate: {peak_text} = {}", peak.how);
-    let (simd, simd_notice) = spherelab_core::cpu::gemm::gemm_simd();
-    let forced = std::env::var(spherelab_core::cpu::gemm::SIMD_ENV)
-        .map(|v| format!(" ({}={v})", spherelab_core::cpu::gemm::SIMD_ENV));
+    let (simd, simd_notice) = spherelab_core::gemm::gemm_simd();
+    let forced =
+        std::env::var(spherelab_core::gemm::SIMD_ENV).map(|v| format!(" ({}={v})", spherelab_core::gemm::SIMD_ENV));
     println!("cpu matrix products: {} kernels{}", simd.name(), forced.unwrap_or_default());
     if let Some(n) = simd_notice {
         crate::backend::notice(n);

@@ -1,7 +1,7 @@
 //! The scalar type of the CPU backend: `f32` for the runtime fallback, `f64` for the reference in tests.
 //!
 //! The trait adds to `num_traits::Float` the one thing the math needs from outside: a fast general matrix
-//! product (cpu::gemm: the `gemm` crate's SIMD kernels chosen at run time; large products split over the cores
+//! product (crate::gemm: the `gemm` crate's SIMD kernels chosen at run time; large products split over the cores
 //! on native targets).
 
 use std::fmt::Debug;
@@ -98,7 +98,7 @@ macro_rules! impl_float {
                 beta: Self,
                 c: &mut [Self],
             ) {
-                crate::cpu::gemm::gemm(m, k, n, alpha, a, a_strides, b, b_strides, beta, c);
+                crate::gemm::gemm(m, k, n, alpha, a, a_strides, b, b_strides, beta, c);
             }
         }
     };

@@ -12,6 +12,7 @@ pub mod bench_cases;
 pub mod cpu;
 pub mod error;
 pub mod float;
+pub mod gemm;
 pub mod io;
 pub mod matrix;
 pub mod ops;

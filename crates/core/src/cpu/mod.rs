@@ -3,7 +3,6 @@
 //! the runtime fallback when no GPU is usable. Bit-for-bit reproducible for a given seed and thread count
 //! (each output element of a product is summed by one thread in a fixed order).
 
-pub mod gemm;
 mod layers;
 mod optim;
 

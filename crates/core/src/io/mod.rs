@@ -2,8 +2,8 @@
 //! augmentations, the split), study files, lesson files, the files a run exports, and the URL fragment that carries a
 //! config and how to show the lab.
 
-pub mod budget;
 pub mod config;
+pub use config::budget;
 pub mod data;
 pub mod export;
 pub mod lesson;

@@ -11,7 +11,7 @@
 //! The activation after the product (out = act(pre)) is its own op: crate::ops::activation.
 //!
 //! Tuned path: `Cpu<F>::linear_forward` / `linear_backward` (crate::cpu, layers.rs), whose three products go
-//! through `Matrix::{matmul, matmul_t, t_matmul}` to the `gemm` crate's SIMD kernels (crate::cpu::gemm: the
+//! through `Matrix::{matmul, matmul_t, t_matmul}` to the `gemm` crate's SIMD kernels (crate::gemm: the
 //! inner dimension blocked past 512, dot-product kernels when the output has ≤ 256 elements, register tiles of
 //! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores above 2¹⁹ multiply-adds. WGSL: shaders/matmul_1_naive.wgsl
 //! and matmul_2_tiled.wgsl, two numbered versions of one product (x·W + b, dx, dW), and shaders/reduce.wgsl (db).

@@ -14,7 +14,7 @@
 //! - the evaluation: its 2E held-out views through the model and their (2E)² similarities (E =
 //!   min(eval_max_points, the test split)).
 
-use crate::config::{DatasetKind, RunConfig};
+use super::{DatasetKind, RunConfig};
 use crate::error::{Error, Result};
 
 /// The most layers a model may have: deep enough for any toy model, and a bound on the kernels launched per

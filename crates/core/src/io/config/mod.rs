@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, shown};
 
+pub mod budget;
+
 /// The whole configuration of one run. A run is this plus its seed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -529,8 +531,8 @@ impl RunConfig {
             return bad("train.eval_every must be ≥ 1".into());
         }
         // Last: sizes that are each valid can together be more than the platform holds (docs/limits.md).
-        let (budget, budget_is) = crate::io::budget::platform_budget();
-        crate::io::budget::check(self, budget, &budget_is)
+        let (limit, limit_is) = budget::platform_budget();
+        budget::check(self, limit, &limit_is)
     }
 }
 
