@@ -18,6 +18,7 @@ pub mod matrix;
 pub mod ops;
 pub mod parallel;
 pub mod rng;
+pub mod simd;
 #[doc(hidden)]
 pub mod testing;
 pub mod tolerance;

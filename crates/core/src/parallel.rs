@@ -2,7 +2,8 @@
 //! into fixed chunks of rows whatever the thread count, each chunk's result is computed by one thread in a
 //! fixed order, and the results come back in chunk order (on rayon's worker pool). So the same input gives the
 //! same bits on a machine with 1, 2 or 64 cores (the engine's "same seed, same result" rule). wasm32 runs
-//! sequentially.
+//! sequentially. Each chunk runs compiled for the process's SIMD path (`crate::simd::vectorized`): pass an
+//! `#[inline(always)]` closure and its loops are vectorised as wide as the machine allows.
 
 /// Calls `f(first_row, rows)` on consecutive chunks of `chunk_rows` rows of `data` (row length `row_len`)
 /// and returns the results in chunk order. Chunks run on the worker pool when there is enough work.
@@ -24,15 +25,16 @@ where
     F: Fn(usize, &mut [T]) -> R + Sync,
 {
     let chunk_len = (row_len * chunk_rows).max(1);
+    let chunk = |first: usize, rows: &mut [T]| crate::simd::vectorized(#[inline(always)] || f(first, rows));
     // Below ~64k elements of work handing chunks to other threads costs more than it saves.
     #[cfg(not(target_arch = "wasm32"))]
     if thread_count() > 1 && work >= 65_536 {
         use rayon::prelude::*;
         // Indexed, so `collect` keeps chunk order whichever thread ran which chunk.
-        return data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect();
+        return data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| chunk(c * chunk_rows, s)).collect();
     }
     let _ = work; // wasm32: one thread, whatever the work
-    data.chunks_mut(chunk_len).enumerate().map(|(c, s)| f(c * chunk_rows, s)).collect()
+    data.chunks_mut(chunk_len).enumerate().map(|(c, s)| chunk(c * chunk_rows, s)).collect()
 }
 
 /// Runs `f(i)` for i in 0..n, on the worker pool when there is more than one thread; returns when all are done.

@@ -143,7 +143,7 @@ pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, po
     }
     // Rows are independent: chunks of 64 rows run on the cores (each row's result does not depend on how
     // the rows are grouped, so the bits do not depend on the thread count).
-    crate::parallel::map_row_chunks_weighted(&mut out.data, 2, 64, rows * m, |first, chunk| {
+    crate::parallel::map_row_chunks_weighted(&mut out.data, 2, 64, rows * m, #[inline(always)] |first, chunk| {
         let mut scratch: Vec<F> = Vec::with_capacity(m);
         for (j, lo_hi) in chunk.chunks_mut(2).enumerate() {
             let i = first + j;

@@ -76,7 +76,7 @@ pub(crate) fn contrastive<F: Float>(
     // below then run over the whole row without branches.
     let inv_tau = F::one() / tau;
     // Rows are independent: chunks of 64 rows run on both cores, each returning its Σ ℓ_i in f64.
-    let partials = map_row_chunks(&mut g.data, n2, 64, |first, rows| {
+    let partials = map_row_chunks(&mut g.data, n2, 64, #[inline(always)] |first, rows| {
         let mut a = vec![F::zero(); n2];
         let mut slope = vec![F::zero(); n2];
         let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
