@@ -25,7 +25,12 @@ where
     F: Fn(usize, &mut [T]) -> R + Sync,
 {
     let chunk_len = (row_len * chunk_rows).max(1);
-    let chunk = |first: usize, rows: &mut [T]| crate::simd::vectorized(#[inline(always)] || f(first, rows));
+    let chunk = |first: usize, rows: &mut [T]| {
+        crate::simd::vectorized(
+            #[inline(always)]
+            || f(first, rows),
+        )
+    };
     // Below ~64k elements of work handing chunks to other threads costs more than it saves.
     #[cfg(not(target_arch = "wasm32"))]
     if thread_count() > 1 && work >= 65_536 {

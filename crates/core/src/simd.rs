@@ -11,7 +11,7 @@
 //! their order by hand (`LANES` accumulators), and every other operation is lane-wise, so a loop gives the same
 //! result 4, 8 or 16 lanes wide (`the_widest_path_gives_the_scalar_paths_bits` checks it).
 
-use crate::gemm::{gemm_simd, GemmSimd};
+use crate::gemm::{GemmSimd, gemm_simd};
 
 /// Runs `f` compiled for the process's SIMD path. `f` should be an `#[inline(always)]` closure: only code
 /// inlined into the wrapper is compiled for the wider path.
@@ -96,7 +96,11 @@ mod tests {
             let plain_sum = softmax_row(&mut plain);
             for simd in [GemmSimd::Avx512, GemmSimd::Avx2Fma, GemmSimd::Scalar, gemm_simd().0] {
                 let mut wide = row.clone();
-                let wide_sum = at(simd, #[inline(always)] || softmax_row(&mut wide));
+                let wide_sum = at(
+                    simd,
+                    #[inline(always)]
+                    || softmax_row(&mut wide),
+                );
                 assert_eq!(wide_sum.to_bits(), plain_sum.to_bits(), "{len} values on {simd:?}");
                 assert!(wide.iter().zip(&plain).all(|(a, b)| a.to_bits() == b.to_bits()), "{len} on {simd:?}");
             }

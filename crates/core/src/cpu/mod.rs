@@ -7,6 +7,7 @@ mod layers;
 mod optim;
 
 use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use crate::backend::{Backend, BackendInfo, LinearGrads, LinearOut, LossOut, LossParams, OptimStep, PairLayout, Pairs};
 use crate::config::Activation;
@@ -20,29 +21,74 @@ pub use layers::{
 pub use optim::optimizer_step;
 
 /// The CPU backend at precision F.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Default)]
 pub struct Cpu<F> {
     _precision: PhantomData<F>,
+    /// The cosine similarities the last `select_thresholds` computed, for the flags of the same step.
+    cosines: Mutex<Option<CosineMemo<F>>>,
+}
+
+/// c = ĥĥᵀ with the features h it came from. A selected step needs c twice — for the thresholds
+/// (`select_thresholds`) and for the flags (`loss` with `Pairs::Selected` on the same h) — and on T2 that
+/// product (1,024 × 1,024 × 128) is a fifth of the step's FLOPs. The flags take it only when their h is bit for
+/// bit the memo's (a copy compared element by element: O(rows·d_h) against the product's O(rows²·d_h)), so
+/// the result is the same as computing c again, whatever the caller does between the two calls. Peak memory
+/// is unchanged: c was alive beside the flags before too, and the memo is taken (freed) when they are made.
+struct CosineMemo<F> {
+    layout: PairLayout,
+    h: Matrix<F>,
+    c: Matrix<F>,
+}
+
+impl<F> Clone for Cpu<F> {
+    fn clone(&self) -> Self {
+        Self { _precision: PhantomData, cosines: Mutex::new(None) }
+    }
+}
+
+impl<F> std::fmt::Debug for Cpu<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cpu")
+    }
 }
 
 impl<F: Float> Cpu<F> {
     pub fn new() -> Self {
-        Self { _precision: PhantomData }
+        Self { _precision: PhantomData, cosines: Mutex::new(None) }
+    }
+
+    /// c for the flags of `h`: the memo's when `h` is the one it came from (taken, so it is used once), else
+    /// computed.
+    fn cosines_for(&self, h: &Matrix<F>, layout: PairLayout) -> Matrix<F> {
+        let memo = self.cosines.lock().ok().and_then(|mut m| m.take());
+        match memo {
+            Some(m) if m.layout == layout && same_bits(&m.h, h) => m.c,
+            _ => selection::cosine_similarities(h, layout),
+        }
+    }
+
+    /// Turns a `Pairs` into an explicit flag matrix (the CPU can afford N²).
+    fn resolve_pairs(
+        &self,
+        pairs: &Pairs<'_, Matrix<F>>,
+        layout: PairLayout,
+        z_rows: usize,
+    ) -> Option<selection::PairFlags> {
+        match pairs {
+            Pairs::None => None,
+            Pairs::All => Some(selection::PairFlags::all_pairs(z_rows, layout)),
+            Pairs::Selected { h, thresholds } => {
+                Some(selection::flags_from_cosines(&self.cosines_for(h, layout), thresholds, layout))
+            }
+            Pairs::Explicit(m) => Some(selection::PairFlags::from_matrix(m, layout)),
+        }
     }
 }
 
-/// Turns a `Pairs` into an explicit flag matrix (the CPU can afford N²).
-pub fn resolve_pairs<F: Float>(
-    pairs: &Pairs<'_, Matrix<F>>,
-    layout: PairLayout,
-    z_rows: usize,
-) -> Option<selection::PairFlags> {
-    match pairs {
-        Pairs::None => None,
-        Pairs::All => Some(selection::PairFlags::all_pairs(z_rows, layout)),
-        Pairs::Selected { h, thresholds } => Some(selection::flags_from_thresholds(h, thresholds, layout)),
-        Pairs::Explicit(m) => Some(selection::PairFlags::from_matrix(m, layout)),
-    }
+/// Whether two matrices have the same shape and the same bits (NaN equal to itself).
+fn same_bits<F: Float>(a: &Matrix<F>, b: &Matrix<F>) -> bool {
+    (a.rows, a.cols) == (b.rows, b.cols)
+        && a.data.iter().zip(&b.data).all(|(x, y)| x.f64().to_bits() == y.f64().to_bits())
 }
 
 /// Class ids stored as f32 in a 2N×1 tensor, back to integers.
@@ -112,7 +158,12 @@ impl<F: Float> Backend for Cpu<F> {
     }
 
     fn select_thresholds(&self, h: &Matrix<F>, layout: PairLayout, pos_high: f32, pos_low: f32) -> Matrix<F> {
-        selection::thresholds(h, layout, pos_high, pos_low)
+        let c = selection::cosine_similarities(h, layout);
+        let thresholds = selection::thresholds_from_cosines(&c, layout, pos_high, pos_low);
+        if let Ok(mut memo) = self.cosines.lock() {
+            *memo = Some(CosineMemo { layout, h: h.clone(), c });
+        }
+        thresholds
     }
 
     fn loss(
@@ -122,7 +173,7 @@ impl<F: Float> Backend for Cpu<F> {
         pairs: &Pairs<'_, Matrix<F>>,
         labels: Option<&Matrix<F>>,
     ) -> LossOut<Matrix<F>> {
-        let flags = resolve_pairs(pairs, params.layout(), z.rows);
+        let flags = self.resolve_pairs(pairs, params.layout(), z.rows);
         let labels = labels.map(labels_of);
         let (value, grad) = loss::loss_and_grad(params, z, flags.as_ref(), labels.as_deref());
         LossOut { value: Matrix::from_vec(1, 1, vec![value]), grad }
@@ -142,5 +193,43 @@ impl<F: Float> Backend for Cpu<F> {
     fn align_uniform(&self, z: &Matrix<F>, t: f32) -> Matrix<F> {
         let (a, u) = loss::align_uniform::alignment_uniformity_metric(z, F::of(t as f64));
         Matrix::from_vec(1, 2, vec![a, u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LossConfig, PairMode, SelectionConfig};
+    use crate::rng::rng;
+    use crate::testing::random_matrix;
+
+    /// The memo of c serves only the h it came from: flags for the same h equal a fresh computation, and a
+    /// loss on other features never sees the first h's similarities.
+    #[test]
+    fn selected_flags_use_the_memo_only_for_the_same_features() {
+        let mut r = rng(11, 0);
+        let mut random = |rows, cols| {
+            let m = random_matrix(&mut r, rows, cols);
+            Matrix::from_vec(rows, cols, m.data.iter().map(|&v| v as f32).collect())
+        };
+        let (h1, h2, z) = (random(40, 9), random(40, 9), random(40, 5));
+        let selection = SelectionConfig { mode: PairMode::Combined, pos_high: 0.3, pos_low: 0.9, ..Default::default() };
+        let params = LossParams::from_config(&LossConfig::default(), &selection);
+        let layout = params.layout();
+        let cpu = Cpu::<f32>::new();
+        for (select_on, loss_on) in [(&h1, &h1), (&h1, &h2), (&h2, &h2)] {
+            let t = cpu.select_thresholds(select_on, layout, selection.pos_high, selection.pos_low);
+            assert_eq!(t, selection::thresholds(select_on, layout, selection.pos_high, selection.pos_low));
+            let out = cpu.loss(&params, &z, &Pairs::Selected { h: loss_on, thresholds: &t }, None);
+            let flags = selection::flags_from_thresholds(loss_on, &t, layout);
+            let (value, grad) = loss::loss_and_grad(&params, &z, Some(&flags), None);
+            assert_eq!(out.value.data[0].to_bits(), value.to_bits());
+            assert_eq!(out.grad, grad);
+        }
+        // Thresholds from h1 flag other pairs on h2 than on h1 (so the test above cannot pass by accident).
+        let t = selection::thresholds(&h1, layout, selection.pos_high, selection.pos_low);
+        let (on_h1, on_h2) =
+            (selection::flags_from_thresholds(&h1, &t, layout), selection::flags_from_thresholds(&h2, &t, layout));
+        assert_ne!(on_h1.flags, on_h2.flags);
     }
 }

@@ -133,7 +133,11 @@ fn descending<F: Float>(a: &F, b: &F) -> Ordering {
 
 /// Per-row (lo_i, hi_i) as rows × 2.
 pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, pos_low: f32) -> Matrix<F> {
-    let c = cosine_similarities(h, layout); // rows × rows
+    thresholds_from_cosines(&cosine_similarities(h, layout), layout, pos_high, pos_low)
+}
+
+/// Per-row (lo_i, hi_i) as rows × 2, from c = `cosine_similarities(h, layout)`.
+pub fn thresholds_from_cosines<F: Float>(c: &Matrix<F>, layout: PairLayout, pos_high: f32, pos_low: f32) -> Matrix<F> {
     let rows = c.rows;
     let m = candidates_per_row(rows, layout);
     let (r_hi, r_lo) = (rank(pos_high, m), rank(pos_low, m));
@@ -143,38 +147,49 @@ pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, po
     }
     // Rows are independent: chunks of 64 rows run on the cores (each row's result does not depend on how
     // the rows are grouped, so the bits do not depend on the thread count).
-    crate::parallel::map_row_chunks_weighted(&mut out.data, 2, 64, rows * m, #[inline(always)] |first, chunk| {
-        let mut scratch: Vec<F> = Vec::with_capacity(m);
-        for (j, lo_hi) in chunk.chunks_mut(2).enumerate() {
-            let i = first + j;
-            // The candidates of row i: the row without its self and positive entries, copied as slices.
-            let (x, y) = excluded(i, rows, layout);
-            let row = c.row(i);
-            scratch.clear();
-            scratch.extend_from_slice(&row[..x]);
-            scratch.extend_from_slice(&row[x + 1..y]);
-            scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
-            debug_assert_eq!(scratch.len(), m);
-            // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
-            let a = r_hi - 1;
-            let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
-            // lo_i: the r_lo-th largest, found in the side of the partition that holds it.
-            let b = r_lo - 1;
-            let lo = match b.cmp(&a) {
-                Ordering::Equal => hi,
-                Ordering::Greater => *scratch[a + 1..].select_nth_unstable_by(b - a - 1, descending).1,
-                Ordering::Less => *scratch[..a].select_nth_unstable_by(b, descending).1,
-            };
-            lo_hi[0] = lo;
-            lo_hi[1] = hi;
-        }
-    });
+    crate::parallel::map_row_chunks_weighted(
+        &mut out.data,
+        2,
+        64,
+        rows * m,
+        #[inline(always)]
+        |first, chunk| {
+            let mut scratch: Vec<F> = Vec::with_capacity(m);
+            for (j, lo_hi) in chunk.chunks_mut(2).enumerate() {
+                let i = first + j;
+                // The candidates of row i: the row without its self and positive entries, copied as slices.
+                let (x, y) = excluded(i, rows, layout);
+                let row = c.row(i);
+                scratch.clear();
+                scratch.extend_from_slice(&row[..x]);
+                scratch.extend_from_slice(&row[x + 1..y]);
+                scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
+                debug_assert_eq!(scratch.len(), m);
+                // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
+                let a = r_hi - 1;
+                let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
+                // lo_i: the r_lo-th largest, found in the side of the partition that holds it.
+                let b = r_lo - 1;
+                let lo = match b.cmp(&a) {
+                    Ordering::Equal => hi,
+                    Ordering::Greater => *scratch[a + 1..].select_nth_unstable_by(b - a - 1, descending).1,
+                    Ordering::Less => *scratch[..a].select_nth_unstable_by(b, descending).1,
+                };
+                lo_hi[0] = lo;
+                lo_hi[1] = hi;
+            }
+        },
+    );
     out
 }
 
 /// p_ik = 1[lo_i ≤ c_ik < hi_i] over candidates.
 pub fn flags_from_thresholds<F: Float>(h: &Matrix<F>, thresholds: &Matrix<F>, layout: PairLayout) -> PairFlags {
-    let c = cosine_similarities(h, layout);
+    flags_from_cosines(&cosine_similarities(h, layout), thresholds, layout)
+}
+
+/// p_ik = 1[lo_i ≤ c_ik < hi_i] over candidates, from c = `cosine_similarities(h, layout)`.
+pub fn flags_from_cosines<F: Float>(c: &Matrix<F>, thresholds: &Matrix<F>, layout: PairLayout) -> PairFlags {
     let n = c.rows;
     assert_eq!(thresholds.rows, n, "flags_from_thresholds: thresholds has {} rows, c has {n}", thresholds.rows);
     let mut flags = vec![false; n * n];

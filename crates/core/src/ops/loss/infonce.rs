@@ -76,77 +76,83 @@ pub(crate) fn contrastive<F: Float>(
     // below then run over the whole row without branches.
     let inv_tau = F::one() / tau;
     // Rows are independent: chunks of 64 rows run on both cores, each returning its Σ ℓ_i in f64.
-    let partials = map_row_chunks(&mut g.data, n2, 64, #[inline(always)] |first, rows| {
-        let mut a = vec![F::zero(); n2];
-        let mut slope = vec![F::zero(); n2];
-        let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
-        for (r, s_row) in rows.chunks_mut(n2).enumerate() {
-            let i = first + r;
-            let j = (i + half) % n2;
-            // Logits a_ik and slopes a'_ik, branch-free over the row so the loops vectorise: with p ∈ {0, 1},
-            // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
-            let (a, slope, s_row) = (&mut a[..n2], &mut slope[..n2], &mut s_row[..n2]);
-            match flags {
-                None => {
-                    for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
-                        *ak = sk * inv_tau;
+    let partials = map_row_chunks(
+        &mut g.data,
+        n2,
+        64,
+        #[inline(always)]
+        |first, rows| {
+            let mut a = vec![F::zero(); n2];
+            let mut slope = vec![F::zero(); n2];
+            let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
+            for (r, s_row) in rows.chunks_mut(n2).enumerate() {
+                let i = first + r;
+                let j = (i + half) % n2;
+                // Logits a_ik and slopes a'_ik, branch-free over the row so the loops vectorise: with p ∈ {0, 1},
+                // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
+                let (a, slope, s_row) = (&mut a[..n2], &mut slope[..n2], &mut s_row[..n2]);
+                match flags {
+                    None => {
+                        for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
+                            *ak = sk * inv_tau;
+                        }
+                        slope.fill(inv_tau);
                     }
-                    slope.fill(inv_tau);
-                }
-                Some(f) => {
-                    let p_row = &f.flags[i * n2..(i + 1) * n2];
-                    let flag = |p: bool| if p { F::one() } else { F::zero() };
-                    match modifier {
-                        Modifier::Scale { sigma, rho } => {
-                            let (sigma, inv_tau_flagged) = (F::of(sigma), F::one() / (tau * F::of(rho)));
-                            for (((ak, sl), &sk), &pk) in
-                                a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
-                            {
-                                let p = flag(pk);
-                                *sl = p * inv_tau_flagged + (F::one() - p) * inv_tau;
-                                *ak = (sk + sigma * p) * *sl;
+                    Some(f) => {
+                        let p_row = &f.flags[i * n2..(i + 1) * n2];
+                        let flag = |p: bool| if p { F::one() } else { F::zero() };
+                        match modifier {
+                            Modifier::Scale { sigma, rho } => {
+                                let (sigma, inv_tau_flagged) = (F::of(sigma), F::one() / (tau * F::of(rho)));
+                                for (((ak, sl), &sk), &pk) in
+                                    a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
+                                {
+                                    let p = flag(pk);
+                                    *sl = p * inv_tau_flagged + (F::one() - p) * inv_tau;
+                                    *ak = (sk + sigma * p) * *sl;
+                                }
+                            }
+                            Modifier::Remove => {
+                                for (((ak, sl), &sk), &pk) in
+                                    a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
+                                {
+                                    *sl = (F::one() - flag(pk)) * inv_tau; // a flagged logit is the constant 0
+                                    *ak = sk * *sl;
+                                }
                             }
                         }
-                        Modifier::Remove => {
-                            for (((ak, sl), &sk), &pk) in
-                                a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
-                            {
-                                *sl = (F::one() - flag(pk)) * inv_tau; // a flagged logit is the constant 0
-                                *ak = sk * *sl;
-                            }
+                        // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
+                        for k in [i, j] {
+                            a[k] = s_row[k] * inv_tau;
+                            slope[k] = inv_tau;
                         }
                     }
-                    // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
-                    for k in [i, j] {
-                        a[k] = s_row[k] * inv_tau;
-                        slope[k] = inv_tau;
-                    }
                 }
+                let a_pos = a[j];
+                // Leave self (and, for DCL, the positive) out of the denominator.
+                a[i] = F::neg_infinity();
+                slope[i] = F::zero();
+                if !positive_in_denominator {
+                    a[j] = F::neg_infinity();
+                }
+                // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+                let max = lanes_max(a);
+                for e in a.iter_mut() {
+                    *e = (*e - max).exp_fast();
+                }
+                let sum = lanes_sum(a);
+                total += (-a_pos + max + sum.ln()).f64();
+                // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
+                let inv_sum = F::one() / sum;
+                let scale = inv_sum * inv_n2;
+                for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
+                    *gk = ek * scale * sl;
+                }
+                s_row[j] = s_row[j] - slope[j] * inv_n2;
             }
-            let a_pos = a[j];
-            // Leave self (and, for DCL, the positive) out of the denominator.
-            a[i] = F::neg_infinity();
-            slope[i] = F::zero();
-            if !positive_in_denominator {
-                a[j] = F::neg_infinity();
-            }
-            // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
-            let max = lanes_max(a);
-            for e in a.iter_mut() {
-                *e = (*e - max).exp_fast();
-            }
-            let sum = lanes_sum(a);
-            total += (-a_pos + max + sum.ln()).f64();
-            // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
-            let inv_sum = F::one() / sum;
-            let scale = inv_sum * inv_n2;
-            for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
-                *gk = ek * scale * sl;
-            }
-            s_row[j] = s_row[j] - slope[j] * inv_n2;
-        }
-        total
-    });
+            total
+        },
+    );
     let total: f64 = partials.iter().sum();
     let grad = grad_from_similarity_grad(&g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
