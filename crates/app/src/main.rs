@@ -6,6 +6,8 @@ fn main() -> eframe::Result {
     use spherelab_app::backend_choice::BackendPreference;
     use spherelab_app::lab::{Lab, Notice};
 
+    spherelab_core::memory::keep_freed_memory();
+
     // `--cpu` forces the CPU backend (for comparing, or when a GPU driver misbehaves); `--gpu` asks for the GPU
     // (still falling back, with the reason in the status line, when none is usable).
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -120,6 +120,7 @@ fn quiet_driver_noise() {
 }
 
 fn main() -> ExitCode {
+    spherelab_core::memory::keep_freed_memory();
     quiet_driver_noise();
     install_panic_hook();
     let cli = Cli::parse();

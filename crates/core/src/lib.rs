@@ -15,6 +15,7 @@ pub mod float;
 pub mod gemm;
 pub mod io;
 pub mod matrix;
+pub mod memory;
 pub mod ops;
 pub mod parallel;
 pub mod rng;
