@@ -211,10 +211,11 @@ pub fn peak_estimate() -> Peak {
     }
 }
 
-/// f32 lanes of the widest vector unit the CPU has, and its name (the one detection, in core gemm).
+/// f32 lanes of the vector unit the engine runs on, and its name: the machine's widest, or the narrower path
+/// `SPHERELAB_SIMD` forced (then the peak is that path's, the one the engine can reach).
 fn simd_lanes() -> (usize, &'static str) {
-    let widest = spherelab_core::gemm::widest();
-    (widest.f32_lanes(), widest.name())
+    let (path, _) = spherelab_core::gemm::gemm_simd();
+    (path.f32_lanes(), path.name())
 }
 
 /// The highest "cpu MHz" in /proc/cpuinfo, in GHz (Linux; None elsewhere).

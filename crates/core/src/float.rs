@@ -22,6 +22,17 @@ pub trait Float: num_traits::Float + num_traits::FloatConst + Default + Debug + 
     /// that the compiler vectorises (≤ 2 ulp from libm, far inside every parity tolerance). −∞ gives 0.
     fn exp_fast(self) -> Self;
 
+    /// An unsigned integer ordered as the values are in descending order (+∞ first; +0 before −0; NaN at the
+    /// ends), so order statistics can select on integers with the machine's plain compare instead of a
+    /// comparison closure (3× faster on the selection's rows, issue 14).
+    type DescendingKey: Ord + Copy + Default + Send + Sync;
+
+    /// The key of `self` (a bijection: `from_descending_key` inverts it bit for bit).
+    fn descending_key(self) -> Self::DescendingKey;
+
+    /// The value of a key.
+    fn from_descending_key(key: Self::DescendingKey) -> Self;
+
     /// `C ← α·A·B + β·C` for row-major C (m×n). A is m×k and B is k×n, each given by a slice and
     /// (row stride, column stride), so a transpose is a swap of strides and costs nothing.
     #[allow(clippy::too_many_arguments)]
@@ -71,9 +82,25 @@ pub fn exp_f32(x: f32) -> f32 {
 }
 
 macro_rules! impl_float {
-    ($t:ty, $name:literal, $exp:expr) => {
+    ($t:ty, $bits:ty, $name:literal, $exp:expr) => {
         impl Float for $t {
             const NAME: &'static str = $name;
+            type DescendingKey = $bits;
+            // Ascending: flip every bit of a negative (larger magnitude → smaller), set the sign bit of a
+            // positive (above every negative); descending is its complement.
+            #[inline(always)]
+            fn descending_key(self) -> $bits {
+                const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+                let b = self.to_bits();
+                let ascending = if b & SIGN != 0 { !b } else { b | SIGN };
+                !ascending
+            }
+            #[inline(always)]
+            fn from_descending_key(key: $bits) -> Self {
+                const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+                let ascending = !key;
+                <$t>::from_bits(if ascending & SIGN != 0 { ascending & !SIGN } else { !ascending })
+            }
             #[inline]
             fn of(x: f64) -> Self {
                 x as $t
@@ -104,12 +131,28 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, "f32", exp_f32);
-impl_float!(f64, "f64", f64::exp);
+impl_float!(f32, u32, "f32", exp_f32);
+impl_float!(f64, u64, "f64", f64::exp);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descending_keys_order_values_downwards_and_invert_bit_for_bit() {
+        let values = [f32::INFINITY, 3.5, 1.0, 1e-30, 0.0, -0.0, -1e-30, -1.0, -3.5, f32::NEG_INFINITY];
+        let keys: Vec<u32> = values.iter().map(|v| v.descending_key()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        for v in values.into_iter().chain([f32::NAN, -f32::NAN, f32::MIN_POSITIVE, f32::MAX]) {
+            assert_eq!(f32::from_descending_key(v.descending_key()).to_bits(), v.to_bits());
+        }
+        let mut r = crate::rng::rng(3, 0);
+        let mut xs: Vec<f64> = (0..500).map(|_| crate::rng::normal(&mut r)).collect();
+        let mut by_key = xs.clone();
+        by_key.sort_by_key(|v| v.descending_key());
+        xs.sort_by(|a, b| b.partial_cmp(a).unwrap());
+        assert_eq!(by_key, xs);
+    }
 
     #[test]
     fn fast_f32_exp_is_within_two_ulp_of_libm_over_the_whole_range() {

@@ -9,7 +9,8 @@
 //!
 //! With r(q) = max(1, ⌈q·M⌉) (clamped to M), hi_i is the r(posHigh)-th largest candidate of row i and lo_i
 //! the r(posLow)-th largest; then p_ik = 1[lo_i ≤ c_ik < hi_i]. The order statistics come from
-//! `select_nth_unstable_by` on a scratch copy of the row: O(M) per row, never a full sort.
+//! `select_nth_unstable` on a scratch copy of the row's keys (`Float::descending_key`, integers in the
+//! values' descending order): O(M) per row, never a full sort.
 
 use std::cmp::Ordering;
 
@@ -125,12 +126,6 @@ pub fn rank(q: f32, m: usize) -> usize {
     (r.max(1.0) as usize).min(m)
 }
 
-/// Descending order for order statistics; NaN compares equal so a bad value cannot panic the selection.
-#[inline]
-fn descending<F: Float>(a: &F, b: &F) -> Ordering {
-    b.partial_cmp(a).unwrap_or(Ordering::Equal)
-}
-
 /// Per-row (lo_i, hi_i) as rows × 2.
 pub fn thresholds<F: Float>(h: &Matrix<F>, layout: PairLayout, pos_high: f32, pos_low: f32) -> Matrix<F> {
     thresholds_from_cosines(&cosine_similarities(h, layout), layout, pos_high, pos_low)
@@ -154,29 +149,28 @@ pub fn thresholds_from_cosines<F: Float>(c: &Matrix<F>, layout: PairLayout, pos_
         rows * m,
         #[inline(always)]
         |first, chunk| {
-            let mut scratch: Vec<F> = Vec::with_capacity(m);
+            let mut scratch: Vec<F::DescendingKey> = Vec::with_capacity(m);
             for (j, lo_hi) in chunk.chunks_mut(2).enumerate() {
                 let i = first + j;
-                // The candidates of row i: the row without its self and positive entries, copied as slices.
+                // The candidates of row i: the row without its self and positive entries, as keys.
                 let (x, y) = excluded(i, rows, layout);
                 let row = c.row(i);
                 scratch.clear();
-                scratch.extend_from_slice(&row[..x]);
-                scratch.extend_from_slice(&row[x + 1..y]);
-                scratch.extend_from_slice(&row[(y + 1).min(rows)..]);
+                let candidates = row[..x].iter().chain(&row[x + 1..y]).chain(&row[(y + 1).min(rows)..]);
+                scratch.extend(candidates.map(|v| v.descending_key()));
                 debug_assert_eq!(scratch.len(), m);
-                // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..].
+                // hi_i: the r_hi-th largest. After the selection, scratch[..a] ≥ scratch[a] ≥ scratch[a+1..] in value.
                 let a = r_hi - 1;
-                let (_, &mut hi, _) = scratch.select_nth_unstable_by(a, descending);
+                let (_, &mut hi, _) = scratch.select_nth_unstable(a);
                 // lo_i: the r_lo-th largest, found in the side of the partition that holds it.
                 let b = r_lo - 1;
                 let lo = match b.cmp(&a) {
                     Ordering::Equal => hi,
-                    Ordering::Greater => *scratch[a + 1..].select_nth_unstable_by(b - a - 1, descending).1,
-                    Ordering::Less => *scratch[..a].select_nth_unstable_by(b, descending).1,
+                    Ordering::Greater => *scratch[a + 1..].select_nth_unstable(b - a - 1).1,
+                    Ordering::Less => *scratch[..a].select_nth_unstable(b).1,
                 };
-                lo_hi[0] = lo;
-                lo_hi[1] = hi;
+                lo_hi[0] = F::from_descending_key(lo);
+                lo_hi[1] = F::from_descending_key(hi);
             }
         },
     );
