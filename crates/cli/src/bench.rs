@@ -214,7 +214,7 @@ pub fn peak_estimate() -> Peak {
 /// f32 lanes of the vector unit the engine runs on, and its name: the machine's widest, or the narrower path
 /// `SPHERELAB_SIMD` forced (then the peak is that path's, the one the engine can reach).
 fn simd_lanes() -> (usize, &'static str) {
-    let (path, _) = spherelab_core::gemm::gemm_simd();
+    let (path, _) = spherelab_core::simd::chosen();
     (path.f32_lanes(), path.name())
 }
 
@@ -262,9 +262,9 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
     let peak = peak_estimate();
     let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
     println!("cpu peak estimate: {peak_text} = {}", peak.how);
-    let (simd, simd_notice) = spherelab_core::gemm::gemm_simd();
+    let (simd, simd_notice) = spherelab_core::simd::chosen();
     let forced =
-        std::env::var(spherelab_core::gemm::SIMD_ENV).map(|v| format!(" ({}={v})", spherelab_core::gemm::SIMD_ENV));
+        std::env::var(spherelab_core::simd::SIMD_ENV).map(|v| format!(" ({}={v})", spherelab_core::simd::SIMD_ENV));
     println!("cpu matrix products: {} kernels{}", simd.name(), forced.unwrap_or_default());
     if let Some(n) = simd_notice {
         crate::backend::notice(n);

@@ -13,97 +13,9 @@
 //! cache model, which depends on k only), so a product is split only when every block takes the path the
 //! whole product takes (`split_keeps_the_path`).
 
-use std::sync::OnceLock;
-
 use gemm_common::Parallelism;
 
-/// The SIMD kernels the matrix products run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GemmSimd {
-    /// AVX-512F, 16 f32 lanes.
-    Avx512,
-    /// AVX2 + FMA, 8 f32 lanes.
-    Avx2Fma,
-    /// ARM NEON, 4 f32 lanes.
-    Neon,
-    /// WebAssembly SIMD, 4 f32 lanes.
-    Simd128,
-    /// No vector kernels.
-    Scalar,
-}
-
-impl GemmSimd {
-    /// What the bench and the status lines print.
-    pub fn name(self) -> &'static str {
-        match self {
-            GemmSimd::Avx512 => "AVX-512",
-            GemmSimd::Avx2Fma => "AVX2 + FMA",
-            GemmSimd::Neon => "NEON",
-            GemmSimd::Simd128 => "wasm SIMD128",
-            GemmSimd::Scalar => "scalar",
-        }
-    }
-
-    /// f32 lanes of one vector register.
-    pub fn f32_lanes(self) -> usize {
-        match self {
-            GemmSimd::Avx512 => 16,
-            GemmSimd::Avx2Fma => 8,
-            GemmSimd::Neon | GemmSimd::Simd128 => 4,
-            GemmSimd::Scalar => 1,
-        }
-    }
-}
-
-/// The environment variable that forces a narrower path than the machine's widest.
-pub const SIMD_ENV: &str = "SPHERELAB_SIMD";
-
-/// The path the products run on, and the notice when `SPHERELAB_SIMD` asked for one the machine lacks or
-/// named none (decided once per process).
-pub fn gemm_simd() -> (GemmSimd, Option<&'static str>) {
-    static CHOSEN: OnceLock<(GemmSimd, Option<String>)> = OnceLock::new();
-    let (simd, notice) = CHOSEN.get_or_init(|| choose(widest(), std::env::var(SIMD_ENV).ok().as_deref()));
-    (*simd, notice.as_deref())
-}
-
-/// The widest path this machine has, as `gemm` would pick it.
-pub fn widest() -> GemmSimd {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return GemmSimd::Avx512;
-        }
-        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
-            return GemmSimd::Avx2Fma;
-        }
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        return GemmSimd::Neon;
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        if gemm_common::get_wasm_simd128() {
-            return GemmSimd::Simd128;
-        }
-    }
-    #[allow(unreachable_code)]
-    GemmSimd::Scalar
-}
-
-/// `SPHERELAB_SIMD`'s rule: unset, empty or `auto` → the machine's widest; `avx2` → AVX2 + FMA where the machine
-/// has at least that; `scalar` → scalar. Anything else keeps the widest and says why.
-fn choose(widest: GemmSimd, asked: Option<&str>) -> (GemmSimd, Option<String>) {
-    let ignored =
-        |why: String| (widest, Some(format!("{SIMD_ENV}={}: {why}; using {}", asked.unwrap_or(""), widest.name())));
-    match asked.map(str::trim) {
-        None | Some("") | Some("auto") => (widest, None),
-        Some("scalar") => (GemmSimd::Scalar, None),
-        Some("avx2") if matches!(widest, GemmSimd::Avx512 | GemmSimd::Avx2Fma) => (GemmSimd::Avx2Fma, None),
-        Some("avx2") => ignored("this machine has no AVX2 + FMA".into()),
-        Some(other) => ignored(format!("'{other}' is not a SIMD path (use auto, avx2 or scalar)")),
-    }
-}
+use crate::simd::{SimdPath, chosen};
 
 /// A raw pointer that may cross into the worker threads of one product (each writes a disjoint block).
 #[derive(Clone, Copy)]
@@ -218,7 +130,7 @@ pub(crate) trait GemmScalar: Copy + PartialEq + Send + Sync + 'static {
     ///
     /// # Safety
     /// `c`'s pointers and strides must address m×k, k×n and m×n blocks inside live allocations.
-    unsafe fn kernel(simd: GemmSimd, c: KernelCall<Self>);
+    unsafe fn kernel(simd: SimdPath, c: KernelCall<Self>);
 }
 
 /// `gemm_common::gemm::gemm_basic_generic` with one SIMD family's microkernels on the `KernelCall` `c`, exactly
@@ -271,14 +183,14 @@ macro_rules! impl_gemm_scalar {
     ($t:ident, $krate:ident, $fma_lanes:expr) => {
         impl GemmScalar for $t {
             const ZERO: Self = 0.0;
-            unsafe fn kernel(simd: GemmSimd, c: KernelCall<Self>) {
+            unsafe fn kernel(simd: SimdPath, c: KernelCall<Self>) {
                 // SAFETY (every arm): the caller vouches for c's pointers and strides (the trait's contract).
                 match simd {
                     #[cfg(target_arch = "x86_64")]
-                    GemmSimd::Avx2Fma => unsafe {
+                    SimdPath::Avx2Fma => unsafe {
                         family_kernel!(gemm_common::simd::V3, $krate::microkernel::fma::$t, $fma_lanes, $t, c)
                     },
-                    GemmSimd::Scalar => unsafe {
+                    SimdPath::Scalar => unsafe {
                         family_kernel!(gemm_common::simd::Scalar, $krate::microkernel::scalar::$t, 1, $t, c)
                     },
                     // The machine's widest: gemm's own run-time choice, the same as `widest`.
@@ -342,7 +254,7 @@ pub(crate) fn gemm<T: GemmScalar + std::ops::Mul<Output = T>>(
         }
         return;
     }
-    let simd = gemm_simd().0;
+    let simd = chosen().0;
     let (a, b, c) = (SharedPtr(a.as_ptr() as *mut T), SharedPtr(b.as_ptr() as *mut T), SharedPtr(c.as_mut_ptr()));
     split_blocks(m, k, n, |i0, rows, j0, cols| {
         // SAFETY: the extents of A, B and C were checked above against their slices; `split_blocks` hands each
@@ -369,6 +281,7 @@ pub(crate) fn gemm<T: GemmScalar + std::ops::Mul<Output = T>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::widest;
 
     /// The plain triple loop, in f64.
     fn naive(m: usize, k: usize, n: usize, a: &[f32], a_s: (usize, usize), b: &[f32], b_s: (usize, usize)) -> Vec<f64> {
@@ -408,9 +321,9 @@ mod tests {
         use crate::rng::{rng, stream};
         let mut r = rng(6, stream::TEST);
         let widest = widest();
-        let mut paths = vec![widest, GemmSimd::Scalar];
-        if widest == GemmSimd::Avx512 {
-            paths.push(GemmSimd::Avx2Fma);
+        let mut paths = vec![widest, SimdPath::Scalar];
+        if widest == SimdPath::Avx512 {
+            paths.push(SimdPath::Avx2Fma);
         }
         for (m, k, n) in SHAPES {
             for a_t in [false, true] {
@@ -470,20 +383,5 @@ mod tests {
                 assert_eq!(differ, 0, "{m}×{k}×{n}: {differ} elements differ between 1 and {threads} threads");
             }
         }
-    }
-
-    #[test]
-    fn the_environment_variable_narrows_the_path_or_says_why_not() {
-        assert_eq!(choose(GemmSimd::Avx512, None), (GemmSimd::Avx512, None));
-        assert_eq!(choose(GemmSimd::Avx512, Some("auto")), (GemmSimd::Avx512, None));
-        assert_eq!(choose(GemmSimd::Avx512, Some("avx2")), (GemmSimd::Avx2Fma, None));
-        assert_eq!(choose(GemmSimd::Avx2Fma, Some(" avx2 ")), (GemmSimd::Avx2Fma, None));
-        assert_eq!(choose(GemmSimd::Avx2Fma, Some("scalar")), (GemmSimd::Scalar, None));
-        let (simd, why) = choose(GemmSimd::Neon, Some("avx2"));
-        assert_eq!(simd, GemmSimd::Neon);
-        assert!(why.unwrap().contains("no AVX2"));
-        let (simd, why) = choose(GemmSimd::Avx2Fma, Some("avx512"));
-        assert_eq!(simd, GemmSimd::Avx2Fma);
-        assert!(why.unwrap().contains("'avx512' is not a SIMD path"));
     }
 }
