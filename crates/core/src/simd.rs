@@ -157,24 +157,18 @@ mod x86 {
 mod tests {
     use super::*;
     use crate::float::exp_f32;
+    use crate::ops::loss::infonce::{lanes_max, lanes_sum};
     use crate::rng::{rng, uniform};
 
-    /// The loop the softmax runs, on one row: max, e^{x − max}, Σ (the shape of the InfoNCE row loop).
+    /// The InfoNCE row loop's own pieces, on one row: max, e^{x − max}, Σ (`infonce::lanes_max`, `exp_f32`,
+    /// `infonce::lanes_sum`).
     #[inline(always)]
     fn softmax_row(x: &mut [f32]) -> f32 {
-        let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let max = lanes_max(x);
         for v in x.iter_mut() {
             *v = exp_f32(*v - max);
         }
-        let mut acc = [0.0f32; 8];
-        let chunks = x.chunks_exact(8);
-        let tail: f32 = chunks.remainder().iter().sum();
-        for c in chunks {
-            for (a, &v) in acc.iter_mut().zip(c) {
-                *a += v;
-            }
-        }
-        acc.iter().sum::<f32>() + tail
+        lanes_sum(x)
     }
 
     #[test]

@@ -85,10 +85,10 @@ impl<F: Float> Cpu<F> {
     }
 }
 
-/// Whether two matrices have the same shape and the same bits (NaN equal to itself).
+/// Whether two matrices have the same shape and the same bits (`descending_key` is a bijection on F's bits).
 fn same_bits<F: Float>(a: &Matrix<F>, b: &Matrix<F>) -> bool {
     (a.rows, a.cols) == (b.rows, b.cols)
-        && a.data.iter().zip(&b.data).all(|(x, y)| x.f64().to_bits() == y.f64().to_bits())
+        && a.data.iter().zip(&b.data).all(|(x, y)| x.descending_key() == y.descending_key())
 }
 
 /// Class ids stored as f32 in a 2N×1 tensor, back to integers.

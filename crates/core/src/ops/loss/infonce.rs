@@ -164,12 +164,12 @@ pub(crate) fn contrastive<F: Float>(
 const LANES: usize = 8;
 
 /// max of a row (−∞ for an empty one).
-fn lanes_max<F: Float>(x: &[F]) -> F {
+pub(crate) fn lanes_max<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::neg_infinity(), |m, v| if v > m { v } else { m })
 }
 
 /// Σ of a row, in `LANES` interleaved partial sums added at the end.
-fn lanes_sum<F: Float>(x: &[F]) -> F {
+pub(crate) fn lanes_sum<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::zero(), |s, v| s + v)
 }
 
