@@ -139,7 +139,7 @@ impl SpherelabApp {
         let mut commands = Vec::new();
         let ctx = ui.ctx().clone();
         if !self.fonts_installed {
-            install_symbol_font(&ctx);
+            install_fonts(&ctx);
             self.fonts_installed = true;
         }
         // Presenter mode: everything larger, for a projector (1280×720 reads like 950×530 points).
@@ -534,18 +534,28 @@ fn columns(ui: &mut egui::Ui, p: &mut Panels, views: &[Panel], lab: &Lab, parts:
     });
 }
 
-/// Adds the symbols a lesson's formulas use (ẑᵢᵀẑⱼ, ‖·‖, ∈, →, ✓ …) as a fallback after egui's fonts, which
-/// lack them: a subset of DejaVu Sans (crates/app/assets, 83 KB; its licence beside it). Every lesson step is
-/// drawn by the tests with missing glyphs made fatal, so a symbol outside it fails a test, never shows a box.
-fn install_symbol_font(ctx: &egui::Context) {
-    use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
-    let data = egui::FontData::from_static(include_bytes!("../assets/DejaVuSans-math.ttf"));
-    ctx.add_font(FontInsert::new(
-        "dejavu-math",
-        data,
-        vec![
-            InsertFontFamily { family: egui::FontFamily::Proportional, priority: FontPriority::Lowest },
-            InsertFontFamily { family: egui::FontFamily::Monospace, priority: FontPriority::Lowest },
-        ],
-    ));
+/// Adds, after egui's text fonts (Ubuntu-Light, Hack, egui-icons), the symbol fonts in egui's own fallback order:
+/// subsets of egui's two emoji fonts with only the symbols the lab and egui's widgets draw (▶ ⏸ ✅ ⚠ ⏷ ☀ …;
+/// scripts/subset-fonts.py cuts them, at egui's scale tweaks, so a symbol looks as with egui's
+/// `monochrome_emoji_fonts`, which would embed 743 KB), then a subset of DejaVu Sans with the symbols of the
+/// lessons' formulas (ẑᵢᵀẑⱼ, ‖·‖, ∈, →, ✓ …). All in crates/app/assets, their licences beside them. The test
+/// `every_character_the_app_writes_has_a_glyph` fails on a string or lesson symbol none of the fonts has.
+fn install_fonts(ctx: &egui::Context) {
+    use egui::epaint::text::{FontInsert, FontPriority, FontTweak, InsertFontFamily};
+    let fonts: [(&str, &'static [u8], f32); 3] = [
+        ("NotoEmoji-subset", include_bytes!("../assets/NotoEmoji-subset.ttf"), 0.81),
+        ("emoji-icon-font-subset", include_bytes!("../assets/emoji-icon-font-subset.ttf"), 0.90),
+        ("dejavu-math", include_bytes!("../assets/DejaVuSans-math.ttf"), 1.0),
+    ];
+    for (name, bytes, scale) in fonts {
+        let data = egui::FontData::from_static(bytes).tweak(FontTweak { scale, ..Default::default() });
+        ctx.add_font(FontInsert::new(
+            name,
+            data,
+            vec![
+                InsertFontFamily { family: egui::FontFamily::Proportional, priority: FontPriority::Lowest },
+                InsertFontFamily { family: egui::FontFamily::Monospace, priority: FontPriority::Lowest },
+            ],
+        ));
+    }
 }
