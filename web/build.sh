@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser lab into web/dist: index.html, spherelab.js (wasm-bindgen's loader) and
-# spherelab_bg.wasm, from crates/app compiled for wasm32 with the `web` profile (fat LTO, optimised for speed: the page may train on its CPU engine), then wasm-opt -Os.
+# spherelab_bg.wasm, from crates/app compiled for wasm32 with the `web` profile (fat LTO; the engine optimised
+# for speed — the page may train on its CPU engine — and the UI crates for size), then wasm-opt -Os.
 # Serve web/dist with any static server, e.g. `python3 -m http.server -d web/dist 8080`.
 # Usage: ./web/build.sh   (installs the wasm32 target and the matching wasm-bindgen CLI when missing)
 set -euo pipefail
