@@ -485,20 +485,14 @@ fn every_character_the_app_writes_has_a_glyph() {
     assert!(symbols.contains(&'▶') && symbols.contains(&'ẑ'), "the scan finds the toolbar's and the lessons' symbols");
     let mut h = harness(small_config());
     h.run_steps(1);
+    let families = [(egui::FontFamily::Proportional, "proportional"), (egui::FontFamily::Monospace, "monospace")];
     let missing: Vec<(char, &str)> = h.ctx.fonts_mut(|f| {
-        [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
-            .into_iter()
-            .flat_map(|family| {
-                let font = egui::FontId::new(14.0, family.clone());
-                symbols
-                    .iter()
-                    .filter(|&&c| !f.has_glyph(&font, c))
-                    .map(move |&c| {
-                        (c, if family == egui::FontFamily::Monospace { "monospace" } else { "proportional" })
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let mut missing = Vec::new();
+        for (family, name) in families {
+            let font = egui::FontId::new(14.0, family);
+            missing.extend(symbols.iter().filter(|&&c| !f.has_glyph(&font, c)).map(|&c| (c, name)));
+        }
+        missing
     });
     assert!(missing.is_empty(), "no installed font has {missing:?}: run scripts/subset-fonts.py");
 }
