@@ -13,7 +13,7 @@
 //! Tuned path: `Cpu<F>::linear_forward` / `linear_backward` (crate::cpu, layers.rs), whose three products go
 //! through `Matrix::{matmul, matmul_t, t_matmul}` to the `gemm` crate's SIMD kernels (crate::gemm: the
 //! inner dimension blocked past 512, dot-product kernels when the output has ≤ 256 elements, register tiles of
-//! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores above 2¹⁹ multiply-adds. WGSL: shaders/matmul_1_naive.wgsl
+//! 16 × 6 f32 on AVX2, wider with AVX-512), split over the cores from 2²² multiply-adds (`gemm::SPLIT_MIN_MACS`). WGSL: shaders/matmul_1_naive.wgsl
 //! and matmul_2_tiled.wgsl, two numbered versions of one product (x·W + b, dx, dW), and shaders/reduce.wgsl (db).
 //! The tests below hold the tuned path to [`reference`](mod@reference) on shapes that cross each of those
 //! thresholds; crates/gpu/tests/parity.rs holds every kernel version to it.
@@ -120,7 +120,7 @@ mod tests {
 
     /// (n, in, out): odd sizes, and sizes that cross every threshold of the tuned product: the inner dimension
     /// of the forward (in), of dx (out) and of dW (n) past KC = 256; rows past MC = 64; columns past NC = 1024;
-    /// products over 2¹⁹ multiply-adds split by rows (n ≥ out) and by columns (out > n) over the cores; sizes
+    /// products of 2²² multiply-adds or more split by rows (n ≥ out) and by columns (out > n) over the cores; sizes
     /// that are not multiples of the register tiles or of the 16-row split runs.
     const SHAPES: [(usize, usize, usize); 9] = [
         (1, 1, 1),
@@ -128,9 +128,9 @@ mod tests {
         (33, 17, 65),
         (65, 130, 7),
         (130, 257, 33),
-        (300, 40, 270),
+        (300, 60, 270),
         (9, 20, 1030),
-        (40, 33, 1100),
+        (40, 100, 1100),
         (257, 1, 2),
     ];
 
@@ -139,6 +139,10 @@ mod tests {
         let cpu = Cpu::<F>::new();
         let (value_tol, grad_tol) = tols::<F>();
         let mut r = rng(seed, stream::TEST);
+        let split = |by_rows: bool| {
+            SHAPES.iter().any(|&(n, i, o)| n * i * o >= crate::gemm::SPLIT_MIN_MACS && (n >= o) == by_rows)
+        };
+        assert!(split(true) && split(false), "the shapes split products by rows and by columns");
         for (n, d_in, d_out) in SHAPES {
             let what = format!("Cpu<{}> linear {n}×{d_in}→{d_out}", F::NAME);
             let x = at_precision::<F>(&random_matrix(&mut r, n, d_in));

@@ -197,14 +197,16 @@ mod tests {
 
     /// (2N, d): N = 1 (no pair: uniformity 0), odd sizes, and sizes that cross the tuned path's thresholds:
     /// the Gram product's rows past MC = 64 (N = 65, 130), its inner dimension past KC = 256 (d = 257), and
-    /// N·N·d over 2¹⁹ multiply-adds, so the GEMMs split over the cores (N = 130, d = 33; N = 65, d = 257).
-    const SHAPES: [(usize, usize); 7] = [(2, 3), (4, 1), (14, 7), (66, 33), (130, 5), (260, 33), (130, 257)];
+    /// Gram products of 2²² multiply-adds or more, so the GEMMs split over the cores (2N·2N·d: 260 × 65, 130 × 257).
+    const SHAPES: [(usize, usize); 7] = [(2, 3), (4, 1), (14, 7), (66, 33), (130, 5), (260, 65), (130, 257)];
 
     /// `Cpu<F>::align_uniform` through the `Backend` trait, as the trainer calls it, against the reference.
     fn tuned_metric_matches_reference<F: Float>(seed: u64) {
         let cpu = Cpu::<F>::new();
         let (value_tol, _) = tols::<F>();
         let mut r = rng(seed, stream::TEST);
+        let split = SHAPES.iter().filter(|&&(rows, d)| rows * rows * d >= crate::gemm::SPLIT_MIN_MACS).count();
+        assert!(split >= 2, "only {split} Gram products are large enough to be split over the cores");
         for (rows, d) in SHAPES {
             for t in [2.0f32, 0.5, 10.0] {
                 let what = format!("Cpu<{}> align_uniform {rows}×{d} t = {t}", F::NAME);
