@@ -235,11 +235,12 @@ fn cpu_clock_ghz() -> Option<f64> {
 }
 
 /// The clock this thread's core runs at, in GHz: a chain of dependent integer adds retires one add per cycle
-/// on every x86-64 and AArch64 core, so adds per second is cycles per second. The fastest of five 20-million-add
-/// runs (a few ms each), so a run the scheduler interrupted does not count. None on other architectures.
+/// on every x86-64 and AArch64 core, so adds per second is cycles per second. The fastest of twenty runs of a
+/// million adds (a quarter of a millisecond each, shorter than a scheduler's time slice), so that runs the
+/// scheduler interrupted do not count, even on a busy machine. None on other architectures.
 fn measured_clock_ghz() -> Option<f64> {
-    const ITERATIONS: u64 = 2_500_000; // × 8 adds
-    let best = (0..5)
+    const ITERATIONS: u64 = 125_000; // × 8 adds
+    let best = (0..20)
         .filter_map(|_| {
             let start = std::time::Instant::now();
             add_chain(ITERATIONS)?;
@@ -249,40 +250,45 @@ fn measured_clock_ghz() -> Option<f64> {
     Some((ITERATIONS * 8) as f64 / best / 1e9)
 }
 
-/// Runs `iterations` × 8 dependent adds (the loop counter is a second, independent chain, and the branch is
-/// predicted), returning the sum so the work is not optimised away.
+// One add of the chain, and the loop's count-down and branch back, as each architecture spells them. Register
+// operands, not immediates: some cores fold chains of small-immediate adds at rename, more than one a cycle.
 #[cfg(target_arch = "x86_64")]
-fn add_chain(iterations: u64) -> Option<u64> {
-    let mut acc = 0u64;
-    // SAFETY: register arithmetic and a local branch only; no memory is touched. Register operands, not
-    // immediates: some cores fold chains of small-immediate adds at rename, more than one a cycle.
-    unsafe {
-        std::arch::asm!(
-            "2:",
-            "add {acc}, {one}", "add {acc}, {one}", "add {acc}, {one}", "add {acc}, {one}",
-            "add {acc}, {one}", "add {acc}, {one}", "add {acc}, {one}", "add {acc}, {one}",
-            "dec {n}",
-            "jnz 2b",
-            acc = inout(reg) acc,
-            one = in(reg) 1u64,
-            n = inout(reg) iterations => _,
-            options(nomem, nostack),
-        );
-    }
-    Some(acc)
+macro_rules! chain_add {
+    () => {
+        "add {acc}, {one}"
+    };
+}
+#[cfg(target_arch = "x86_64")]
+macro_rules! chain_loop {
+    () => {
+        "dec {n}\n jnz 2b"
+    };
+}
+#[cfg(target_arch = "aarch64")]
+macro_rules! chain_add {
+    () => {
+        "add {acc}, {acc}, {one}"
+    };
+}
+#[cfg(target_arch = "aarch64")]
+macro_rules! chain_loop {
+    () => {
+        "subs {n}, {n}, #1\n b.ne 2b"
+    };
 }
 
-#[cfg(target_arch = "aarch64")]
+/// Runs `iterations` × 8 dependent adds (the loop counter is a second, independent chain, and the branch is
+/// predicted), returning the sum so the work is not optimised away.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn add_chain(iterations: u64) -> Option<u64> {
     let mut acc = 0u64;
     // SAFETY: register arithmetic and a local branch only; no memory is touched.
     unsafe {
         std::arch::asm!(
             "2:",
-            "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}",
-            "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}", "add {acc}, {acc}, {one}",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
+            chain_add!(), chain_add!(), chain_add!(), chain_add!(),
+            chain_add!(), chain_add!(), chain_add!(), chain_add!(),
+            chain_loop!(),
             acc = inout(reg) acc,
             one = in(reg) 1u64,
             n = inout(reg) iterations => _,
