@@ -186,123 +186,6 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
     Ok(())
 }
 
-/// The machine's f32 peak, estimated as cores × vector lanes × FMA units × 2 FLOP × clock, with how each factor
-/// was found (the bench prints it beside the achieved GFLOP/s, so a reader sees how far from the hardware a
-/// case runs, not only how far from PyTorch).
-pub struct Peak {
-    pub gflops: Option<f64>,
-    pub how: String,
-}
-
-pub fn peak_estimate() -> Peak {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (lanes, isa) = simd_lanes();
-    // Two FMA pipes per core is what current x86 server cores (and Apple's and Arm's big cores) have; an
-    // assumption, not a measurement.
-    let fma_units = 2;
-    // The clock the cores run at now, boost included, where it can be timed; else the nominal one. In a VM
-    // /proc/cpuinfo gives the nominal clock (2.60 GHz on the development VM, whose cores boost higher: T2
-    // reached 104 % of a peak built on it).
-    let (clock_ghz, source) = match measured_clock_ghz() {
-        Some(g) => (Some(g), "timed: a chain of dependent integer adds, one a cycle"),
-        None => (cpu_clock_ghz(), "/proc/cpuinfo"),
-    };
-    let gflops = clock_ghz.map(|ghz| cores as f64 * lanes as f64 * fma_units as f64 * 2.0 * ghz);
-    let clock = clock_ghz.map_or("clock unknown".to_string(), |g| format!("{g:.2} GHz ({source})"));
-    Peak {
-        gflops,
-        how: format!(
-            "{cores} cores (logical) × {lanes} f32 lanes ({isa}) × {fma_units} FMA units (assumed) × 2 FLOP × {clock}"
-        ),
-    }
-}
-
-/// f32 lanes of the vector unit the engine runs on, and its name: the machine's widest, or the narrower path
-/// `SPHERELAB_SIMD` forced (then the peak is that path's, the one the engine can reach).
-fn simd_lanes() -> (usize, &'static str) {
-    let (path, _) = spherelab_core::simd::chosen();
-    (path.f32_lanes(), path.name())
-}
-
-/// The highest "cpu MHz" in /proc/cpuinfo, in GHz (Linux; None elsewhere).
-fn cpu_clock_ghz() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    text.lines()
-        .filter(|l| l.starts_with("cpu MHz"))
-        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
-        .reduce(f64::max)
-        .map(|mhz| mhz / 1000.0)
-}
-
-/// The clock this thread's core runs at, in GHz: a chain of dependent integer adds retires one add per cycle
-/// on every x86-64 and AArch64 core, so adds per second is cycles per second. The fastest of twenty runs of a
-/// million adds (a quarter of a millisecond each, shorter than a scheduler's time slice), so that runs the
-/// scheduler interrupted do not count, even on a busy machine. None on other architectures.
-fn measured_clock_ghz() -> Option<f64> {
-    const ITERATIONS: u64 = 125_000; // × 8 adds
-    let best = (0..20)
-        .filter_map(|_| {
-            let start = std::time::Instant::now();
-            add_chain(ITERATIONS)?;
-            Some(start.elapsed().as_secs_f64())
-        })
-        .reduce(f64::min)?;
-    Some((ITERATIONS * 8) as f64 / best / 1e9)
-}
-
-// One add of the chain, and the loop's count-down and branch back, as each architecture spells them. Register
-// operands, not immediates: some cores fold chains of small-immediate adds at rename, more than one a cycle.
-#[cfg(target_arch = "x86_64")]
-macro_rules! chain_add {
-    () => {
-        "add {acc}, {one}"
-    };
-}
-#[cfg(target_arch = "x86_64")]
-macro_rules! chain_loop {
-    () => {
-        "dec {n}\n jnz 2b"
-    };
-}
-#[cfg(target_arch = "aarch64")]
-macro_rules! chain_add {
-    () => {
-        "add {acc}, {acc}, {one}"
-    };
-}
-#[cfg(target_arch = "aarch64")]
-macro_rules! chain_loop {
-    () => {
-        "subs {n}, {n}, #1\n b.ne 2b"
-    };
-}
-
-/// Runs `iterations` × 8 dependent adds (the loop counter is a second, independent chain, and the branch is
-/// predicted), returning the sum so the work is not optimised away.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn add_chain(iterations: u64) -> Option<u64> {
-    let mut acc = 0u64;
-    // SAFETY: register arithmetic and a local branch only; no memory is touched.
-    unsafe {
-        std::arch::asm!(
-            "2:",
-            chain_add!(), chain_add!(), chain_add!(), chain_add!(),
-            chain_add!(), chain_add!(), chain_add!(), chain_add!(),
-            chain_loop!(),
-            acc = inout(reg) acc,
-            one = in(reg) 1u64,
-            n = inout(reg) iterations => _,
-            options(nomem, nostack),
-        );
-    }
-    Some(acc)
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn add_chain(_iterations: u64) -> Option<u64> {
-    None
-}
-
 /// The GPU's steps/s with each version of the matrix-product kernel, case by case.
 fn print_versions(rows: &[Measurement], cases: &[String], versions: &[MatmulVersion]) {
     println!();
@@ -334,7 +217,7 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
     println!("cpu: {cpu}");
     println!("gpu: {}", gpu.unwrap_or("not used"));
     println!("pytorch: {}", if torch.is_empty() { "not run" } else { torch });
-    let peak = peak_estimate();
+    let peak = crate::peak::peak_estimate();
     let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
     println!("cpu peak estimate: {peak_text} = {}", peak.how);
     let (simd, simd_notice) = spherelab_core::simd::chosen();
@@ -366,19 +249,5 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
             achieved.map_or("—".into(), |a| format!("{a:.1}")),
             share.unwrap_or_else(|| "—".into())
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// The chain runs all its adds, and the clock it gives is one a CPU could have (timing under load can only
-    /// make it lower, so the bound below is loose on purpose).
-    #[test]
-    fn the_timed_clock_is_plausible() {
-        if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
-            assert_eq!(super::add_chain(1000), Some(8000));
-            let ghz = super::measured_clock_ghz().expect("timed on this architecture");
-            assert!((0.05..10.0).contains(&ghz), "{ghz} GHz");
-        }
     }
 }

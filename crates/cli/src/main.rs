@@ -13,6 +13,7 @@ mod bench;
 mod csvio;
 mod loss_cmd;
 mod outputs;
+mod peak;
 mod plots;
 mod selftest_cmd;
 mod study_cmd;
