@@ -192,47 +192,44 @@ fn fma_chains(path: SimdPath, iterations: u64) -> Option<f32> {
     }
 }
 
-/// # Safety
-/// The CPU must have AVX-512F.
+/// An `unsafe fn $name(iterations) -> f32` running `fma_chains_x86!($r)`, compiled with `$features`; the
+/// registers it writes besides xmm0, xmm14 and xmm15 are `$clobbers`.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn fma_chains_avx512(iterations: u64) -> f32 {
-    let lane0: f32;
-    // SAFETY: register arithmetic and a local branch only; every register written is declared.
-    unsafe {
-        std::arch::asm!(
-            fma_chains_x86!("zmm"),
-            n = inout(reg) iterations => _,
-            inout("xmm14") 0.0f32 => _, inout("xmm15") 1.0f32 => _, out("xmm0") lane0,
-            out("zmm1") _, out("zmm2") _, out("zmm3") _, out("zmm4") _, out("zmm5") _, out("zmm6") _,
-            out("zmm7") _, out("zmm8") _, out("zmm9") _, out("zmm10") _, out("zmm11") _, out("zmm12") _,
-            out("zmm13") _,
-            options(nomem, nostack),
-        );
-    }
-    lane0
+macro_rules! fma_chains_fn {
+    ($name:ident, $features:literal, $r:literal, [$($clobber:tt),*]) => {
+        /// # Safety
+        #[doc = concat!("The CPU must have ", $features, ".")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(iterations: u64) -> f32 {
+            let lane0: f32;
+            // SAFETY: register arithmetic and a local branch only; every register written is declared.
+            unsafe {
+                std::arch::asm!(
+                    fma_chains_x86!($r),
+                    n = inout(reg) iterations => _,
+                    inout("xmm14") 0.0f32 => _, inout("xmm15") 1.0f32 => _, out("xmm0") lane0,
+                    $(out($clobber) _,)*
+                    options(nomem, nostack),
+                );
+            }
+            lane0
+        }
+    };
 }
-
-/// # Safety
-/// The CPU must have AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fma_chains_avx2(iterations: u64) -> f32 {
-    let lane0: f32;
-    // SAFETY: register arithmetic and a local branch only; every register written is declared.
-    unsafe {
-        std::arch::asm!(
-            fma_chains_x86!("ymm"),
-            n = inout(reg) iterations => _,
-            inout("xmm14") 0.0f32 => _, inout("xmm15") 1.0f32 => _, out("xmm0") lane0,
-            out("ymm1") _, out("ymm2") _, out("ymm3") _, out("ymm4") _, out("ymm5") _, out("ymm6") _,
-            out("ymm7") _, out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _, out("ymm12") _,
-            out("ymm13") _,
-            options(nomem, nostack),
-        );
-    }
-    lane0
-}
+fma_chains_fn!(
+    fma_chains_avx512,
+    "avx512f,avx2,fma",
+    "zmm",
+    ["zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11", "zmm12", "zmm13"]
+);
+#[cfg(target_arch = "x86_64")]
+fma_chains_fn!(
+    fma_chains_avx2,
+    "avx2,fma",
+    "ymm",
+    ["ymm1", "ymm2", "ymm3", "ymm4", "ymm5", "ymm6", "ymm7", "ymm8", "ymm9", "ymm10", "ymm11", "ymm12", "ymm13"]
+);
 
 /// The NEON loop: accumulators v0–v11 set from v14 (0.0), v12 from v15 (1.0), then `iterations` rounds of
 /// acc += 1 × 1 on each; lane 0 of v0 is the result.
