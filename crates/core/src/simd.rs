@@ -42,6 +42,27 @@ impl SimdPath {
         }
     }
 
+    /// Whether this machine can run the path's instructions (asked of the CPU at each call, so code that
+    /// checks it before entering a path's `#[target_feature]` function is never unsound).
+    #[inline(always)]
+    pub fn available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            SimdPath::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            SimdPath::Avx2Fma => {
+                std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            }
+            // NEON is part of every AArch64 core.
+            SimdPath::Neon => cfg!(target_arch = "aarch64"),
+            #[cfg(target_arch = "wasm32")]
+            SimdPath::Simd128 => gemm_common::get_wasm_simd128(),
+            SimdPath::Scalar => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
     /// f32 lanes of one vector register.
     pub fn f32_lanes(self) -> usize {
         match self {
@@ -66,27 +87,10 @@ pub fn chosen() -> (SimdPath, Option<&'static str>) {
 
 /// The widest path this machine has, as the `gemm` crate would pick it.
 pub fn widest() -> SimdPath {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return SimdPath::Avx512;
-        }
-        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
-            return SimdPath::Avx2Fma;
-        }
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        return SimdPath::Neon;
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        if gemm_common::get_wasm_simd128() {
-            return SimdPath::Simd128;
-        }
-    }
-    #[allow(unreachable_code)]
-    SimdPath::Scalar
+    [SimdPath::Avx512, SimdPath::Avx2Fma, SimdPath::Neon, SimdPath::Simd128]
+        .into_iter()
+        .find(|path| path.available())
+        .unwrap_or(SimdPath::Scalar)
 }
 
 /// `SPHERELAB_SIMD`'s rule: unset, empty or `auto` → the machine's widest; `avx2` → AVX2 + FMA where the machine
@@ -117,23 +121,12 @@ pub fn at<R>(simd: SimdPath, f: impl FnOnce() -> R) -> R {
     match simd {
         // SAFETY: `SimdPath::Avx512` / `Avx2Fma` are chosen only where the CPU reports those features
         // (`widest`, and `SPHERELAB_SIMD` can only narrow it).
-        SimdPath::Avx512 if has(SimdPath::Avx512) => return unsafe { x86::avx512(f) },
-        SimdPath::Avx2Fma if has(SimdPath::Avx2Fma) => return unsafe { x86::avx2(f) },
+        SimdPath::Avx512 if simd.available() => return unsafe { x86::avx512(f) },
+        SimdPath::Avx2Fma if simd.available() => return unsafe { x86::avx2(f) },
         _ => {}
     }
     let _ = simd;
     f()
-}
-
-/// Whether this machine can run `simd` (checked again at the call, so a wrong argument is never unsound).
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn has(simd: SimdPath) -> bool {
-    match simd {
-        SimdPath::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
-        SimdPath::Avx2Fma => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
-        _ => false,
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
