@@ -48,6 +48,17 @@ pub trait Float: num_traits::Float + num_traits::FloatConst + Default + Debug + 
         beta: Self,
         c: &mut [Self],
     );
+
+    /// `A·B` as a new row-major m×n vector (A and B as in `gemm`), without zeroing it first.
+    fn product(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[Self],
+        a_strides: (usize, usize),
+        b: &[Self],
+        b_strides: (usize, usize),
+    ) -> Vec<Self>;
 }
 
 /// eˣ in f32 without libm: x = n·ln 2 + r with n = round(x·log₂e) (Cody–Waite split of ln 2 for an exact
@@ -132,6 +143,17 @@ macro_rules! impl_float {
                 c: &mut [Self],
             ) {
                 crate::gemm::gemm(m, k, n, alpha, a, a_strides, b, b_strides, beta, c);
+            }
+            fn product(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: &[Self],
+                a_strides: (usize, usize),
+                b: &[Self],
+                b_strides: (usize, usize),
+            ) -> Vec<Self> {
+                crate::gemm::product(m, k, n, a, a_strides, b, b_strides)
             }
         }
     };

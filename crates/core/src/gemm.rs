@@ -129,6 +129,7 @@ impl<T: GemmScalar> KernelCall<T> {
 /// One scalar type's kernels: `gemm`'s own dispatch for the widest path, and AVX2 + FMA or scalar by name.
 pub(crate) trait GemmScalar: Copy + PartialEq + Send + Sync + 'static {
     const ZERO: Self;
+    const ONE: Self;
     /// Runs `c` on the `simd` family's kernels, single-threaded.
     ///
     /// # Safety
@@ -186,6 +187,7 @@ macro_rules! impl_gemm_scalar {
     ($t:ident, $krate:ident, $fma_lanes:expr) => {
         impl GemmScalar for $t {
             const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
             unsafe fn kernel(simd: SimdPath, c: KernelCall<Self>) {
                 // SAFETY (every arm): the caller vouches for c's pointers and strides (the trait's contract).
                 match simd {
@@ -257,10 +259,58 @@ pub(crate) fn gemm<T: GemmScalar + std::ops::Mul<Output = T>>(
         }
         return;
     }
+    // SAFETY: the extents of A, B and C were checked above against their slices.
+    unsafe { gemm_into(m, k, n, alpha, (a, a_strides), (b, b_strides), beta, c.as_mut_ptr()) }
+}
+
+/// `A·B` as a new row-major m×n vector (A and B as in `gemm`), written once by the kernels. A zeroed output
+/// that the product then overwrites cost 2–3 % of a T2 step on one thread while the others waited.
+pub(crate) fn product<T: GemmScalar + std::ops::Mul<Output = T>>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    a_strides: (usize, usize),
+    b: &[T],
+    b_strides: (usize, usize),
+) -> Vec<T> {
+    check_extent(a.len(), m, k, a_strides, "A");
+    check_extent(b.len(), k, n, b_strides, "B");
+    let len = m * n;
+    if len == 0 || k == 0 {
+        return vec![T::ZERO; len];
+    }
+    let mut c = Vec::with_capacity(len);
+    // SAFETY: A's and B's extents were checked above and C has room for m×n. With β = 0 the kernels write
+    // every element of C and read none of its old contents (gemm's `read_dst` is false; the tests give a C
+    // full of NaN and get the product), so all `len` elements are initialised before `set_len`.
+    unsafe {
+        gemm_into(m, k, n, T::ONE, (a, a_strides), (b, b_strides), T::ZERO, c.as_mut_ptr());
+        c.set_len(len);
+    }
+    c
+}
+
+/// `gemm` after its checks, on the raw destination `c` (m×n, row stride n).
+///
+/// # Safety
+/// A and B must hold every element their strides reach for m×k and k×n, `c` must address m·n writable
+/// elements, and m, n, k must be non-zero.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_into<T: GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    (a, a_strides): (&[T], (usize, usize)),
+    (b, b_strides): (&[T], (usize, usize)),
+    beta: T,
+    c: *mut T,
+) {
     let simd = chosen().0;
-    let (a, b, c) = (SharedPtr(a.as_ptr() as *mut T), SharedPtr(b.as_ptr() as *mut T), SharedPtr(c.as_mut_ptr()));
+    let (a, b, c) = (SharedPtr(a.as_ptr() as *mut T), SharedPtr(b.as_ptr() as *mut T), SharedPtr(c));
     split_blocks(m, k, n, |i0, rows, j0, cols| {
-        // SAFETY: the extents of A, B and C were checked above against their slices; `split_blocks` hands each
+        // SAFETY: the caller vouches for the extents of A, B and C; `split_blocks` hands each
         // call a disjoint block of C (rows i0.., or columns j0..) and the matching rows of A or columns of B,
         // and joins every worker before the slices' borrows end.
         unsafe {
@@ -359,6 +409,32 @@ mod tests {
                     };
                     let worst = c.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
                     assert!(worst < 1e-5 * k as f64, "{simd:?} {m}×{k}×{n} (Aᵀ: {a_t}): worst error {worst:e}");
+                }
+            }
+        }
+    }
+
+    /// `product` (a fresh output, never zeroed) has the bits of `gemm` into a C full of NaN with β = 0, for
+    /// every shape (split or not, each kernel path, transposed reads) and for empty ones.
+    #[test]
+    fn a_fresh_product_is_the_product() {
+        use crate::rng::{rng, stream};
+        let mut r = rng(8, stream::TEST);
+        for (m, k, n) in SHAPES.into_iter().chain([(0, 5, 7), (6, 0, 4), (3, 9, 0)]) {
+            for a_t in [false, true] {
+                let a = random(&mut r, m * k);
+                let b = random(&mut r, k * n);
+                let a_s = if a_t { (1, m) } else { (k, 1) };
+                let mut want = vec![f32::NAN; m * n];
+                gemm(m, k, n, 1.0, &a, a_s, &b, (n, 1), 0.0, &mut want);
+                let got = product(m, k, n, &a, a_s, &b, (n, 1));
+                assert_eq!(got.len(), m * n);
+                let differ = got.iter().zip(&want).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+                assert_eq!(differ, 0, "{m}×{k}×{n} (Aᵀ: {a_t}): {differ} elements differ");
+                if k > 0 && m * n > 0 {
+                    let exact = naive(m, k, n, &a, a_s, &b, (n, 1));
+                    let worst = got.iter().zip(&exact).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0.0, f64::max);
+                    assert!(worst < 1e-5 * k as f64, "{m}×{k}×{n}: worst error {worst:e}");
                 }
             }
         }

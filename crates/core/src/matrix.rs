@@ -64,58 +64,25 @@ impl<F: Float> Matrix<F> {
     /// `self · other` (m×k · k×n).
     pub fn matmul(&self, other: &Self) -> Self {
         assert_eq!(self.cols, other.rows, "matmul: inner dimensions differ");
-        let mut out = Self::zeros(self.rows, other.cols);
-        F::gemm(
-            self.rows,
-            self.cols,
-            other.cols,
-            F::one(),
-            &self.data,
-            (self.cols, 1),
-            &other.data,
-            (other.cols, 1),
-            F::zero(),
-            &mut out.data,
-        );
-        out
+        let data =
+            F::product(self.rows, self.cols, other.cols, &self.data, (self.cols, 1), &other.data, (other.cols, 1));
+        Self::from_vec(self.rows, other.cols, data)
     }
 
     /// `self · otherᵀ` (m×k · (n×k)ᵀ): the Gram-type product used for similarity matrices.
     pub fn matmul_t(&self, other: &Self) -> Self {
         assert_eq!(self.cols, other.cols, "matmul_t: inner dimensions differ");
-        let mut out = Self::zeros(self.rows, other.rows);
-        F::gemm(
-            self.rows,
-            self.cols,
-            other.rows,
-            F::one(),
-            &self.data,
-            (self.cols, 1),
-            &other.data,
-            (1, other.cols),
-            F::zero(),
-            &mut out.data,
-        );
-        out
+        let data =
+            F::product(self.rows, self.cols, other.rows, &self.data, (self.cols, 1), &other.data, (1, other.cols));
+        Self::from_vec(self.rows, other.rows, data)
     }
 
     /// `selfᵀ · other` ((k×m)ᵀ · k×n): the weight-gradient product.
     pub fn t_matmul(&self, other: &Self) -> Self {
         assert_eq!(self.rows, other.rows, "t_matmul: inner dimensions differ");
-        let mut out = Self::zeros(self.cols, other.cols);
-        F::gemm(
-            self.cols,
-            self.rows,
-            other.cols,
-            F::one(),
-            &self.data,
-            (1, self.cols),
-            &other.data,
-            (other.cols, 1),
-            F::zero(),
-            &mut out.data,
-        );
-        out
+        let data =
+            F::product(self.cols, self.rows, other.cols, &self.data, (1, self.cols), &other.data, (other.cols, 1));
+        Self::from_vec(self.cols, other.cols, data)
     }
 
     /// Rows `start..end` as a new matrix.
