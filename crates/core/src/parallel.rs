@@ -42,6 +42,57 @@ where
     data.chunks_mut(chunk_len).enumerate().map(|(c, s)| chunk(c * chunk_rows, s)).collect()
 }
 
+/// Elements a chunk of `map_elements` / `map_zip` holds: big enough that handing one to a worker is cheap
+/// beside it, small enough that two cores share a 1,024 × 256 activation evenly.
+const ELEMENT_CHUNK: usize = 16_384;
+
+/// `out[i] = f(a[i])` into a new vector, in fixed chunks on the worker pool when there is enough work (the same
+/// threshold as the row chunks'): element-wise, so the bits do not depend on the thread count.
+pub fn map_elements<T, R>(a: &[T], f: impl Fn(T) -> R + Sync) -> Vec<R>
+where
+    T: Copy + Sync,
+    R: Send,
+{
+    map_zip(a, a, |x, _| f(x))
+}
+
+/// `out[i] = f(a[i], b[i])` into a new vector, as `map_elements`. The output is written once, never zeroed first.
+pub fn map_zip<T, U, R>(a: &[T], b: &[U], f: impl Fn(T, U) -> R + Sync) -> Vec<R>
+where
+    T: Copy + Sync,
+    U: Copy + Sync,
+    R: Send,
+{
+    assert_eq!(a.len(), b.len(), "map_zip: the slices differ in length");
+    let len = a.len();
+    let mut out: Vec<R> = Vec::with_capacity(len);
+    let chunk = |first: usize, dst: &mut [std::mem::MaybeUninit<R>]| {
+        crate::simd::vectorized(
+            #[inline(always)]
+            || {
+                let end = first + dst.len();
+                for ((o, &x), &y) in dst.iter_mut().zip(&a[first..end]).zip(&b[first..end]) {
+                    o.write(f(x, y));
+                }
+            },
+        )
+    };
+    let dst = &mut out.spare_capacity_mut()[..len];
+    #[cfg(not(target_arch = "wasm32"))]
+    if thread_count() > 1 && len >= 65_536 {
+        use rayon::prelude::*;
+        dst.par_chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
+    } else {
+        dst.chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
+    }
+    #[cfg(target_arch = "wasm32")]
+    dst.chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
+    // SAFETY: the chunks above cover `dst`, the first `len` elements of `out`'s capacity, and every element of
+    // each chunk was written (`o.write`) before this line; a panic in `f` unwinds past it with `out` still empty.
+    unsafe { out.set_len(len) };
+    out
+}
+
 /// Runs `f(i)` for i in 0..n, on the worker pool when there is more than one thread; returns when all are done.
 pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
     #[cfg(not(target_arch = "wasm32"))]
@@ -78,5 +129,18 @@ mod tests {
         });
         assert_eq!(sums, (0..rows).step_by(64).collect::<Vec<_>>());
         assert!(data.iter().all(|&v| v == 1));
+    }
+
+    /// Every element is mapped once, in place, on one thread or on the pool (sizes below, at and across the
+    /// chunk and the pool's threshold).
+    #[test]
+    fn element_maps_visit_every_element_once_in_place() {
+        for len in [0, 1, 5, ELEMENT_CHUNK - 1, ELEMENT_CHUNK + 3, 65_536, 200_003] {
+            let a: Vec<u64> = (0..len as u64).collect();
+            let b: Vec<u64> = (0..len as u64).map(|i| i * i).collect();
+            let want: Vec<u64> = a.iter().zip(&b).map(|(x, y)| 3 * x + y).collect();
+            assert_eq!(map_zip(&a, &b, |x, y| 3 * x + y), want, "map_zip, {len} elements");
+            assert_eq!(map_elements(&a, |x| x + 7), a.iter().map(|x| x + 7).collect::<Vec<_>>(), "{len} elements");
+        }
     }
 }

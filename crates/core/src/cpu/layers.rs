@@ -6,6 +6,10 @@ use crate::config::Activation;
 use crate::float::Float;
 use crate::matrix::Matrix;
 pub use crate::ops::normalize::{normalize_backward, normalize_forward};
+use crate::parallel::{map_elements, map_zip};
+
+/// Elements in a chunk of rows of the element-wise loops (the bias), as `crate::parallel`'s element chunks.
+const ELEMENT_ROWS_CHUNK: usize = 16_384;
 
 /// √(2/π), the GELU tanh-approximation constant.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -65,11 +69,20 @@ pub fn linear_forward<F: Float>(x: &Matrix<F>, w: &Matrix<F>, b: &Matrix<F>, act
     assert_eq!(x.cols, w.rows, "linear_forward: x has {} columns, W has {} rows", x.cols, w.rows);
     assert_eq!((b.rows, b.cols), (1, w.cols), "linear_forward: bias must be 1×{}", w.cols);
     let mut pre = x.matmul(w);
-    for r in 0..pre.rows {
-        for (v, &bias) in pre.row_mut(r).iter_mut().zip(&b.data) {
-            *v = *v + bias;
-        }
-    }
+    let cols = pre.cols;
+    crate::parallel::map_row_chunks(
+        &mut pre.data,
+        cols,
+        ELEMENT_ROWS_CHUNK.div_ceil(cols.max(1)),
+        #[inline(always)]
+        |_, rows| {
+            for row in rows.chunks_mut(cols) {
+                for (v, &bias) in row.iter_mut().zip(&b.data) {
+                    *v = *v + bias;
+                }
+            }
+        },
+    );
     let out = Matrix::from_vec(pre.rows, pre.cols, map_activation(&pre.data, act, activation_forward));
     LinearOut { pre, out }
 }
@@ -99,25 +112,22 @@ pub fn activation_backward<F: Float>(pre: &Matrix<F>, d_out: &Matrix<F>, act: Ac
     let data = match act {
         Activation::Identity => d_out.data.clone(),
         // Branch-free select, so the loop vectorises (ReLU is the default and the hot case).
-        Activation::Relu => {
-            pre.data.iter().zip(&d_out.data).map(|(&p, &g)| if p > F::zero() { g } else { F::zero() }).collect()
-        }
-        Activation::Tanh | Activation::Gelu => {
-            let dact = map_activation(&pre.data, act, activation_derivative);
-            dact.iter().zip(&d_out.data).map(|(&d, &g)| g * d).collect()
-        }
+        Activation::Relu => map_zip(&pre.data, &d_out.data, |p, g| if p > F::zero() { g } else { F::zero() }),
+        Activation::Tanh => map_zip(&pre.data, &d_out.data, |p, g| g * activation_derivative(p, Activation::Tanh)),
+        Activation::Gelu => map_zip(&pre.data, &d_out.data, |p, g| g * activation_derivative(p, Activation::Gelu)),
     };
     Matrix::from_vec(pre.rows, pre.cols, data)
 }
 
 /// `f(x, act)` over a slice, with `act` matched once outside the loop: each arm is a loop over a
-/// known activation, which the compiler inlines and vectorises (a match per element does neither).
-fn map_activation<F: Float>(x: &[F], act: Activation, f: impl Fn(F, Activation) -> F) -> Vec<F> {
+/// known activation, which the compiler inlines and vectorises (a match per element does neither). The
+/// chunks run on the cores (`map_elements`).
+fn map_activation<F: Float>(x: &[F], act: Activation, f: impl Fn(F, Activation) -> F + Sync) -> Vec<F> {
     match act {
-        Activation::Identity => x.iter().map(|&v| f(v, Activation::Identity)).collect(),
-        Activation::Relu => x.iter().map(|&v| f(v, Activation::Relu)).collect(),
-        Activation::Tanh => x.iter().map(|&v| f(v, Activation::Tanh)).collect(),
-        Activation::Gelu => x.iter().map(|&v| f(v, Activation::Gelu)).collect(),
+        Activation::Identity => map_elements(x, |v| f(v, Activation::Identity)),
+        Activation::Relu => map_elements(x, |v| f(v, Activation::Relu)),
+        Activation::Tanh => map_elements(x, |v| f(v, Activation::Tanh)),
+        Activation::Gelu => map_elements(x, |v| f(v, Activation::Gelu)),
     }
 }
 

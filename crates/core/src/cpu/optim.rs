@@ -12,21 +12,27 @@ use crate::float::Float;
 /// - AdamW: as Adam without the wd term in g, and p ← p·(1 − lr·wd) first (decoupled decay, as PyTorch).
 pub fn optimizer_step<F: Float>(s: &OptimStep, param: &mut [F], grad: &[F], m: &mut [F], v: &mut [F]) {
     assert_eq!(param.len(), grad.len(), "optimizer_step: param and grad differ in size");
+    assert_eq!((m.len(), v.len()), (param.len(), param.len()), "optimizer_step: the moments differ in size");
     let lr = F::of(s.lr as f64);
     let wd = F::of(s.weight_decay as f64);
     match s.kind {
         OptimizerKind::Sgd => {
             let mu = F::of(s.momentum as f64);
-            for i in 0..param.len() {
-                let g = grad[i] + wd * param[i];
-                let step = if s.momentum > 0.0 {
-                    m[i] = mu * m[i] + g;
-                    if s.nesterov { g + mu * m[i] } else { m[i] }
-                } else {
-                    g
-                };
-                param[i] = param[i] - lr * step;
-            }
+            crate::simd::vectorized(
+                #[inline(always)]
+                || {
+                    for ((p, &g), m) in param.iter_mut().zip(grad).zip(m.iter_mut()) {
+                        let g = g + wd * *p;
+                        let step = if s.momentum > 0.0 {
+                            *m = mu * *m + g;
+                            if s.nesterov { g + mu * *m } else { *m }
+                        } else {
+                            g
+                        };
+                        *p = *p - lr * step;
+                    }
+                },
+            );
         }
         OptimizerKind::Adam | OptimizerKind::Adamw => {
             let decoupled = s.kind == OptimizerKind::Adamw;
@@ -35,19 +41,25 @@ pub fn optimizer_step<F: Float>(s: &OptimStep, param: &mut [F], grad: &[F], m: &
             let c1 = F::one() - b1.powi(t);
             let c2 = F::one() - b2.powi(t);
             let eps = F::of(s.eps as f64);
-            for i in 0..param.len() {
-                let mut g = grad[i];
-                if decoupled {
-                    param[i] = param[i] * (F::one() - lr * wd);
-                } else {
-                    g = g + wd * param[i];
-                }
-                m[i] = b1 * m[i] + (F::one() - b1) * g;
-                v[i] = b2 * v[i] + (F::one() - b2) * g * g;
-                let mhat = m[i] / c1;
-                let vhat = v[i] / c2;
-                param[i] = param[i] - lr * mhat / (vhat.sqrt() + eps);
-            }
+            // Zipped slices, so the loop has no bounds checks and vectorises (each element's arithmetic as before).
+            crate::simd::vectorized(
+                #[inline(always)]
+                || {
+                    for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+                        let mut g = g;
+                        if decoupled {
+                            *p = *p * (F::one() - lr * wd);
+                        } else {
+                            g = g + wd * *p;
+                        }
+                        *m = b1 * *m + (F::one() - b1) * g;
+                        *v = b2 * *v + (F::one() - b2) * g * g;
+                        let mhat = *m / c1;
+                        let vhat = *v / c2;
+                        *p = *p - lr * mhat / (vhat.sqrt() + eps);
+                    }
+                },
+            );
         }
     }
 }

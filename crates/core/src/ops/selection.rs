@@ -187,18 +187,29 @@ pub fn flags_from_cosines<F: Float>(c: &Matrix<F>, thresholds: &Matrix<F>, layou
     let n = c.rows;
     assert_eq!(thresholds.rows, n, "flags_from_thresholds: thresholds has {} rows, c has {n}", thresholds.rows);
     let mut flags = vec![false; n * n];
-    for i in 0..n {
-        let (lo, hi) = (thresholds.at(i, 0), thresholds.at(i, 1));
-        let out = &mut flags[i * n..(i + 1) * n];
-        for (f, &cik) in out.iter_mut().zip(c.row(i)) {
-            *f = lo <= cik && cik < hi;
-        }
-        let (x, y) = excluded(i, n, layout);
-        out[x] = false;
-        if y < n {
-            out[y] = false;
-        }
+    if n == 0 {
+        return PairFlags { rows: 0, cols: 0, flags };
     }
+    crate::parallel::map_row_chunks(
+        &mut flags,
+        n,
+        64,
+        #[inline(always)]
+        |first, chunk| {
+            for (j, out) in chunk.chunks_mut(n).enumerate() {
+                let i = first + j;
+                let (lo, hi) = (thresholds.at(i, 0), thresholds.at(i, 1));
+                for (f, &cik) in out.iter_mut().zip(c.row(i)) {
+                    *f = lo <= cik && cik < hi;
+                }
+                let (x, y) = excluded(i, n, layout);
+                out[x] = false;
+                if y < n {
+                    out[y] = false;
+                }
+            }
+        },
+    );
     PairFlags { rows: n, cols: n, flags }
 }
 
