@@ -88,8 +88,9 @@ pub struct ForwardCache<T> {
     pub inputs: Vec<T>,
     /// Pre-activation of each layer.
     pub pres: Vec<T>,
-    /// h: encoder output.
-    pub h: T,
+    /// Which layer's input h (the encoder's output) is: `inputs[h_at]`, or z_raw when h_at is past the
+    /// layers (no projector). Kept as an index, not a copy.
+    h_at: usize,
     /// z before normalisation (projector output, or h without projector).
     pub z_raw: T,
     /// (ẑ, norms) when the model normalises.
@@ -97,6 +98,11 @@ pub struct ForwardCache<T> {
 }
 
 impl<T: Clone> ForwardCache<T> {
+    /// h: the encoder's output.
+    pub fn h(&self) -> &T {
+        self.inputs.get(self.h_at).unwrap_or(&self.z_raw)
+    }
+
     /// The model's output: ẑ if it normalises, else z.
     pub fn output(&self) -> &T {
         self.normalized.as_ref().map(|(zhat, _)| zhat).unwrap_or(&self.z_raw)
@@ -133,18 +139,19 @@ impl<T: Clone> Model<T> {
     pub fn forward<B: Backend<Tensor = T>>(&self, backend: &B, x: &T) -> ForwardCache<T> {
         let mut inputs = Vec::with_capacity(self.layers.len());
         let mut pres = Vec::with_capacity(self.layers.len());
+        assert!(
+            (1..=self.layers.len()).contains(&self.encoder_len),
+            "the encoder has at least one layer and no more than the model"
+        );
         let mut cur = x.clone();
-        let mut h = None;
-        for (l, layer) in self.layers.iter().enumerate() {
+        for layer in &self.layers {
             let out = backend.linear_forward(&cur, &layer.w, &layer.b, layer.act);
             inputs.push(std::mem::replace(&mut cur, out.out));
             pres.push(out.pre);
-            if l + 1 == self.encoder_len {
-                h = Some(cur.clone());
-            }
         }
         let normalized = self.normalize.then(|| backend.normalize_forward(&cur));
-        ForwardCache { inputs, pres, h: h.expect("the encoder has at least one layer"), z_raw: cur, normalized }
+        // h, the output of layer encoder_len − 1, is the input of layer encoder_len (or z_raw without projector).
+        ForwardCache { inputs, pres, h_at: self.encoder_len, z_raw: cur, normalized }
     }
 
     /// Back-propagates ∂L/∂(model output) to every layer's parameters.

@@ -290,11 +290,11 @@ impl<B: Backend> Trainer<B> {
         let params = self.loss_params();
         let sel = &self.config.selection;
         let thresholds = (params.mode != PairMode::None && !sel.all_pairs)
-            .then(|| b.select_thresholds(&cache.h, params.layout(), sel.pos_high, sel.pos_low));
+            .then(|| b.select_thresholds(cache.h(), params.layout(), sel.pos_high, sel.pos_low));
         let pairs = match (params.mode, sel.all_pairs, &thresholds) {
             (PairMode::None, _, _) => Pairs::None,
             (_, true, _) => Pairs::All,
-            (_, false, Some(t)) => Pairs::Selected { h: &cache.h, thresholds: t },
+            (_, false, Some(t)) => Pairs::Selected { h: cache.h(), thresholds: t },
             (_, false, None) => Pairs::None,
         };
         let labels = (params.kind == LossKind::Supcon).then(|| self.upload_labels(&idx));
@@ -394,10 +394,10 @@ impl<B: Backend> Trainer<B> {
         let b = &self.backend;
         let xt = b.upload(rows, self.data.dim, x);
         let cache = self.model.forward(b, &xt);
-        let (hr, hc) = b.dims(&cache.h);
+        let (hr, hc) = b.dims(cache.h());
         let out = cache.output();
         let (zr, zc) = b.dims(out);
-        let h = Matrix::from_vec(hr, hc, b.download(&cache.h));
+        let h = Matrix::from_vec(hr, hc, b.download(cache.h()));
         let z = Matrix::from_vec(zr, zc, b.download(out));
         (h, z)
     }
@@ -461,8 +461,8 @@ impl<B: Backend> Trainer<B> {
         let au = b.download(&b.align_uniform(cache.output(), 2.0));
         let (zr, zc) = b.dims(cache.output());
         let z_views = Matrix::from_vec(zr, zc, b.download(cache.output()));
-        let (hr, hc) = b.dims(&cache.h);
-        let h_views = Matrix::from_vec(hr, hc, b.download(&cache.h));
+        let (hr, hc) = b.dims(cache.h());
+        let h_views = Matrix::from_vec(hr, hc, b.download(cache.h()));
         let test_labels: Vec<usize> = self.eval.test.iter().map(|&i| self.data.labels[i]).collect();
         let z1 = z_views.rows_range(0, m);
         let tolerance = metrics::tolerance(&z1, &test_labels);
