@@ -1,9 +1,19 @@
-//! Row-chunk parallelism for the CPU backend's per-row loops, deterministic by construction: the work is cut
-//! into fixed chunks of rows whatever the thread count, each chunk's result is computed by one thread in a
-//! fixed order, and the results come back in chunk order (on rayon's worker pool). So the same input gives the
-//! same bits on a machine with 1, 2 or 64 cores (the engine's "same seed, same result" rule). wasm32 runs
-//! sequentially. Each chunk runs compiled for the process's SIMD path (`crate::simd::vectorized`): pass an
-//! `#[inline(always)]` closure and its loops are vectorised as wide as the machine allows.
+//! Chunk parallelism for the CPU backend's per-row and element-wise loops, deterministic by construction: the
+//! work is cut into fixed chunks of rows or elements whatever the thread count, each chunk's result is computed
+//! by one thread in a fixed order, and the results come back in chunk order (on rayon's worker pool). So the
+//! same input gives the same bits on a machine with 1, 2 or 64 cores (the engine's "same seed, same result"
+//! rule). wasm32 runs sequentially. Each chunk runs compiled for the process's SIMD path
+//! (`crate::simd::vectorized`): pass an `#[inline(always)]` closure and its loops are vectorised as wide as the
+//! machine allows.
+
+/// Below this many elements of work, handing chunks to other threads costs more than it saves: the loops run
+/// on the calling thread.
+const POOL_MIN_WORK: usize = 65_536;
+
+/// Elements a chunk of an element-wise loop holds (`map_elements`, `map_zip`, and the row chunks of the layers'
+/// and normalisation's loops): big enough that handing one to a worker is cheap beside it, small enough that two
+/// cores share a 1,024 × 256 activation evenly.
+pub const CHUNK_ELEMENTS: usize = 16_384;
 
 /// Calls `f(first_row, rows)` on consecutive chunks of `chunk_rows` rows of `data` (row length `row_len`)
 /// and returns the results in chunk order. Chunks run on the worker pool when there is enough work.
@@ -31,9 +41,8 @@ where
             || f(first, rows),
         )
     };
-    // Below ~64k elements of work handing chunks to other threads costs more than it saves.
     #[cfg(not(target_arch = "wasm32"))]
-    if thread_count() > 1 && work >= 65_536 {
+    if thread_count() > 1 && work >= POOL_MIN_WORK {
         use rayon::prelude::*;
         // Indexed, so `collect` keeps chunk order whichever thread ran which chunk.
         return data.par_chunks_mut(chunk_len).enumerate().map(|(c, s)| chunk(c * chunk_rows, s)).collect();
@@ -41,10 +50,6 @@ where
     let _ = work; // wasm32: one thread, whatever the work
     data.chunks_mut(chunk_len).enumerate().map(|(c, s)| chunk(c * chunk_rows, s)).collect()
 }
-
-/// Elements a chunk of `map_elements` / `map_zip` holds: big enough that handing one to a worker is cheap
-/// beside it, small enough that two cores share a 1,024 × 256 activation evenly.
-const ELEMENT_CHUNK: usize = 16_384;
 
 /// `out[i] = f(a[i])` into a new vector, in fixed chunks on the worker pool when there is enough work (the same
 /// threshold as the row chunks'): element-wise, so the bits do not depend on the thread count.
@@ -78,15 +83,16 @@ where
         )
     };
     let dst = &mut out.spare_capacity_mut()[..len];
-    #[cfg(not(target_arch = "wasm32"))]
-    if thread_count() > 1 && len >= 65_536 {
-        use rayon::prelude::*;
-        dst.par_chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
+    // wasm32 has one thread (and no rayon): never the pool there, so the branch that writes `dst` always runs.
+    if cfg!(not(target_arch = "wasm32")) && thread_count() > 1 && len >= POOL_MIN_WORK {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use rayon::prelude::*;
+            dst.par_chunks_mut(CHUNK_ELEMENTS).enumerate().for_each(|(c, d)| chunk(c * CHUNK_ELEMENTS, d));
+        }
     } else {
-        dst.chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
+        dst.chunks_mut(CHUNK_ELEMENTS).enumerate().for_each(|(c, d)| chunk(c * CHUNK_ELEMENTS, d));
     }
-    #[cfg(target_arch = "wasm32")]
-    dst.chunks_mut(ELEMENT_CHUNK).enumerate().for_each(|(c, d)| chunk(c * ELEMENT_CHUNK, d));
     // SAFETY: the chunks above cover `dst`, the first `len` elements of `out`'s capacity, and every element of
     // each chunk was written (`o.write`) before this line; a panic in `f` unwinds past it with `out` still empty.
     unsafe { out.set_len(len) };
@@ -131,11 +137,11 @@ mod tests {
         assert!(data.iter().all(|&v| v == 1));
     }
 
-    /// Every element is mapped once, in place, on one thread or on the pool (sizes below, at and across the
-    /// chunk and the pool's threshold).
+    /// Every element is mapped once, into its own place in the output, on one thread or on the pool (sizes
+    /// below, at and across the chunk and the pool's threshold).
     #[test]
     fn element_maps_visit_every_element_once_in_place() {
-        for len in [0, 1, 5, ELEMENT_CHUNK - 1, ELEMENT_CHUNK + 3, 65_536, 200_003] {
+        for len in [0, 1, 5, CHUNK_ELEMENTS - 1, CHUNK_ELEMENTS + 3, POOL_MIN_WORK, 200_003] {
             let a: Vec<u64> = (0..len as u64).collect();
             let b: Vec<u64> = (0..len as u64).map(|i| i * i).collect();
             let want: Vec<u64> = a.iter().zip(&b).map(|(x, y)| 3 * x + y).collect();

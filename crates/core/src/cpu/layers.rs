@@ -6,10 +6,7 @@ use crate::config::Activation;
 use crate::float::Float;
 use crate::matrix::Matrix;
 pub use crate::ops::normalize::{normalize_backward, normalize_forward};
-use crate::parallel::{map_elements, map_zip};
-
-/// Elements in a chunk of rows of the element-wise loops (the bias), as `crate::parallel`'s element chunks.
-const ELEMENT_ROWS_CHUNK: usize = 16_384;
+use crate::parallel::{CHUNK_ELEMENTS, map_elements, map_zip};
 
 /// √(2/π), the GELU tanh-approximation constant.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -73,7 +70,7 @@ pub fn linear_forward<F: Float>(x: &Matrix<F>, w: &Matrix<F>, b: &Matrix<F>, act
     crate::parallel::map_row_chunks(
         &mut pre.data,
         cols,
-        ELEMENT_ROWS_CHUNK.div_ceil(cols.max(1)),
+        CHUNK_ELEMENTS.div_ceil(cols.max(1)),
         #[inline(always)]
         |_, rows| {
             for row in rows.chunks_mut(cols) {

@@ -4,9 +4,7 @@
 
 use crate::float::Float;
 use crate::matrix::Matrix;
-
-/// Elements in a chunk of rows handed to a core (`crate::parallel::map_row_chunks`).
-const ROWS_CHUNK_ELEMENTS: usize = 16_384;
+use crate::parallel::CHUNK_ELEMENTS;
 
 /// Smallest norm a row is divided by, so that a zero row gives a zero (not NaN) direction.
 pub fn norm_floor<F: Float>() -> F {
@@ -24,7 +22,7 @@ pub fn normalize_forward<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>) {
     let norms = crate::parallel::map_row_chunks(
         &mut zhat.data,
         d,
-        ROWS_CHUNK_ELEMENTS.div_ceil(d),
+        CHUNK_ELEMENTS.div_ceil(d),
         #[inline(always)]
         |_, chunk| {
             let norms: Vec<F> = chunk
@@ -51,7 +49,7 @@ pub fn normalize_backward<F: Float>(zhat: &Matrix<F>, norms: &Matrix<F>, d_zhat:
     crate::parallel::map_row_chunks(
         &mut dz.data,
         d,
-        ROWS_CHUNK_ELEMENTS.div_ceil(d),
+        CHUNK_ELEMENTS.div_ceil(d),
         #[inline(always)]
         |first, chunk| {
             for (j, g_row) in chunk.chunks_mut(d).enumerate() {
