@@ -7,6 +7,9 @@
 use std::fmt::Debug;
 use std::iter::Sum;
 
+/// A matrix operand of the products: its elements and (row stride, column stride).
+pub type Strided<'a, F> = (&'a [F], (usize, usize));
+
 /// A floating-point scalar the CPU backend computes in.
 pub trait Float: num_traits::Float + num_traits::FloatConst + Default + Debug + Sum + Send + Sync + 'static {
     /// Name used in test messages ("f32", "f64").
@@ -49,16 +52,9 @@ pub trait Float: num_traits::Float + num_traits::FloatConst + Default + Debug + 
         c: &mut [Self],
     );
 
-    /// `A·B` as a new row-major m×n vector (A and B as in `gemm`), without zeroing it first.
-    fn product(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: &[Self],
-        a_strides: (usize, usize),
-        b: &[Self],
-        b_strides: (usize, usize),
-    ) -> Vec<Self>;
+    /// `A·B` as a new row-major m×n vector, without zeroing it first; A and B are (slice, (row stride, column
+    /// stride)) as in `gemm`.
+    fn product(m: usize, k: usize, n: usize, a: Strided<'_, Self>, b: Strided<'_, Self>) -> Vec<Self>;
 }
 
 /// eˣ in f32 without libm: x = n·ln 2 + r with n = round(x·log₂e) (Cody–Waite split of ln 2 for an exact
@@ -144,16 +140,8 @@ macro_rules! impl_float {
             ) {
                 crate::gemm::gemm(m, k, n, alpha, a, a_strides, b, b_strides, beta, c);
             }
-            fn product(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: &[Self],
-                a_strides: (usize, usize),
-                b: &[Self],
-                b_strides: (usize, usize),
-            ) -> Vec<Self> {
-                crate::gemm::product(m, k, n, a, a_strides, b, b_strides)
+            fn product(m: usize, k: usize, n: usize, a: Strided<'_, Self>, b: Strided<'_, Self>) -> Vec<Self> {
+                crate::gemm::product(m, k, n, a, b)
             }
         }
     };

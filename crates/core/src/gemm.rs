@@ -269,10 +269,8 @@ pub(crate) fn product<T: GemmScalar + std::ops::Mul<Output = T>>(
     m: usize,
     k: usize,
     n: usize,
-    a: &[T],
-    a_strides: (usize, usize),
-    b: &[T],
-    b_strides: (usize, usize),
+    (a, a_strides): (&[T], (usize, usize)),
+    (b, b_strides): (&[T], (usize, usize)),
 ) -> Vec<T> {
     check_extent(a.len(), m, k, a_strides, "A");
     check_extent(b.len(), k, n, b_strides, "B");
@@ -427,7 +425,7 @@ mod tests {
                 let a_s = if a_t { (1, m) } else { (k, 1) };
                 let mut want = vec![f32::NAN; m * n];
                 gemm(m, k, n, 1.0, &a, a_s, &b, (n, 1), 0.0, &mut want);
-                let got = product(m, k, n, &a, a_s, &b, (n, 1));
+                let got = product(m, k, n, (&a, a_s), (&b, (n, 1)));
                 assert_eq!(got.len(), m * n);
                 let differ = got.iter().zip(&want).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
                 assert_eq!(differ, 0, "{m}×{k}×{n} (Aᵀ: {a_t}): {differ} elements differ");

@@ -65,7 +65,7 @@ impl<F: Float> Matrix<F> {
     pub fn matmul(&self, other: &Self) -> Self {
         assert_eq!(self.cols, other.rows, "matmul: inner dimensions differ");
         let data =
-            F::product(self.rows, self.cols, other.cols, &self.data, (self.cols, 1), &other.data, (other.cols, 1));
+            F::product(self.rows, self.cols, other.cols, (&self.data, (self.cols, 1)), (&other.data, (other.cols, 1)));
         Self::from_vec(self.rows, other.cols, data)
     }
 
@@ -73,7 +73,7 @@ impl<F: Float> Matrix<F> {
     pub fn matmul_t(&self, other: &Self) -> Self {
         assert_eq!(self.cols, other.cols, "matmul_t: inner dimensions differ");
         let data =
-            F::product(self.rows, self.cols, other.rows, &self.data, (self.cols, 1), &other.data, (1, other.cols));
+            F::product(self.rows, self.cols, other.rows, (&self.data, (self.cols, 1)), (&other.data, (1, other.cols)));
         Self::from_vec(self.rows, other.rows, data)
     }
 
@@ -81,7 +81,7 @@ impl<F: Float> Matrix<F> {
     pub fn t_matmul(&self, other: &Self) -> Self {
         assert_eq!(self.rows, other.rows, "t_matmul: inner dimensions differ");
         let data =
-            F::product(self.cols, self.rows, other.cols, &self.data, (1, self.cols), &other.data, (other.cols, 1));
+            F::product(self.cols, self.rows, other.cols, (&self.data, (1, self.cols)), (&other.data, (other.cols, 1)));
         Self::from_vec(self.cols, other.cols, data)
     }
 

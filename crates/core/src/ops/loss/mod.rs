@@ -111,7 +111,7 @@ pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>,
 pub(crate) fn grad_from_similarity_grad<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
     let (n, d) = (g.rows, zhat.cols);
     assert_eq!((g.cols, zhat.rows), (n, n), "grad_from_similarity_grad: G must be n×n with n = rows of ẑ");
-    let mut d_zhat = Matrix::from_vec(n, d, F::product(n, n, d, &g.data, (n, 1), &zhat.data, (d, 1)));
+    let mut d_zhat = Matrix::from_vec(n, d, F::product(n, n, d, (&g.data, (n, 1)), (&zhat.data, (d, 1))));
     F::gemm(n, n, d, F::one(), &g.data, (1, n), &zhat.data, (d, 1), F::one(), &mut d_zhat.data);
     normalize_backward(zhat, norms, &d_zhat)
 }
