@@ -715,27 +715,30 @@ mod tests {
 
     /// The CPU engine splits its products, row loops and element-wise loops over the worker threads in fixed
     /// chunks, so a run has the same bits on one, two or three threads. T2-selected's shapes (1,024 views of
-    /// 256 features, a 1,024 × 1,024 similarity matrix) cross every split threshold.
+    /// 256 features, a 1,024 × 1,024 similarity matrix) cross every split threshold; T1-selected's 3-column
+    /// embeddings take the loss gradient's thin path.
     #[test]
     fn the_same_run_bit_for_bit_on_one_two_and_three_threads() {
-        let mut cfg = crate::bench_cases::case_config("T2-selected").expect("a bench case");
-        cfg.train.steps = 3;
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
-            pool.install(|| {
-                let mut t = Trainer::new(Cpu::<f32>::new(), cfg.clone()).unwrap();
-                t.run(3, |_| {}).unwrap();
-                let z: Vec<u32> = t.embeddings().z.data.iter().map(|v| v.to_bits()).collect();
-                (t.history().clone(), z)
-            })
-        };
-        let (h1, z1) = run(1);
-        assert_eq!(h1.steps.len(), 3);
-        for threads in [2, 3] {
-            let (h, z) = run(threads);
-            assert_eq!(h, h1, "the losses on {threads} threads");
-            let differ = z.iter().zip(&z1).filter(|(a, b)| a != b).count();
-            assert_eq!(differ, 0, "{differ} embedding values differ between 1 and {threads} threads");
+        for case in ["T1-selected", "T2-selected"] {
+            let mut cfg = crate::bench_cases::case_config(case).expect("a bench case");
+            cfg.train.steps = 3;
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
+                pool.install(|| {
+                    let mut t = Trainer::new(Cpu::<f32>::new(), cfg.clone()).unwrap();
+                    t.run(3, |_| {}).unwrap();
+                    let z: Vec<u32> = t.embeddings().z.data.iter().map(|v| v.to_bits()).collect();
+                    (t.history().clone(), z)
+                })
+            };
+            let (h1, z1) = run(1);
+            assert_eq!(h1.steps.len(), 3);
+            for threads in [2, 3] {
+                let (h, z) = run(threads);
+                assert_eq!(h, h1, "{case}: the losses on {threads} threads");
+                let differ = z.iter().zip(&z1).filter(|(a, b)| a != b).count();
+                assert_eq!(differ, 0, "{case}: {differ} embedding values differ between 1 and {threads} threads");
+            }
         }
     }
 

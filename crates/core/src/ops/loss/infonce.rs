@@ -173,6 +173,26 @@ pub(crate) fn lanes_sum<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::zero(), |s, v| s + v)
 }
 
+/// Lanes of `lanes_dot`: a multiply and an add per element, so more independent sums than `LANES` keep the
+/// adds' latency hidden (32 f32 = two AVX-512 or four AVX2 registers).
+const DOT_LANES: usize = 32;
+
+/// Σ_k x_k·y_k over two rows of equal length, in `DOT_LANES` interleaved partial sums added at the end, then
+/// the tail, in that order (fixed, so the same bits on every SIMD path and thread count).
+#[inline(always)]
+pub(crate) fn lanes_dot<F: Float>(x: &[F], y: &[F]) -> F {
+    assert_eq!(x.len(), y.len(), "lanes_dot: the rows differ in length");
+    let mut acc = [F::zero(); DOT_LANES];
+    let (xs, ys) = (x.chunks_exact(DOT_LANES), y.chunks_exact(DOT_LANES));
+    let tail = xs.remainder().iter().zip(ys.remainder()).map(|(&a, &b)| a * b);
+    for (xc, yc) in xs.zip(ys) {
+        for ((s, &a), &b) in acc.iter_mut().zip(xc).zip(yc) {
+            *s = *s + a * b;
+        }
+    }
+    acc.iter().copied().chain(tail).fold(F::zero(), |s, v| s + v)
+}
+
 /// Folds a row with `op` in `LANES` interleaved accumulators, then folds the accumulators and the tail, in
 /// that order.
 #[inline(always)]

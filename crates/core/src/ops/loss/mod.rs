@@ -105,15 +105,76 @@ pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>,
 
 /// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k), returns ∂L/∂z.
 ///
-/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ: two GEMMs into one output (the second reads G through
-/// transposed strides and accumulates), then back through the normalisation. Cheaper than forming G + Gᵀ,
-/// whose transposed reads miss the cache at 2N = 1,024 and beyond.
+/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ, then back through the normalisation. Ẑ with fewer
+/// columns than `THIN_COLUMNS` takes `symmetric_part_times_thin`; wider, two GEMMs into one output (the second
+/// reads G through transposed strides and accumulates) — cheaper than forming G + Gᵀ, whose transposed reads
+/// miss the cache at 2N = 1,024 and beyond.
 pub(crate) fn grad_from_similarity_grad<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
-    let (n, d) = (g.rows, zhat.cols);
+    let n = g.rows;
     assert_eq!((g.cols, zhat.rows), (n, n), "grad_from_similarity_grad: G must be n×n with n = rows of ẑ");
-    let mut d_zhat = Matrix::from_vec(n, d, F::product(n, n, d, (&g.data, (n, 1)), (&zhat.data, (d, 1))));
-    F::gemm(n, n, d, F::one(), &g.data, (1, n), &zhat.data, (d, 1), F::one(), &mut d_zhat.data);
-    normalize_backward(zhat, norms, &d_zhat)
+    normalize_backward(zhat, norms, &symmetric_part_times(g, zhat))
+}
+
+/// (G + Gᵀ)·Ẑ for n × n G and n × d Ẑ.
+fn symmetric_part_times<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
+    let (n, d) = (g.rows, zhat.cols);
+    if d < THIN_COLUMNS {
+        return symmetric_part_times_thin(g, zhat);
+    }
+    let mut out = Matrix::from_vec(n, d, F::product(n, n, d, (&g.data, (n, 1)), (&zhat.data, (d, 1))));
+    F::gemm(n, n, d, F::one(), &g.data, (1, n), &zhat.data, (d, 1), F::one(), &mut out.data);
+    out
+}
+
+/// Ẑ narrower than this takes `symmetric_part_times_thin`. A GEMM kernel runs its vector lanes along the
+/// output's columns, d of them, so at d = 3 (the lab's sphere, T1) an AVX-512 register does 3 lanes of work in
+/// 16 and the two products were a quarter of a T1 step. Timed on one AVX-512 core (docs/benchmarks.md,
+/// 2026-12-04 evening): at n = 512 the thin path took 114 µs for d = 3 and 254 µs for d = 8 against about
+/// 165 µs for the GEMMs at any d up to 16; at n = 1,024, 415 and 1,063 µs against 1,060 µs. Its cost grows with
+/// d and theirs does not, so it is used up to d = 4.
+const THIN_COLUMNS: usize = 5;
+
+/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows, each loop along a row of G:
+///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
+///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
+/// Rows run in chunks whose size depends
+/// on n only (at most 16 of them), each with its own d × n partial of (GᵀẐ)ᵀ, added afterwards in chunk order:
+/// the bits do not depend on the thread count.
+fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
+    let (n, d) = (g.rows, zhat.cols);
+    let zhat_t: Vec<F> = (0..d).flat_map(|c| (0..n).map(move |k| zhat.data[k * d + c])).collect();
+    let mut out = Matrix::zeros(n, d);
+    let chunk_rows = n.div_ceil(16).max(64);
+    let partials = crate::parallel::map_row_chunks_weighted(
+        &mut out.data,
+        d,
+        chunk_rows,
+        n * n,
+        #[inline(always)]
+        |first, rows| {
+            let mut part = vec![F::zero(); d * n]; // this chunk's Σ_i Ẑ_ic·(G's row i), as d rows of n
+            for (r, out_row) in rows.chunks_mut(d).enumerate() {
+                let i = first + r;
+                let g_row = &g.data[i * n..(i + 1) * n];
+                let z_i = &zhat.data[i * d..(i + 1) * d];
+                for c in 0..d {
+                    out_row[c] = infonce::lanes_dot(g_row, &zhat_t[c * n..(c + 1) * n]);
+                    for (p, &gk) in part[c * n..(c + 1) * n].iter_mut().zip(g_row) {
+                        *p = *p + z_i[c] * gk;
+                    }
+                }
+            }
+            part
+        },
+    );
+    for part in &partials {
+        for (i, out_row) in out.data.chunks_mut(d).enumerate() {
+            for (c, o) in out_row.iter_mut().enumerate() {
+                *o = *o + part[c * n + i];
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -216,6 +277,56 @@ mod tests {
                     reference::loss_and_grad(&p, x, Some(&flags), Some(&labels)).0
                 });
             }
+        }
+    }
+
+    /// (G + Gᵀ)·Ẑ on both of its paths (a thin Ẑ in one pass over G's rows, a wider one through two GEMMs)
+    /// against the f64 triple loop, in f32 and f64, on random non-symmetric G: shapes on either side of
+    /// `THIN_COLUMNS`, across the thin path's 64-row and n/16-row chunks, the pool's threshold and `lanes_dot`'s
+    /// 32 lanes.
+    #[test]
+    fn the_symmetric_part_times_z_hat_on_both_paths() {
+        let mut r = rng(73, stream::TEST);
+        for (n, d) in [(2, 1), (6, 3), (63, 4), (130, 3), (300, 5), (1100, 2), (260, 17), (70, 33)] {
+            let g = random_matrix(&mut r, n, n);
+            let z = random_matrix(&mut r, n, d);
+            let (mut want, mut scale) = (vec![0.0; n * d], vec![0.0; n * d]);
+            for i in 0..n {
+                for c in 0..d {
+                    for k in 0..n {
+                        let term = (g.data[i * n + k] + g.data[k * n + i]) * z.data[k * d + c];
+                        want[i * d + c] += term;
+                        scale[i * d + c] += term.abs();
+                    }
+                }
+            }
+            let got64 = symmetric_part_times(&g, &z).data;
+            let (g32, z32) = (Matrix::<f32>::from_f64(n, n, &g.data), Matrix::<f32>::from_f64(n, d, &z.data));
+            let got32 = symmetric_part_times(&g32, &z32).data;
+            for e in 0..n * d {
+                let (w, s) = (want[e], scale[e]);
+                assert!((got64[e] - w).abs() <= 1e-13 * s, "f64 {n}×{d} element {e}: {} vs {w}", got64[e]);
+                // f32 inputs are rounded: compare with the f64 product of the rounded inputs' error bound.
+                assert!((f64::from(got32[e]) - w).abs() <= 1e-5 * s, "f32 {n}×{d} element {e}: {} vs {w}", got32[e]);
+            }
+        }
+    }
+
+    /// The thin path's chunks are fixed by n, and their partial sums added in chunk order: the same bits on
+    /// one, two and three threads, with enough rows to run on the pool.
+    #[test]
+    fn the_thin_path_gives_the_same_bits_on_any_thread_count() {
+        let mut r = rng(74, stream::TEST);
+        let n = 1100;
+        let g = Matrix::<f32>::from_f64(n, n, &random_matrix(&mut r, n, n).data);
+        let z = Matrix::<f32>::from_f64(n, 3, &random_matrix(&mut r, n, 3).data);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
+            pool.install(|| symmetric_part_times(&g, &z).data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            assert_eq!(run(threads), one, "the bits on {threads} threads");
         }
     }
 
