@@ -43,6 +43,7 @@ fn summary(name: &str, v: &[f64]) {
 }
 
 fn main() {
+    spherelab_core::parallel::start_pool_on_this_thread(); // as the app's main does
     let all: Vec<String> = std::env::args().collect();
     let gpu = all.iter().any(|a| a == "--gpu");
     let args: Vec<&String> = all.iter().filter(|a| !a.starts_with("--")).collect();

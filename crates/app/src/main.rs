@@ -7,6 +7,7 @@ fn main() -> eframe::Result {
     use spherelab_app::lab::{Lab, Notice};
 
     spherelab_core::memory::keep_freed_memory();
+    spherelab_core::parallel::start_pool_on_this_thread();
 
     // `--cpu` forces the CPU backend (for comparing, or when a GPU driver misbehaves); `--gpu` asks for the GPU
     // (still falling back, with the reason in the status line, when none is usable).

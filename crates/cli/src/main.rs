@@ -129,6 +129,8 @@ fn main() -> ExitCode {
         // SAFETY: still single-threaded: nothing has started a thread before the arguments are parsed.
         unsafe { std::env::set_var("SPHERELAB_MEMORY_MIB", mib.to_string()) };
     }
+    // After the environment is set: this starts the worker threads.
+    spherelab_core::parallel::start_pool_on_this_thread();
     let result = match cli.command {
         Command::Train(a) => train::run(a).map(|()| None),
         Command::Loss(a) => loss_cmd::run(a).map(|()| None),

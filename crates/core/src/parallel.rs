@@ -110,6 +110,17 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
     (0..n).for_each(f);
 }
 
+/// Builds the worker pool (rayon's global one: `RAYON_NUM_THREADS` threads, or one per core) with the calling
+/// thread as one of its workers; call it first thing in `main`. A parallel loop started from a thread outside
+/// the pool hands the whole loop to the workers and sleeps until they are done: every loop then wakes a worker
+/// and, at its end, the caller — tens of microseconds each on a VM, where a T1 step is under a millisecond
+/// (docs/benchmarks.md, 2026-12-04 evening). Started from a worker, a loop's chunks run on this thread and
+/// are stolen by the others. Returns false, and changes nothing, when the pool was already built.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn start_pool_on_this_thread() -> bool {
+    rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok()
+}
+
 /// Threads the CPU backend may use (the worker pool's size; 1 on wasm32).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn thread_count() -> usize {
