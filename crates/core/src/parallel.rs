@@ -115,10 +115,11 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
 /// the pool hands the whole loop to the workers and sleeps until they are done: every loop then wakes a worker
 /// and, at its end, the caller — tens of microseconds each on a VM, where a T1 step is under a millisecond
 /// (docs/benchmarks.md, 2026-12-04 evening). Started from a worker, a loop's chunks run on this thread and
-/// are stolen by the others. Returns false, and changes nothing, when the pool was already built.
+/// are stolen by the others. Changes nothing when the pool was already built (the loops still run, from
+/// outside it).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn start_pool_on_this_thread() -> bool {
-    rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok()
+pub fn start_pool_on_this_thread() {
+    let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
 }
 
 /// Threads the CPU backend may use (the worker pool's size; 1 on wasm32).

@@ -137,9 +137,10 @@ const THIN_COLUMNS: usize = 5;
 /// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows, each loop along a row of G:
 ///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
 ///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
-/// Rows run in chunks whose size depends
-/// on n only (at most 16 of them), each with its own d × n partial of (GᵀẐ)ᵀ, added afterwards in chunk order:
-/// the bits do not depend on the thread count.
+/// Rows run in chunks whose size depends on n only (at most 16 of them), each with its own d × n partial of
+/// (GᵀẐ)ᵀ, added afterwards in chunk order: the bits do not depend on the thread count. A special case here
+/// rather than in `gemm`: it reads G once for both products, and turning gemm's lanes along a thin output's
+/// rows made it pack G instead (no gain, docs/benchmarks.md 2026-12-04 evening).
 fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
     let (n, d) = (g.rows, zhat.cols);
     let zhat_t: Vec<F> = (0..d).flat_map(|c| (0..n).map(move |k| zhat.data[k * d + c])).collect();
