@@ -53,7 +53,10 @@ fn input_dim(case: &str) -> usize {
 /// Floating-point operations of one step of `case` (multiply and add counted apart), from the shapes alone:
 /// - each linear layer (in → out) on R = 2N rows: forward 2·R·in·out; backward 2·R·in·out for ∂L/∂W plus the
 ///   same for ∂L/∂x on every layer but the first (its input is data);
-/// - the loss on R views of d dimensions: S = ẐẐᵀ (2·R²·d) and ∂L/∂Ẑ = (G + Gᵀ)Ẑ as two products (4·R²·d);
+/// - the loss on R views of d dimensions: S = ẐẐᵀ (2·R²·d) and ∂L/∂Ẑ = (G + Gᵀ)Ẑ as two products (4·R²·d), as
+///   PyTorch's autograd computes it — the CPU engine forms G + Gᵀ and does one product when d ≥ 5 (ops/loss),
+///   but the count stays the formula's, so figures compare across versions and with the peer (T2's GFLOP/s
+///   is then up to 7 % above the arithmetic done);
 /// - with selection, the cosine similarities of h (2·R²·d_h).
 ///
 /// Element-wise work (exponentials, activations, the optimiser) is left out: it is O(R²) or O(parameters),

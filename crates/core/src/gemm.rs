@@ -15,22 +15,8 @@
 
 use gemm_common::Parallelism;
 
+use crate::parallel::SharedPtr;
 use crate::simd::{SimdPath, chosen};
-
-/// A raw pointer that may cross into the worker threads of one product (each writes a disjoint block).
-#[derive(Clone, Copy)]
-struct SharedPtr<T>(*mut T);
-// SAFETY: only used inside `gemm`'s split, where the blocks written through it are disjoint and every worker
-// is joined before the borrows they come from end.
-unsafe impl<T> Send for SharedPtr<T> {}
-unsafe impl<T> Sync for SharedPtr<T> {}
-
-impl<T> SharedPtr<T> {
-    /// Through a method, so a closure captures the whole (Send) wrapper, not its raw-pointer field.
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
 
 /// Products below this many multiply-adds run on one thread. Handing a block to the worker pool (waking a
 /// thread, waiting for it) costs tens of microseconds on a VM, about what 2²¹ multiply-adds take on one AVX-512

@@ -99,6 +99,22 @@ where
     out
 }
 
+/// A raw pointer that may cross into the worker threads of one parallel loop whose iterations write disjoint
+/// parts of one allocation (a product's blocks of C, `Matrix::add_transpose_in_place`'s pairs of tiles).
+#[derive(Clone, Copy)]
+pub(crate) struct SharedPtr<T>(pub(crate) *mut T);
+// SAFETY: each user shows that what its iterations write through the pointer is disjoint, and the loop joins
+// every worker before the borrow the pointer comes from ends.
+unsafe impl<T> Send for SharedPtr<T> {}
+unsafe impl<T> Sync for SharedPtr<T> {}
+
+impl<T> SharedPtr<T> {
+    /// Through a method, so a closure captures the whole (Send) wrapper, not its raw-pointer field.
+    pub(crate) fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// Runs `f(i)` for i in 0..n, on the worker pool when there is more than one thread; returns when all are done.
 pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
     #[cfg(not(target_arch = "wasm32"))]
@@ -108,6 +124,12 @@ pub fn for_each_index(n: usize, f: impl Fn(usize) + Sync + Send) {
         return;
     }
     (0..n).for_each(f);
+}
+
+/// As `for_each_index`, on the calling thread alone when the whole loop touches fewer than `POOL_MIN_WORK`
+/// elements (`work`).
+pub fn for_each_index_weighted(n: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
+    if work >= POOL_MIN_WORK { for_each_index(n, f) } else { (0..n).for_each(f) }
 }
 
 /// Builds the worker pool (rayon's global one: `RAYON_NUM_THREADS` threads, or one per core) with the calling

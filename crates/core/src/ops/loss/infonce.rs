@@ -154,7 +154,7 @@ pub(crate) fn contrastive<F: Float>(
         },
     );
     let total: f64 = partials.iter().sum();
-    let grad = grad_from_similarity_grad(&g, &zhat, &norms);
+    let grad = grad_from_similarity_grad(g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
 }
 

@@ -103,27 +103,26 @@ pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>,
     (zhat, norms, s)
 }
 
-/// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k), returns ∂L/∂z.
+/// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k), returns ∂L/∂z. G is spent: it may become G + Gᵀ in place.
 ///
-/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ, then back through the normalisation. Ẑ with fewer
-/// columns than `THIN_COLUMNS` takes `symmetric_part_times_thin`; wider, two GEMMs into one output (the second
-/// reads G through transposed strides and accumulates) — cheaper than forming G + Gᵀ, whose transposed reads
-/// miss the cache at 2N = 1,024 and beyond.
-pub(crate) fn grad_from_similarity_grad<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
+/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ, then back through the normalisation.
+pub(crate) fn grad_from_similarity_grad<F: Float>(g: Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
     let n = g.rows;
     assert_eq!((g.cols, zhat.rows), (n, n), "grad_from_similarity_grad: G must be n×n with n = rows of ẑ");
     normalize_backward(zhat, norms, &symmetric_part_times(g, zhat))
 }
 
-/// (G + Gᵀ)·Ẑ for n × n G and n × d Ẑ.
-fn symmetric_part_times<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
-    let (n, d) = (g.rows, zhat.cols);
-    if d < THIN_COLUMNS {
-        return symmetric_part_times_thin(g, zhat);
+/// (G + Gᵀ)·Ẑ for n × n G and n × d Ẑ. Ẑ with fewer columns than `THIN_COLUMNS` takes
+/// `symmetric_part_times_thin`; wider, G + Gᵀ is formed in place and multiplied by Ẑ in one GEMM. The GEMM
+/// with Gᵀ as an operand (G's transposed strides), as this was before, ran at a quarter of G·Ẑ's speed on AVX2
+/// at n = 1,024, d = 32 (2.4 ms against 0.6 on one core): its column walks hit one cache set, the same cause
+/// as `Matrix::add_transpose_in_place` avoids (docs/benchmarks.md, 2026-12-04 night).
+fn symmetric_part_times<F: Float>(mut g: Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
+    if zhat.cols < THIN_COLUMNS {
+        return symmetric_part_times_thin(&g, zhat);
     }
-    let mut out = Matrix::from_vec(n, d, F::product(n, n, d, (&g.data, (n, 1)), (&zhat.data, (d, 1))));
-    F::gemm(n, n, d, F::one(), &g.data, (1, n), &zhat.data, (d, 1), F::one(), &mut out.data);
-    out
+    g.add_transpose_in_place();
+    g.matmul(zhat)
 }
 
 /// Ẑ narrower than this takes `symmetric_part_times_thin`. A GEMM kernel runs its vector lanes along the
@@ -281,7 +280,7 @@ mod tests {
         }
     }
 
-    /// (G + Gᵀ)·Ẑ on both of its paths (a thin Ẑ in one pass over G's rows, a wider one through two GEMMs)
+    /// (G + Gᵀ)·Ẑ on both of its paths (a thin Ẑ in one pass over G's rows, a wider one as G + Gᵀ in place and a GEMM)
     /// against the f64 triple loop, in f32 and f64, on random non-symmetric G: shapes on either side of
     /// `THIN_COLUMNS`, across the thin path's 64-row and n/16-row chunks, the pool's threshold and `lanes_dot`'s
     /// 32 lanes.
@@ -301,9 +300,9 @@ mod tests {
                     }
                 }
             }
-            let got64 = symmetric_part_times(&g, &z).data;
             let (g32, z32) = (Matrix::<f32>::from_f64(n, n, &g.data), Matrix::<f32>::from_f64(n, d, &z.data));
-            let got32 = symmetric_part_times(&g32, &z32).data;
+            let got64 = symmetric_part_times(g.clone(), &z).data;
+            let got32 = symmetric_part_times(g32, &z32).data;
             for e in 0..n * d {
                 let (w, s) = (want[e], scale[e]);
                 assert!((got64[e] - w).abs() <= 1e-13 * s, "f64 {n}×{d} element {e}: {} vs {w}", got64[e]);
@@ -313,21 +312,26 @@ mod tests {
         }
     }
 
-    /// The thin path's chunks are fixed by n, and their partial sums added in chunk order: the same bits on
-    /// one, two and three threads, with enough rows to run on the pool.
+    /// The thin path's chunks are fixed by n, and their partial sums added in chunk order; the wide path's
+    /// tiles of G + Gᵀ are each one thread's, and its GEMM is split only where the bits stay: the same bits on
+    /// one, two and three threads on both, with enough rows to run on the pool.
     #[test]
-    fn the_thin_path_gives_the_same_bits_on_any_thread_count() {
+    fn both_paths_give_the_same_bits_on_any_thread_count() {
         let mut r = rng(74, stream::TEST);
         let n = 1100;
         let g = Matrix::<f32>::from_f64(n, n, &random_matrix(&mut r, n, n).data);
-        let z = Matrix::<f32>::from_f64(n, 3, &random_matrix(&mut r, n, 3).data);
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
-            pool.install(|| symmetric_part_times(&g, &z).data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
-        };
-        let one = run(1);
-        for threads in [2, 3] {
-            assert_eq!(run(threads), one, "the bits on {threads} threads");
+        for d in [3, 32] {
+            let z = Matrix::<f32>::from_f64(n, d, &random_matrix(&mut r, n, d).data);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
+                pool.install(|| {
+                    symmetric_part_times(g.clone(), &z).data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                })
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                assert_eq!(run(threads), one, "d = {d}: the bits on {threads} threads");
+            }
         }
     }
 

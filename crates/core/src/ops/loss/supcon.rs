@@ -67,7 +67,7 @@ pub fn value_and_grad<F: Float>(z: &Matrix<F>, tau: F, labels: &[usize]) -> (F, 
             };
         }
     }
-    let grad = grad_from_similarity_grad(&g, &zhat, &norms);
+    let grad = grad_from_similarity_grad(g, &zhat, &norms);
     (F::of(total / anchors as f64), grad)
 }
 
