@@ -4,6 +4,8 @@
 # for speed — the page may train on its CPU engine — and the UI crates for size), then wasm-opt -Os.
 # Serve web/dist with any static server, e.g. `python3 -m http.server -d web/dist 8080`.
 # Usage: ./web/build.sh   (installs the wasm32 target and the matching wasm-bindgen CLI when missing)
+#   SPHERELAB_WASM_NAMES=1 ./web/build.sh keeps the functions' names in the module (larger), so a browser
+#   profile names them: web/tests/profile.mjs reads where the page's training step goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,14 @@ cargo build -p spherelab-app --lib --target wasm32-unknown-unknown --profile web
 echo "==> wasm-bindgen"
 rm -rf web/dist
 mkdir -p web/dist
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir web/dist --out-name spherelab \
+strip_names=--remove-name-section
+keep_names=
+if [ "${SPHERELAB_WASM_NAMES:-0}" = 1 ]; then
+    strip_names=
+    keep_names=-g
+    echo "    keeping the name section (SPHERELAB_WASM_NAMES=1)"
+fi
+wasm-bindgen --target web --no-typescript $strip_names --remove-producers-section --out-dir web/dist --out-name spherelab \
     "$target_dir/wasm32-unknown-unknown/web/spherelab_app.wasm"
 # wasm-opt (binaryen, from npm: web/install-tools.sh puts it in web/tools) shrinks the module; a system wasm-opt
 # does too. The build still works without either, larger.
@@ -25,7 +34,7 @@ wasm_opt=web/tools/node_modules/.bin/wasm-opt
 if [ -n "$wasm_opt" ]; then
     echo "==> wasm-opt -Os ($("$wasm_opt" --version))"
     before=$(stat -c %s web/dist/spherelab_bg.wasm)
-    "$wasm_opt" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    "$wasm_opt" -Os $keep_names --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-simd --enable-reference-types --enable-multivalue \
         -o web/dist/spherelab_bg.wasm web/dist/spherelab_bg.wasm
     printf '    %s -> %s bytes\n' "$before" "$(stat -c %s web/dist/spherelab_bg.wasm)"
