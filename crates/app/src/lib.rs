@@ -7,6 +7,8 @@
 //! reads the clock through `std::time`, so the same code runs in a browser.
 
 pub mod backend_choice;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod desktop_args;
 pub mod files;
 pub mod guide;
 pub mod lab;
