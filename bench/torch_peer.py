@@ -3,7 +3,8 @@
 
 Not a dependency of spherelab: `spherelab bench` runs this script only when `import torch` works in the
 Python it finds (SPHERELAB_PYTHON, else python3). It prints one JSON object per case on stdout:
-    {"case": "T1-selected", "steps_per_second": 81.2, "device": "cpu", "threads": 2, "steps": 200}
+    {"case": "T1-selected", "steps_per_second": 81.2, "device": "cpu", "threads": 2, "torch": "2.15.0",
+     "capability": "ATen AVX2, MKL_ENABLE_INSTRUCTIONS=AVX2, ONEDNN_MAX_CPU_ISA=AVX2"}
 
 Cases (issue "The WGSL engine", item 7):
   T1: moons, MLP 2→64→64→32, projector 32→32→3, N = 256 samples (512 views)
@@ -130,6 +131,15 @@ def loss_case(views, d, steps, gen):
     return time_steps(step, 1, steps)
 
 
+def capability():
+    """The SIMD path this PyTorch runs on: ATen's own kernels as it reports them, and the caps that hold MKL's and
+    oneDNN's products narrower (MKL_ENABLE_INSTRUCTIONS, ONEDNN_MAX_CPU_ISA; `spherelab bench` sets them, with
+    ATEN_CPU_CAPABILITY, when its own products are forced onto AVX2)."""
+    caps = [f"{k}={os.environ[k]}" for k in ("MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA") if os.environ.get(k)]
+    text = f"ATen {torch.backends.cpu.get_cpu_capability()}"
+    return text + (f", {', '.join(caps)}" if caps else "")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100)
@@ -155,7 +165,7 @@ def main():
             print(f"unknown case {case}", file=sys.stderr)
             sys.exit(2)
         print(json.dumps({"case": case, "steps_per_second": sps, "device": "cpu", "threads": args.threads,
-                          "torch": torch.__version__}), flush=True)
+                          "torch": torch.__version__, "capability": capability()}), flush=True)
 
 
 if __name__ == "__main__":

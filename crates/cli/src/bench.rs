@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use spherelab_core::backend::{Backend, LossParams, Pairs};
 use spherelab_core::bench_cases::{case_config, loss_case_views, steps_for};
+use spherelab_core::simd::SimdPath;
 use spherelab_core::{Cpu, Trainer};
 use spherelab_gpu::ops::linear::MatmulVersion;
 
@@ -36,6 +37,12 @@ pub struct BenchArgs {
     /// Skip the PyTorch peer.
     #[arg(long)]
     pub no_peer: bool,
+    /// The SIMD path the PyTorch peer may use. `same`: when SPHERELAB_SIMD=avx2 holds our products to AVX2 on an
+    /// AVX-512 machine, the peer is held there too (ATen, MKL and oneDNN each by its own environment variable),
+    /// so the forced run stands in for an AVX2 machine on both sides. `native`: the peer uses the machine's
+    /// widest whatever ours runs on.
+    #[arg(long, default_value = "same", value_parser = ["same", "native"])]
+    pub peer_simd: String,
     /// Which versions of the GPU's numbered kernels to time: `fastest` (what a run uses) or `all` (each
     /// version of the matrix-product kernel, naive to tiled, in its own column).
     #[arg(long, default_value = "fastest", value_parser = ["fastest", "all"])]
@@ -97,8 +104,28 @@ fn time_loss<B: Backend>(b: &B, views: usize, d: usize, steps: usize) -> f64 {
     steps as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Runs the PyTorch peer if this machine's Python has torch; returns (case, steps/s) pairs and its version.
-fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, String)> {
+/// The environment that holds PyTorch to the SIMD path `ours` on a machine whose widest is `widest`: empty when
+/// they are the same path, or when PyTorch has no such cap (it has no scalar build; its narrowest is SSE4.2).
+/// Each library reads its own: ATen's kernels ATEN_CPU_CAPABILITY, MKL's products MKL_ENABLE_INSTRUCTIONS,
+/// oneDNN's ONEDNN_MAX_CPU_ISA.
+pub fn peer_simd_caps(ours: SimdPath, widest: SimdPath) -> &'static [(&'static str, &'static str)] {
+    match (ours, widest) {
+        (SimdPath::Avx2Fma, SimdPath::Avx512) => {
+            &[("ATEN_CPU_CAPABILITY", "avx2"), ("MKL_ENABLE_INSTRUCTIONS", "AVX2"), ("ONEDNN_MAX_CPU_ISA", "AVX2")]
+        }
+        _ => &[],
+    }
+}
+
+/// What the peer ran: (case, steps/s) pairs, its version, and the SIMD path it reported.
+struct PeerRun {
+    rows: Vec<(String, f64)>,
+    version: String,
+    capability: String,
+}
+
+/// Runs the PyTorch peer if this machine's Python has torch, with `caps` in its environment.
+fn run_peer(cases: &[String], steps: usize, caps: &[(&str, &str)]) -> Option<PeerRun> {
     let python = std::env::var("SPHERELAB_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py");
     let ok = Command::new(&python).args(["-c", "import torch"]).output().map(|o| o.status.success()).unwrap_or(false);
@@ -112,6 +139,7 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
     let out = Command::new(&python)
         .arg(script)
         .args(["--steps", &steps.to_string(), "--threads", &threads.to_string(), "--cases", &cases.join(",")])
+        .envs(caps.iter().copied())
         .output()
         .ok()?;
     if !out.status.success() {
@@ -121,16 +149,17 @@ fn run_peer(cases: &[String], steps: usize) -> Option<(Vec<(String, f64)>, Strin
         );
         return None;
     }
-    let mut version = String::new();
+    let (mut version, mut capability) = (String::new(), String::new());
     let rows = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| {
             version = v["torch"].as_str().unwrap_or("").to_string();
+            capability = v["capability"].as_str().unwrap_or("").to_string();
             Some((v["case"].as_str()?.to_string(), v["steps_per_second"].as_f64()?))
         })
         .collect();
-    Some((rows, version))
+    Some(PeerRun { rows, version, capability })
 }
 
 /// Times one case on the GPU: (case, base steps, kernel version) → steps per second.
@@ -168,11 +197,20 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
             }
         }
     }
-    let peer = if args.no_peer { None } else { run_peer(&args.cases, args.steps) };
+    let ours = spherelab_core::simd::chosen().0;
+    let caps = if args.peer_simd == "same" { peer_simd_caps(ours, spherelab_core::simd::widest()) } else { &[] };
+    if !args.no_peer && args.peer_simd == "same" && caps.is_empty() && ours != spherelab_core::simd::widest() {
+        eprintln!("note: PyTorch cannot be held to {}: the peer runs on its widest path", ours.name());
+    }
+    let peer = if args.no_peer { None } else { run_peer(&args.cases, args.steps, caps) };
     let mut torch_version = String::new();
-    if let Some((peer_rows, version)) = &peer {
-        torch_version = version.clone();
-        for (case, sps) in peer_rows {
+    if let Some(run) = &peer {
+        torch_version = if run.capability.is_empty() {
+            run.version.clone()
+        } else {
+            format!("{} ({})", run.version, run.capability)
+        };
+        for (case, sps) in &run.rows {
             rows.push(Measurement { case: case.clone(), backend: "pytorch".into(), steps_per_second: *sps });
         }
     }
@@ -249,5 +287,27 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
             achieved.map_or("—".into(), |a| format!("{a:.1}")),
             share.unwrap_or_else(|| "—".into())
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peer_is_held_to_avx2_only_when_ours_is_forced_there_from_avx512() {
+        let caps = peer_simd_caps(SimdPath::Avx2Fma, SimdPath::Avx512);
+        let names: Vec<&str> = caps.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"]);
+        assert!(caps.iter().all(|(_, v)| v.eq_ignore_ascii_case("avx2")), "{caps:?}");
+        // The machine's own widest path, or one PyTorch has no cap for, leaves the peer alone.
+        for (ours, widest) in [
+            (SimdPath::Avx512, SimdPath::Avx512),
+            (SimdPath::Avx2Fma, SimdPath::Avx2Fma),
+            (SimdPath::Scalar, SimdPath::Avx512),
+            (SimdPath::Neon, SimdPath::Neon),
+        ] {
+            assert!(peer_simd_caps(ours, widest).is_empty(), "{ours:?} on {widest:?}");
+        }
     }
 }
