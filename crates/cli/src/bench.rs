@@ -1,5 +1,6 @@
 //! `spherelab bench`: steps per second per backend on the cases of the WGSL-engine issue, next to the same
-//! steps in PyTorch on the same machine (bench/torch_peer.py, run only when `import torch` works).
+//! steps in PyTorch on the same machine (bench/torch_peer.py, run only when `import torch` works): on the CPU,
+//! held to the SIMD path ours runs on, and on CUDA too when a GPU was timed, so both GPUs share one run.
 //!
 //! The cases are spherelab_core::bench_cases (one definition).
 //!
@@ -43,6 +44,10 @@ pub struct BenchArgs {
     /// widest whatever ours runs on.
     #[arg(long, default_value = "same", value_parser = ["same", "native"])]
     pub peer_simd: String,
+    /// The PyTorch peer's script (default: bench/torch_peer.py of the checkout this binary was built from; give
+    /// it when the binary runs elsewhere, e.g. on a GPU machine with a copy of the script).
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
     /// Which versions of the GPU's numbered kernels to time: `fastest` (what a run uses) or `all` (each
     /// version of the matrix-product kernel, naive to tiled, in its own column).
     #[arg(long, default_value = "fastest", value_parser = ["fastest", "all"])]
@@ -117,49 +122,92 @@ pub fn peer_simd_caps(ours: SimdPath, widest: SimdPath) -> &'static [(&'static s
     }
 }
 
-/// What the peer ran: (case, steps/s) pairs, its version, and the SIMD path it reported.
+/// What the peer ran: (case, steps/s) pairs, its version, and the device or SIMD path it reported.
+#[derive(Debug, PartialEq)]
 struct PeerRun {
     rows: Vec<(String, f64)>,
     version: String,
     capability: String,
 }
 
-/// Runs the PyTorch peer if this machine's Python has torch, with `caps` in its environment.
-fn run_peer(cases: &[String], steps: usize, caps: &[(&str, &str)]) -> Option<PeerRun> {
-    let python = std::env::var("SPHERELAB_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py");
-    let ok = Command::new(&python).args(["-c", "import torch"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if !ok {
-        eprintln!(
-            "note: PyTorch not found for '{python}' (set SPHERELAB_PYTHON to a Python with torch): no peer column"
-        );
-        return None;
+impl PeerRun {
+    /// The peer's stdout: one JSON object per case (bench/torch_peer.py); other lines are skipped.
+    fn parse(stdout: &str) -> PeerRun {
+        let (mut version, mut capability) = (String::new(), String::new());
+        let rows = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                let row = (v["case"].as_str()?.to_string(), v["steps_per_second"].as_f64()?);
+                // From a whole row only: a malformed line leaves what the others said.
+                version = v["torch"].as_str().unwrap_or("").to_string();
+                capability = v["capability"].as_str().unwrap_or("").to_string();
+                Some(row)
+            })
+            .collect();
+        PeerRun { rows, version, capability }
     }
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let out = Command::new(&python)
-        .arg(script)
-        .args(["--steps", &steps.to_string(), "--threads", &threads.to_string(), "--cases", &cases.join(",")])
-        .envs(caps.iter().copied())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "note: the PyTorch peer failed: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
-        );
-        return None;
+
+    /// "2.15.0 (ATen AVX2, …)": the table's `pytorch:` line.
+    fn describe(&self) -> String {
+        if self.capability.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{} ({})", self.version, self.capability)
+        }
     }
-    let (mut version, mut capability) = (String::new(), String::new());
-    let rows = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            version = v["torch"].as_str().unwrap_or("").to_string();
-            capability = v["capability"].as_str().unwrap_or("").to_string();
-            Some((v["case"].as_str()?.to_string(), v["steps_per_second"].as_f64()?))
-        })
-        .collect();
-    Some(PeerRun { rows, version, capability })
+}
+
+/// Where the peer runs and how: its script, the Python to run it with, and whether that Python has torch.
+struct Peer {
+    python: String,
+    script: PathBuf,
+}
+
+impl Peer {
+    /// The peer, when this machine's Python has torch and the script is where it should be; else a note says
+    /// why there is no peer column.
+    fn find(script: Option<&PathBuf>) -> Option<Peer> {
+        let python = std::env::var("SPHERELAB_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = script
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py")));
+        if !script.is_file() {
+            eprintln!(
+                "note: the PyTorch peer's script is not at {} (give its path with --peer-script): no peer column",
+                script.display()
+            );
+            return None;
+        }
+        let ok =
+            Command::new(&python).args(["-c", "import torch"]).output().map(|o| o.status.success()).unwrap_or(false);
+        if !ok {
+            eprintln!(
+                "note: PyTorch not found for '{python}' (set SPHERELAB_PYTHON to a Python with torch): no peer column"
+            );
+            return None;
+        }
+        Some(Peer { python, script })
+    }
+
+    /// Runs the peer's cases on `device` (cpu, cuda) with `caps` in its environment.
+    fn run(&self, cases: &[String], steps: usize, device: &str, caps: &[(&str, &str)]) -> Option<PeerRun> {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let out = Command::new(&self.python)
+            .arg(&self.script)
+            .args(["--steps", &steps.to_string(), "--threads", &threads.to_string(), "--cases", &cases.join(",")])
+            .args(["--device", device])
+            .envs(caps.iter().copied())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string();
+            // Status 3: this PyTorch sees no CUDA device (a CPU-only build, or no GPU): no column, no failure.
+            eprintln!("note: the PyTorch peer on {device} did not run: {why}");
+            return None;
+        }
+        Some(PeerRun::parse(&String::from_utf8_lossy(&out.stdout)))
+    }
 }
 
 /// Times one case on the GPU: (case, base steps, kernel version) → steps per second.
@@ -202,19 +250,23 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
     if !args.no_peer && args.peer_simd == "same" && caps.is_empty() && ours != spherelab_core::simd::widest() {
         eprintln!("note: PyTorch cannot be held to {}: the peer runs on its widest path", ours.name());
     }
-    let peer = if args.no_peer { None } else { run_peer(&args.cases, args.steps, caps) };
-    let mut torch_version = String::new();
-    if let Some(run) = &peer {
-        torch_version = if run.capability.is_empty() {
-            run.version.clone()
-        } else {
-            format!("{} ({})", run.version, run.capability)
-        };
-        for (case, sps) in &run.rows {
-            rows.push(Measurement { case: case.clone(), backend: "pytorch".into(), steps_per_second: *sps });
+    let peer = if args.no_peer { None } else { Peer::find(args.peer_script.as_ref()) };
+    let mut torch_lines = Vec::new();
+    if let Some(peer) = &peer {
+        // The CPU peer always; the CUDA peer beside a GPU that was timed, so both GPUs' figures share one run.
+        let gpu_timed = gpu_adapter.is_some() && args.backend.iter().any(|b| b == "gpu");
+        let devices: &[&str] = if gpu_timed { &["cpu", "cuda"] } else { &["cpu"] };
+        for &device in devices {
+            let caps = if device == "cpu" { caps } else { &[] };
+            let Some(run) = peer.run(&args.cases, args.steps, device, caps) else { continue };
+            let label = peer_label(device);
+            torch_lines.push(format!("{label}: {}", run.describe()));
+            for (case, sps) in &run.rows {
+                rows.push(Measurement { case: case.clone(), backend: label.clone(), steps_per_second: *sps });
+            }
         }
     }
-    print_table(&rows, &args.cases, &cpu_info.adapter, gpu_adapter.as_deref(), &torch_version);
+    print_table(&rows, &args.cases, &cpu_info.adapter, gpu_adapter.as_deref(), &torch_lines);
     if versions.len() > 1 && gpu_adapter.is_some() {
         print_versions(&rows, &args.cases, versions);
     }
@@ -244,17 +296,20 @@ fn print_versions(rows: &[Measurement], cases: &[String], versions: &[MatmulVers
     }
 }
 
-fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &str) {
-    let get =
-        |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
-    let cell = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
-    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
-        _ => "—".into(),
-    };
+/// The table's name for the peer on `device`: "pytorch" on the CPU, "pytorch cuda" on a GPU.
+fn peer_label(device: &str) -> String {
+    if device == "cpu" { "pytorch".into() } else { format!("pytorch {device}") }
+}
+
+fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&str>, torch: &[String]) {
     println!("cpu: {cpu}");
     println!("gpu: {}", gpu.unwrap_or("not used"));
-    println!("pytorch: {}", if torch.is_empty() { "not run" } else { torch });
+    if torch.is_empty() {
+        println!("pytorch: not run");
+    }
+    for line in torch {
+        println!("{line}");
+    }
     let peak = crate::peak::peak_estimate();
     let peak_text = peak.gflops.map_or("unknown".to_string(), |g| format!("{g:.0} GFLOP/s"));
     println!("cpu peak estimate: {peak_text} = {}", peak.how);
@@ -266,18 +321,43 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
         crate::backend::notice(n);
     }
     println!();
-    println!(
-        "| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch | GFLOP/step | \
-         cpu GFLOP/s | cpu % of peak |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for line in table_lines(rows, cases, peak.gflops) {
+        println!("{line}");
+    }
+}
+
+/// The table in Markdown: a row per case; the PyTorch-on-CUDA columns only when that peer ran.
+fn table_lines(rows: &[Measurement], cases: &[String], peak_gflops: Option<f64>) -> Vec<String> {
+    let get =
+        |case: &str, be: &str| rows.iter().find(|m| m.case == case && m.backend == be).map(|m| m.steps_per_second);
+    let cell = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+        _ => "—".into(),
+    };
+    let cuda = peer_label("cuda");
+    let with_cuda = rows.iter().any(|m| m.backend == cuda);
+    let mut lines = vec![
+        format!(
+            "| case | cpu-f32 steps/s | gpu steps/s | pytorch steps/s | cpu / pytorch | gpu / pytorch |{} GFLOP/step | \
+             cpu GFLOP/s | cpu % of peak |",
+            if with_cuda { " pytorch cuda steps/s | gpu / pytorch cuda |" } else { "" }
+        ),
+        format!("|---|{}", "---:|".repeat(if with_cuda { 10 } else { 8 })),
+    ];
     for case in cases {
         let (c, g, p) = (get(case, "cpu"), get(case, "gpu"), get(case, "pytorch"));
         let flops = spherelab_core::bench_cases::flops_per_step(case);
         let achieved = c.zip(flops).map(|(sps, f)| sps * f / 1e9);
-        let share = achieved.zip(peak.gflops).map(|(a, p)| format!("{:.1} %", 100.0 * a / p));
-        println!(
-            "| {case} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        let share = achieved.zip(peak_gflops).map(|(a, p)| format!("{:.1} %", 100.0 * a / p));
+        let cuda_cells = if with_cuda {
+            let pc = get(case, &cuda);
+            format!(" {} | {} |", cell(pc), ratio(g, pc))
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "| {case} | {} | {} | {} | {} | {} |{cuda_cells} {} | {} | {} |",
             cell(c),
             cell(g),
             cell(p),
@@ -286,8 +366,9 @@ fn print_table(rows: &[Measurement], cases: &[String], cpu: &str, gpu: Option<&s
             flops.map_or("—".into(), |f| format!("{:.3}", f / 1e9)),
             achieved.map_or("—".into(), |a| format!("{a:.1}")),
             share.unwrap_or_else(|| "—".into())
-        );
+        ));
     }
+    lines
 }
 
 #[cfg(test)]
@@ -309,5 +390,48 @@ mod tests {
         ] {
             assert!(peer_simd_caps(ours, widest).is_empty(), "{ours:?} on {widest:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod peer_tests {
+    use super::*;
+
+    #[test]
+    fn the_peers_output_gives_its_rows_version_and_path() {
+        let out = "warming up\n\
+            {\"case\": \"T1-plain\", \"steps_per_second\": 312.5, \"device\": \"cuda\", \"torch\": \"2.15.0\", \
+             \"capability\": \"CUDA 13.2, NVIDIA H200\"}\n\
+            {\"case\": \"T2-plain\", \"steps_per_second\": 80.25, \"torch\": \"2.15.0\", \
+             \"capability\": \"CUDA 13.2, NVIDIA H200\"}\n\
+            {\"case\": \"broken\"}\n";
+        let run = PeerRun::parse(out);
+        assert_eq!(run.rows, vec![("T1-plain".to_string(), 312.5), ("T2-plain".to_string(), 80.25)]);
+        assert_eq!(run.describe(), "2.15.0 (CUDA 13.2, NVIDIA H200)");
+        assert_eq!(PeerRun::parse("").describe(), "");
+    }
+
+    #[test]
+    fn the_cuda_columns_appear_only_when_the_cuda_peer_ran() {
+        let m = |case: &str, backend: &str, sps: f64| Measurement {
+            case: case.into(),
+            backend: backend.into(),
+            steps_per_second: sps,
+        };
+        let cases = vec!["T1-plain".to_string()];
+        let cpu_only = vec![m("T1-plain", "cpu", 1000.0), m("T1-plain", "pytorch", 250.0)];
+        let lines = table_lines(&cpu_only, &cases, Some(400.0));
+        assert!(!lines[0].contains("cuda"), "{}", lines[0]);
+        assert!(lines[2].starts_with("| T1-plain | 1000.0 | — | 250.0 | 4.00× | — |"), "{}", lines[2]);
+
+        let mut with_gpu = cpu_only.clone();
+        with_gpu.push(m("T1-plain", "gpu", 600.0));
+        with_gpu.push(m("T1-plain", &peer_label("cuda"), 200.0));
+        let lines = table_lines(&with_gpu, &cases, Some(400.0));
+        assert!(lines[0].contains("| pytorch cuda steps/s | gpu / pytorch cuda |"), "{}", lines[0]);
+        // Every row has as many cells as the header.
+        let cells = |l: &str| l.matches('|').count();
+        assert!(lines.iter().all(|l| cells(l) == cells(&lines[0])), "{lines:#?}");
+        assert!(lines[2].contains("| 600.0 | 250.0 | 4.00× | 2.40× | 200.0 | 3.00× |"), "{}", lines[2]);
     }
 }
