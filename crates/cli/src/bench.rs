@@ -44,8 +44,8 @@ pub struct BenchArgs {
     /// widest whatever ours runs on.
     #[arg(long, default_value = "same", value_parser = ["same", "native"])]
     pub peer_simd: String,
-    /// The PyTorch peer's script (default: bench/torch_peer.py of the checkout this binary was built from; give
-    /// it when the binary runs elsewhere, e.g. on a GPU machine with a copy of the script).
+    /// The PyTorch peer's script (default: bench/torch_peer.py of the checkout this binary was built from, else
+    /// of the current folder; give it when the binary runs elsewhere with the script somewhere else).
     #[arg(long)]
     pub peer_script: Option<PathBuf>,
     /// Which versions of the GPU's numbered kernels to time: `fastest` (what a run uses) or `all` (each
@@ -169,9 +169,14 @@ impl Peer {
     /// why there is no peer column.
     fn find(script: Option<&PathBuf>) -> Option<Peer> {
         let python = std::env::var("SPHERELAB_PYTHON").unwrap_or_else(|_| "python3".into());
-        let script = script
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py")));
+        // Given, else the checkout this binary was built from, else bench/ of the folder it runs in (a copy of
+        // the project on another machine, as ../shared/gpu-check runs it).
+        let built_at = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/torch_peer.py"));
+        let script = match script {
+            Some(given) => given.clone(),
+            None if built_at.is_file() => built_at,
+            None => PathBuf::from("bench/torch_peer.py"),
+        };
         if !script.is_file() {
             eprintln!(
                 "note: the PyTorch peer's script is not at {} (give its path with --peer-script): no peer column",
