@@ -192,5 +192,6 @@ def main():
         print(json.dumps({"case": case, "steps_per_second": sps, "device": device.type, "threads": args.threads,
                           "torch": torch.__version__, "capability": capability(device)}), flush=True)
 
+
 if __name__ == "__main__":
     main()

@@ -158,7 +158,7 @@ impl PeerRun {
     }
 }
 
-/// Where the peer runs and how: its script, the Python to run it with, and whether that Python has torch.
+/// The peer found on this machine: the Python (with torch) to run it with, and its script.
 struct Peer {
     python: String,
     script: PathBuf,
@@ -396,11 +396,6 @@ mod tests {
             assert!(peer_simd_caps(ours, widest).is_empty(), "{ours:?} on {widest:?}");
         }
     }
-}
-
-#[cfg(test)]
-mod peer_tests {
-    use super::*;
 
     #[test]
     fn the_peers_output_gives_its_rows_version_and_path() {
