@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || missing+=("rustup target aarch64-unknown-linux-gnu")
+# (The list is read whole before grep: under pipefail an early-exiting grep -q could fail the pipe.)
+installed=$(rustup target list --installed)
+grep -qx aarch64-unknown-linux-gnu <<<"$installed" || missing+=("rustup target aarch64-unknown-linux-gnu")
 command -v aarch64-linux-gnu-gcc >/dev/null || missing+=("gcc-aarch64-linux-gnu (apt)")
 command -v qemu-aarch64 >/dev/null || missing+=("qemu-user (apt)")
 [ -d /usr/aarch64-linux-gnu/lib ] || missing+=("libc6-dev-arm64-cross (apt)")

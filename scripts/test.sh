@@ -42,7 +42,7 @@ install_deps() {
             DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${arm[@]}" >/dev/null \
                 || echo "could not install ${arm[*]}: the AArch64 tests will be skipped"
         fi
-        if ! rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$'; then
+        if ! grep -qx aarch64-unknown-linux-gnu <<<"$(rustup target list --installed)"; then
             step "adding the aarch64-unknown-linux-gnu target"
             rustup target add aarch64-unknown-linux-gnu || echo "could not add the target: the AArch64 tests will be skipped"
         fi
