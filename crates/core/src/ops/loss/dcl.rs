@@ -40,28 +40,14 @@ pub mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::PairLayout;
-    use crate::config::{LossKind, PairMode};
-    use crate::loss::loss_and_grad;
-    use crate::loss::test_util::{params, random_flags};
+    use crate::config::LossKind;
+    use crate::loss::test_util::assert_gradient_matches_in_every_mode;
     use crate::rng::{rng, stream};
     use crate::testing::{assert_gradient_matches, random_matrix};
 
     #[test]
     fn dcl_gradient_matches_finite_differences_in_every_mode() {
-        let mut r = rng(31, stream::TEST);
-        let z = random_matrix(&mut r, 8, 3);
-        let random = random_flags(&mut r, 8, PairLayout::AllViews);
-        let all = PairFlags::all_pairs(8, PairLayout::AllViews);
-        for mode in PairMode::ALL {
-            for (name, flags) in [("random flags", &random), ("all pairs", &all)] {
-                let p = params(LossKind::Dcl, mode);
-                let (_, grad) = loss_and_grad(&p, &z, Some(flags), None);
-                assert_gradient_matches(&format!("DCL {} {name}", mode.name()), &z, &grad, |x| {
-                    loss_and_grad(&p, x, Some(flags), None).0
-                });
-            }
-        }
+        assert_gradient_matches_in_every_mode(LossKind::Dcl, 31);
     }
 
     #[test]

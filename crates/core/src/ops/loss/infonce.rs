@@ -291,7 +291,7 @@ mod tests {
     use crate::backend::PairLayout;
     use crate::config::{LossKind, PairMode};
     use crate::loss::loss_and_grad;
-    use crate::loss::test_util::{params, random_flags};
+    use crate::loss::test_util::{assert_gradient_matches_in_every_mode, params, random_flags};
     use crate::rng::{rng, stream};
     use crate::testing::{assert_gradient_matches, random_matrix};
 
@@ -332,19 +332,7 @@ mod tests {
 
     #[test]
     fn infonce_gradient_matches_finite_differences_in_every_mode() {
-        let mut r = rng(21, stream::TEST);
-        let z = random_matrix(&mut r, 8, 3);
-        let random = random_flags(&mut r, 8, PairLayout::AllViews);
-        let all = PairFlags::all_pairs(8, PairLayout::AllViews);
-        for mode in PairMode::ALL {
-            for (name, flags) in [("random flags", &random), ("all pairs", &all)] {
-                let p = params(LossKind::Infonce, mode);
-                let (_, grad) = loss_and_grad(&p, &z, Some(flags), None);
-                assert_gradient_matches(&format!("InfoNCE {} {name}", mode.name()), &z, &grad, |x| {
-                    loss_and_grad(&p, x, Some(flags), None).0
-                });
-            }
-        }
+        assert_gradient_matches_in_every_mode(LossKind::Infonce, 21);
     }
 
     #[test]

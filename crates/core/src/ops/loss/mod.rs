@@ -181,9 +181,11 @@ fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matri
 pub(crate) mod test_util {
     use crate::backend::{LossParams, PairLayout};
     use crate::config::{LossKind, PairMode};
+    use crate::loss::loss_and_grad;
     use crate::matrix::Matrix;
-    use crate::rng::{Rng, uniform};
+    use crate::rng::{Rng, rng, stream, uniform};
     use crate::selection::PairFlags;
+    use crate::testing::{assert_gradient_matches, random_matrix};
 
     /// Parameters with every modifier set to a value that matters (σ, ρ, m ≠ their neutral values).
     pub fn params(kind: LossKind, mode: PairMode) -> LossParams {
@@ -207,6 +209,24 @@ pub(crate) mod test_util {
         let m =
             Matrix::from_vec(n, n, (0..n * n).map(|_| if uniform(rng, 0.0, 1.0) < 0.5 { 1.0 } else { 0.0 }).collect());
         PairFlags::from_matrix::<f64>(&m, layout)
+    }
+
+    /// The tuned path's gradient of a loss over all views' pairs (InfoNCE, DCL) against finite differences in
+    /// every pair mode, on random flags and on every pair flagged (8 views of 3 dimensions drawn from `seed`).
+    pub fn assert_gradient_matches_in_every_mode(kind: LossKind, seed: u64) {
+        let mut r = rng(seed, stream::TEST);
+        let z = random_matrix(&mut r, 8, 3);
+        let random = random_flags(&mut r, 8, PairLayout::AllViews);
+        let all = PairFlags::all_pairs(8, PairLayout::AllViews);
+        for mode in PairMode::ALL {
+            for (name, flags) in [("random flags", &random), ("all pairs", &all)] {
+                let p = params(kind, mode);
+                let (_, grad) = loss_and_grad(&p, &z, Some(flags), None);
+                assert_gradient_matches(&format!("{} {} {name}", kind.name(), mode.name()), &z, &grad, |x| {
+                    loss_and_grad(&p, x, Some(flags), None).0
+                });
+            }
+        }
     }
 }
 
