@@ -41,9 +41,9 @@ pub mod reference {
 mod tests {
     use super::*;
     use crate::config::LossKind;
-    use crate::loss::test_util::assert_gradient_matches_in_every_mode;
+    use crate::loss::test_util::{assert_gradient_matches_in_every_mode, assert_tuned_path_matches_reference};
     use crate::rng::{rng, stream};
-    use crate::testing::{assert_gradient_matches, random_matrix};
+    use crate::testing::random_matrix;
 
     #[test]
     fn dcl_gradient_matches_finite_differences_in_every_mode() {
@@ -79,17 +79,12 @@ mod tests {
 
     #[test]
     fn the_tuned_path_matches_the_plain_reference() {
-        let mut r = rng(33, stream::TEST);
-        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
-            let z = random_matrix(&mut r, rows, d);
-            let (want, want_grad) = reference::value_and_grad(&z, 0.3);
-            let (got, grad) = value_and_grad(&z, 0.3, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None);
-            assert!((got - want).abs() <= 1e-12 * want.abs(), "{rows}×{d}: {got} vs {want}");
-            let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
-            assert!(c.passed(), "{rows}×{d}: {}", c.describe());
-        }
-        let z = random_matrix(&mut r, 8, 3);
-        let (_, grad) = reference::value_and_grad(&z, 0.5);
-        assert_gradient_matches("plain DCL reference", &z, &grad, |x| reference::value_and_grad(x, 0.5).0);
+        let plain = Modifier::Scale { sigma: 0.0, rho: 1.0 };
+        assert_tuned_path_matches_reference(
+            "DCL",
+            33,
+            |z, tau| value_and_grad(z, tau, plain, None),
+            reference::value_and_grad,
+        );
     }
 }

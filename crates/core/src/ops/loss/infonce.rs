@@ -291,9 +291,11 @@ mod tests {
     use crate::backend::PairLayout;
     use crate::config::{LossKind, PairMode};
     use crate::loss::loss_and_grad;
-    use crate::loss::test_util::{assert_gradient_matches_in_every_mode, params, random_flags};
+    use crate::loss::test_util::{
+        assert_gradient_matches_in_every_mode, assert_tuned_path_matches_reference, params, random_flags,
+    };
     use crate::rng::{rng, stream};
-    use crate::testing::{assert_gradient_matches, random_matrix};
+    use crate::testing::random_matrix;
 
     /// The textbook formula in plain double loops, no max shift, no GEMM: the oracle for the fast path.
     fn naive_infonce(z: &Matrix<f64>, tau: f64) -> f64 {
@@ -316,18 +318,13 @@ mod tests {
 
     #[test]
     fn the_tuned_path_matches_the_plain_reference() {
-        let mut r = rng(23, stream::TEST);
-        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
-            let z = random_matrix(&mut r, rows, d);
-            let (want, want_grad) = reference::value_and_grad(&z, 0.3);
-            let (got, grad) = value_and_grad(&z, 0.3, Modifier::Scale { sigma: 0.0, rho: 1.0 }, None);
-            assert!((got - want).abs() <= 1e-12 * want.abs(), "{rows}×{d}: {got} vs {want}");
-            let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
-            assert!(c.passed(), "{rows}×{d}: {}", c.describe());
-        }
-        let z = random_matrix(&mut r, 8, 3);
-        let (_, grad) = reference::value_and_grad(&z, 0.5);
-        assert_gradient_matches("plain InfoNCE reference", &z, &grad, |x| reference::value_and_grad(x, 0.5).0);
+        let plain = Modifier::Scale { sigma: 0.0, rho: 1.0 };
+        assert_tuned_path_matches_reference(
+            "InfoNCE",
+            23,
+            |z, tau| value_and_grad(z, tau, plain, None),
+            reference::value_and_grad,
+        );
     }
 
     #[test]

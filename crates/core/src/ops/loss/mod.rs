@@ -211,6 +211,29 @@ pub(crate) mod test_util {
         PairFlags::from_matrix::<f64>(&m, layout)
     }
 
+    /// A loss's tuned path, without flags, against its plain reference on random shapes (one and several 64-row
+    /// chunks, d on either side of the thin path's), value and gradient; then the reference's own gradient
+    /// against finite differences. `tuned` and `reference` map (z, τ) to (ℓ, ∂ℓ/∂z).
+    pub fn assert_tuned_path_matches_reference(
+        what: &str,
+        seed: u64,
+        tuned: impl Fn(&Matrix<f64>, f64) -> (f64, Matrix<f64>),
+        reference: impl Fn(&Matrix<f64>, f64) -> (f64, Matrix<f64>),
+    ) {
+        let mut r = rng(seed, stream::TEST);
+        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
+            let z = random_matrix(&mut r, rows, d);
+            let (want, want_grad) = reference(&z, 0.3);
+            let (got, grad) = tuned(&z, 0.3);
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{what} {rows}×{d}: {got} vs {want}");
+            let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
+            assert!(c.passed(), "{what} {rows}×{d}: {}", c.describe());
+        }
+        let z = random_matrix(&mut r, 8, 3);
+        let (_, grad) = reference(&z, 0.5);
+        assert_gradient_matches(&format!("plain {what} reference"), &z, &grad, |x| reference(x, 0.5).0);
+    }
+
     /// The tuned path's gradient of a loss over all views' pairs (InfoNCE, DCL) against finite differences in
     /// every pair mode, on random flags and on every pair flagged (8 views of 3 dimensions drawn from `seed`).
     pub fn assert_gradient_matches_in_every_mode(kind: LossKind, seed: u64) {
