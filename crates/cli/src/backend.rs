@@ -53,9 +53,10 @@ pub fn with_backend<T: BackendTask>(choice: BackendChoice, precision: Precision,
     }
 }
 
-/// The GPU's adapter, if `with_backend` can open one (for `bench`, which must not time the CPU fallback
-/// under the GPU's name). Goes through `with_backend`, so wiring the GPU there wires it here too.
-pub fn gpu_adapter() -> Option<String> {
+/// The GPU's adapter, if `with_backend` opens one for `choice` (for `bench`, which must not time the CPU
+/// fallback under the GPU's name; with `Auto` a software renderer is passed over, and the chooser says so).
+/// Goes through `with_backend`, so wiring the GPU there wires it here too.
+pub fn gpu_adapter(choice: BackendChoice) -> Option<String> {
     struct Info;
     impl BackendTask for Info {
         type Output = spherelab_core::backend::BackendInfo;
@@ -63,7 +64,7 @@ pub fn gpu_adapter() -> Option<String> {
             Ok(backend.info())
         }
     }
-    let info = with_backend(BackendChoice::Gpu, Precision::F32, Info).ok()?;
+    let info = with_backend(choice, Precision::F32, Info).ok()?;
     info.kind.starts_with("gpu").then_some(info.adapter)
 }
 

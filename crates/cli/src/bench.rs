@@ -17,13 +17,15 @@ use spherelab_core::backend::{Backend, LossParams, Pairs};
 use spherelab_core::bench_cases::{case_config, loss_case_views, steps_for};
 use spherelab_core::simd::SimdPath;
 use spherelab_core::{Cpu, Trainer};
+use spherelab_gpu::choice::BackendPreference;
 use spherelab_gpu::ops::linear::MatmulVersion;
 
 /// Arguments of `spherelab bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Backends to time, comma-separated: cpu, gpu.
-    #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
+    /// Backends to time, comma-separated: cpu; auto (a hardware GPU when one opens — a software renderer such as
+    /// lavapipe is passed over, saying so, as every command's `auto` does); gpu (any adapter, software included).
+    #[arg(long, default_value = "cpu,auto", value_delimiter = ',')]
     pub backend: Vec<String>,
     /// Cases to run, comma-separated (T1-plain, T1-selected, T2-plain, T2-selected, loss-4096, loss-16384).
     #[arg(
@@ -215,6 +217,26 @@ impl Peer {
     }
 }
 
+/// The names `--backend` takes; anything else is refused before anything is timed.
+pub fn check_backends(backends: &[String]) -> Result<()> {
+    match backends.iter().find(|b| !["cpu", "auto", "gpu"].contains(&b.as_str())) {
+        Some(other) => anyhow::bail!("unknown backend '{other}' in --backend: choose cpu, auto or gpu"),
+        None => Ok(()),
+    }
+}
+
+/// Which GPU the backends list asks the chooser for: `gpu` (any adapter) wins over `auto` (hardware only);
+/// neither: none.
+pub fn gpu_preference(backends: &[String]) -> Option<BackendPreference> {
+    if backends.iter().any(|b| b == "gpu") {
+        Some(BackendPreference::Gpu)
+    } else if backends.iter().any(|b| b == "auto") {
+        Some(BackendPreference::Auto)
+    } else {
+        None
+    }
+}
+
 /// Times one case on the GPU: (case, base steps, kernel version) → steps per second.
 pub type GpuRunner<'a> = &'a mut dyn FnMut(&str, usize, MatmulVersion) -> Result<f64>;
 
@@ -235,13 +257,13 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
         for be in &args.backend {
             let timed: Vec<(String, f64)> = match be.as_str() {
                 "cpu" => vec![(be.clone(), time_case(Cpu::<f32>::new(), case, args.steps)?)],
-                "gpu" => match gpu.as_mut() {
+                "gpu" | "auto" => match gpu.as_mut() {
                     Some(f) => {
                         versions.iter().map(|&v| Ok((gpu_label(v), f(case, args.steps, v)?))).collect::<Result<_>>()?
                     }
                     None => Vec::new(),
                 },
-                other => anyhow::bail!("unknown backend '{other}': choose cpu or gpu"),
+                other => anyhow::bail!("unknown backend '{other}': choose cpu, auto or gpu"),
             };
             for (label, sps) in timed {
                 // Progress on stderr, so a long run (the GPU at 16,384 views on a software adapter) shows life.
@@ -259,7 +281,7 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
     let mut torch_lines = Vec::new();
     if let Some(peer) = &peer {
         // The CPU peer always; the CUDA peer beside a GPU that was timed, so both GPUs' figures share one run.
-        let gpu_timed = gpu_adapter.is_some() && args.backend.iter().any(|b| b == "gpu");
+        let gpu_timed = gpu_adapter.is_some() && args.backend.iter().any(|b| b == "gpu" || b == "auto");
         let devices: &[&str] = if gpu_timed { &["cpu", "cuda"] } else { &["cpu"] };
         for &device in devices {
             let caps = if device == "cpu" { caps } else { &[] };
@@ -395,6 +417,15 @@ mod tests {
         ] {
             assert!(peer_simd_caps(ours, widest).is_empty(), "{ours:?} on {widest:?}");
         }
+    }
+
+    #[test]
+    fn the_gpu_column_asks_the_chooser_for_any_adapter_only_when_gpu_is_named() {
+        let list = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
+        assert_eq!(gpu_preference(&list("cpu,auto")), Some(BackendPreference::Auto));
+        assert_eq!(gpu_preference(&list("auto,gpu")), Some(BackendPreference::Gpu));
+        assert_eq!(gpu_preference(&list("gpu")), Some(BackendPreference::Gpu));
+        assert_eq!(gpu_preference(&list("cpu")), None);
     }
 
     #[test]

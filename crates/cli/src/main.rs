@@ -74,9 +74,11 @@ pub fn emit(text: &str) {
     }
 }
 
-/// `bench` times the GPU only when one really opens (never the CPU fallback under the GPU's name).
+/// `bench` times the GPU only when one really opens (never the CPU fallback under the GPU's name), by the
+/// chooser's rule: `auto` (the default) a hardware adapter only, `gpu` any.
 fn run_bench(args: &bench::BenchArgs) -> anyhow::Result<()> {
-    let adapter = if args.backend.iter().any(|b| b == "gpu") { backend::gpu_adapter() } else { None };
+    bench::check_backends(&args.backend)?;
+    let adapter = bench::gpu_preference(&args.backend).and_then(backend::gpu_adapter);
     // The adapter `gpu_adapter` found (through `with_backend`, as every command opens one), with the kernel
     // version asked for.
     let mut on_gpu = |case: &str, steps: usize, version: spherelab_gpu::ops::linear::MatmulVersion| {

@@ -30,6 +30,31 @@ fn an_unknown_bench_case_is_named() {
     assert_bad_input(&o, &["T9"]);
 }
 
+#[test]
+fn an_unknown_backend_is_named_before_anything_is_timed() {
+    let o = spherelab(&["bench", "--backend", "cpu,tpu", "--cases", "T1-plain", "--steps", "5", "--no-peer"]);
+    assert_bad_input(&o, &["tpu", "cpu, auto or gpu"]);
+}
+
+/// The default GPU column follows every command's `auto`: a software renderer (lavapipe in CI) is passed over,
+/// with the chooser's line saying which adapter it saw; `--backend gpu` times it anyway (the test below).
+#[test]
+fn the_default_bench_passes_over_a_software_adapter() {
+    let o = spherelab(&["bench", "--cases", "T1-plain", "--steps", "3", "--no-peer"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (out, err) = (stdout(&o), stderr(&o));
+    let row = out.lines().find(|l| l.starts_with("| T1-plain |")).unwrap_or_else(|| panic!("no row:\n{out}"));
+    let gpu_cell = row.split('|').nth(3).unwrap().trim();
+    if out.contains("gpu: not used") {
+        assert_eq!(gpu_cell, "—", "{row}");
+        assert!(err.contains("software renderer") || err.contains("no usable GPU"), "{err}");
+    } else {
+        // A hardware GPU opened (never in CI): then it is timed.
+        assert!(gpu_cell.parse::<f64>().is_ok(), "{row}");
+        assert!(!out.contains(", Cpu"), "a software adapter was timed by default:\n{out}");
+    }
+}
+
 /// `--gpu-kernels all` times every version of the GPU's matrix-product kernel (lavapipe in CI), each in a
 /// column of its own, the tiled one also in the main table's gpu column.
 #[test]
