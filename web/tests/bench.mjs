@@ -21,14 +21,23 @@ try {
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
   await page.goto(new URL(only === "cpu" ? "?bench=cpu" : "?bench", base).toString());
   await page.waitForFunction(() => window.spherelab?.bench?.done === true, null, { timeout: 300_000 });
-  const rows = await page.evaluate(() => window.spherelab.bench.rows);
-  console.log("| case | backend (browser) | steps/s |");
-  console.log("|---|---|---:|");
+  const { rows, ceiling } = await page.evaluate(() => window.spherelab.bench);
+  // The page's own limit, timed in the page (crates/app/src/page_ceiling.rs): a CPU case's GFLOP/s beside it.
+  console.log(ceiling ? `page ceiling: ${ceiling.gflops.toFixed(1)} GFLOP/s = ${ceiling.how}` : "page ceiling: not timed");
+  console.log("| case | backend (browser) | steps/s | GFLOP/s | % of page ceiling |");
+  console.log("|---|---|---:|---:|---:|");
   for (const r of rows) {
     const cell = r.stepsPerSecond !== undefined ? r.stepsPerSecond.toFixed(1) : `— (${r.error})`;
-    console.log(`| ${r.case} | ${r.backend} | ${cell} |`);
+    const gflops = r.gflops !== undefined ? r.gflops.toFixed(1) : "—";
+    const share = r.shareOfCeiling !== undefined ? `${(100 * r.shareOfCeiling).toFixed(1)} %` : "—";
+    console.log(`| ${r.case} | ${r.backend} | ${cell} | ${gflops} | ${share} |`);
     // The CPU engine runs everywhere: a CPU row without a figure is a failure; WebGPU may be missing.
     if (r.backend.startsWith("cpu") && !(r.stepsPerSecond > 0)) failed = true;
+  }
+  // The ceiling is timed before any case: a page that could not time it has a broken clock or loop.
+  if (!(ceiling?.gflops > 0)) {
+    console.error("error: the page did not time its ceiling");
+    failed = true;
   }
 } catch (e) {
   console.error(`error: the ?bench page did not finish: ${e.message}`);

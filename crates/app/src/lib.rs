@@ -14,6 +14,7 @@ pub mod guide;
 pub mod lab;
 pub mod mirror;
 pub mod pacing;
+pub mod page_ceiling;
 pub mod panels;
 pub mod regions;
 pub mod remember;

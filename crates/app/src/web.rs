@@ -12,8 +12,10 @@
 //!   published as `window.spherelab.selftest` = {passed, adapter, summary, worstCheck, worstRatio, checks}.
 //! - `?bench`: T1-plain and T1-selected training steps timed in the page (step_timer.rs, the native bench's
 //!   measurement) on the CPU engine and, when there is an adapter, on WebGPU (`?bench=cpu`: the CPU engine
-//!   only); the lab is paused meanwhile.
-//!   Published as `window.spherelab.bench` = {done, rows: [{case, backend, stepsPerSecond | error}]}.
+//!   only); the lab is paused meanwhile. First it times the page's own ceiling (page_ceiling.rs), and each
+//!   row gives the case's GFLOP/s (core's `bench_cases::flops_per_step`) and, on the CPU engine, its share of
+//!   that ceiling. Published as `window.spherelab.bench` = {done, ceiling: {gflops, how} | null,
+//!   rows: [{case, backend, stepsPerSecond, gflops, shareOfCeiling | error}]}.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -199,6 +201,10 @@ struct WebApp {
 
 /// `?bench`: the cases to time, the one being timed, and the rows measured so far.
 struct WebBench {
+    /// The page's timed ceiling: None before the first case, and where no run took measurable time.
+    ceiling: Option<crate::page_ceiling::Ceiling>,
+    /// Timing the ceiling (before the first case); None once done.
+    ceiling_timer: Option<crate::page_ceiling::CeilingTimer>,
     queue: VecDeque<(&'static str, BenchBackend)>,
     running: Option<BenchRun>,
     rows: Vec<(&'static str, &'static str, Result<f64, String>)>,
@@ -248,15 +254,29 @@ impl WebBench {
         let backends: &[BenchBackend] =
             if with_gpu { &[BenchBackend::Cpu, BenchBackend::WebGpu] } else { &[BenchBackend::Cpu] };
         let queue = backends.iter().copied().flat_map(|b| ["T1-plain", "T1-selected"].map(|c| (c, b))).collect();
-        Self { queue, running: None, rows: Vec::new() }
+        Self {
+            ceiling: None,
+            ceiling_timer: Some(crate::page_ceiling::CeilingTimer::start()),
+            queue,
+            running: None,
+            rows: Vec::new(),
+        }
     }
 
     fn done(&self) -> bool {
-        self.queue.is_empty() && self.running.is_none()
+        self.ceiling_timer.is_none() && self.queue.is_empty() && self.running.is_none()
     }
 
-    /// Polls the case being timed, or starts the next; at most one case's work per frame.
+    /// Times the ceiling (the first call), then polls the case being timed, or starts the next; at most one
+    /// case's work per frame.
     fn advance(&mut self) {
+        if let Some(timer) = &mut self.ceiling_timer {
+            if let Some(ceiling) = timer.poll() {
+                self.ceiling = ceiling;
+                self.ceiling_timer = None;
+            }
+            return;
+        }
         if let Some(run) = &mut self.running {
             let (case, backend) = run.names();
             let rate = match run {
@@ -302,12 +322,32 @@ impl WebBench {
             put("case", (*case).into());
             put("backend", (*backend).into());
             match rate {
-                Ok(r) => put("stepsPerSecond", JsValue::from_f64(*r)),
+                Ok(r) => {
+                    put("stepsPerSecond", JsValue::from_f64(*r));
+                    if let Some(flops) = spherelab_core::bench_cases::flops_per_step(case) {
+                        let gflops = flops * r / 1e9;
+                        put("gflops", JsValue::from_f64(gflops));
+                        // The ceiling is the CPU's: a share only for the rows the CPU engine computed.
+                        if let (Some(c), true) = (&self.ceiling, *backend == BenchBackend::Cpu.name()) {
+                            put("shareOfCeiling", JsValue::from_f64(gflops / c.gflops));
+                        }
+                    }
+                }
                 Err(e) => put("error", e.clone().into()),
             }
             rows.push(&row);
         }
         let obj = js_sys::Object::new();
+        let ceiling = match &self.ceiling {
+            Some(c) => {
+                let o = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&o, &"gflops".into(), &JsValue::from_f64(c.gflops));
+                let _ = js_sys::Reflect::set(&o, &"how".into(), &c.how.clone().into());
+                o.into()
+            }
+            None => JsValue::NULL,
+        };
+        let _ = js_sys::Reflect::set(&obj, &"ceiling".into(), &ceiling);
         let _ = js_sys::Reflect::set(&obj, &"done".into(), &self.done().into());
         let _ = js_sys::Reflect::set(&obj, &"rows".into(), &rows);
         set_status("bench", &obj.into());
@@ -323,7 +363,9 @@ impl WebBench {
                 Err(e) => format!("{case} on {backend}: {e}"),
             })
             .collect();
-        format!("bench: {}", cells.join("; "))
+        let ceiling =
+            self.ceiling.as_ref().map_or(String::new(), |c| format!(" (page ceiling {:.1} GFLOP/s)", c.gflops));
+        format!("bench: {}{ceiling}", cells.join("; "))
     }
 }
 
