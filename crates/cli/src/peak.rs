@@ -17,7 +17,10 @@ pub struct Peak {
 const ASSUMED_FMA_UNITS: f64 = 2.0;
 
 pub fn peak_estimate() -> Peak {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The cores the engine computes on: all of them, unless its worker pool was made smaller
+    // (RAYON_NUM_THREADS=1 for a one-thread figure), when a peak of every core would halve its share.
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = all.min(rayon::current_num_threads()).max(1);
     // The path the engine runs on: the machine's widest, or the narrower one `SPHERELAB_SIMD` forced (then the
     // peak is that path's, the one the engine can reach).
     let (path, _) = spherelab_core::simd::chosen();
@@ -29,7 +32,7 @@ pub fn peak_estimate() -> Peak {
         Some(g) => (Some(g), "timed with a chain of dependent integer adds, one a cycle"),
         None => (cpu_clock_ghz(), "from /proc/cpuinfo"),
     };
-    let head = format!("{cores} cores (logical) × {lanes} f32 lanes ({}) × 2 FLOP", path.name());
+    let head = format!("{} × {lanes} f32 lanes ({}) × 2 FLOP", cores_phrase(cores, all), path.name());
     match measured_fma_rate_g(path) {
         // The timed rate already holds the clock the FMAs run at (some cores lower it for wide vectors).
         Some(rate) => {
@@ -49,6 +52,15 @@ pub fn peak_estimate() -> Peak {
                 how: format!("{head} × {ASSUMED_FMA_UNITS} FMA units (assumed) × {clock}"),
             }
         }
+    }
+}
+
+/// The peak's first factor: the cores the engine uses, and the machine's when it uses fewer.
+fn cores_phrase(used: usize, all: usize) -> String {
+    if used < all {
+        format!("{used} of {all} cores (logical; the engine's threads, RAYON_NUM_THREADS)")
+    } else {
+        format!("{all} cores (logical)")
     }
 }
 
@@ -295,6 +307,13 @@ mod tests {
         if paths.iter().any(|path| path.available()) {
             assert!(timed > 0, "no FMA loop ran on a machine with FMA");
         }
+    }
+
+    /// A one-thread run is held to one core's peak, and says so.
+    #[test]
+    fn the_peak_counts_the_cores_the_engine_uses() {
+        assert_eq!(cores_phrase(2, 2), "2 cores (logical)");
+        assert_eq!(cores_phrase(1, 2), "1 of 2 cores (logical; the engine's threads, RAYON_NUM_THREADS)");
     }
 
     /// The estimate names every factor and says which were timed.
