@@ -40,10 +40,11 @@ impl Ceiling {
 #[cfg(target_arch = "wasm32")]
 const WARM_UP: web_time::Duration = web_time::Duration::from_secs(1);
 
-/// Rounds of twelve pairs in one run: ~5 ms on a 4 GHz core, fifty times the 0.1 ms to which a page that is
-/// not cross-origin isolated rounds `performance.now()`.
+/// Rounds of twelve pairs in one run: ~9 ms on a 4 GHz core, so the 0.1 ms to which a page that is not
+/// cross-origin isolated rounds `performance.now()` moves the rate by about 1 % (with 5 ms runs the readings
+/// came in 2 % steps).
 #[cfg(target_arch = "wasm32")]
-const ROUNDS: u32 = 2_000_000;
+const ROUNDS: u32 = 4_000_000;
 
 /// Times the page's multiply-add pairs, one run a frame, until `WARM_UP` has passed.
 #[cfg(target_arch = "wasm32")]
