@@ -104,7 +104,11 @@ async fn run() -> Result<(), String> {
                 for n in notices {
                     app.lab.notify(n);
                 }
-                app.greet(crate::remember::welcome_answered(), &link);
+                // The bench pauses the lab, so the card's "learning behind this card, right now" would not be true;
+                // a page opened to measure is not a visitor's first start either.
+                if !bench {
+                    app.greet(crate::remember::welcome_answered(), &link);
+                }
                 let selftest = selftest.then_some(SelfTestState::Waiting);
                 // The bench times steps alone: the lab's own training would share the thread and the GPU.
                 app.lab.schedule.playing &= !bench;
