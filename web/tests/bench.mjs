@@ -23,7 +23,8 @@ try {
   await page.waitForFunction(() => window.spherelab?.bench?.done === true, null, { timeout: 300_000 });
   const { rows, ceiling } = await page.evaluate(() => window.spherelab.bench);
   // The page's own limit, timed in the page (crates/app/src/page_ceiling.rs): a CPU case's GFLOP/s beside it.
-  console.log(ceiling ? `page ceiling: ${ceiling.gflops.toFixed(1)} GFLOP/s = ${ceiling.how}` : "page ceiling: not timed");
+  console.log(ceiling?.gflops > 0 ? `page ceiling: ${ceiling.gflops.toFixed(1)} GFLOP/s = ${ceiling.how}`
+    : `page ceiling: ${ceiling?.error ?? "not timed"}`);
   console.log("| case | backend (browser) | steps/s | GFLOP/s | % of page ceiling |");
   console.log("|---|---|---:|---:|---:|");
   for (const r of rows) {

@@ -34,6 +34,26 @@ impl Ceiling {
     }
 }
 
+/// The ceiling from the fastest run, or why there is none: a clock that ticks in steps coarser than
+/// `MAX_CLOCK_STEP_S` (a browser's privacy setting can round `performance.now()` to 16 or 100 ms) would make a
+/// run read 0 or several times its length — a number that looks measured and is not.
+pub fn verdict(fastest_s: Option<f64>, pairs_per_run: f64, runs: usize, clock_step_s: f64) -> Result<Ceiling, String> {
+    if clock_step_s > MAX_CLOCK_STEP_S {
+        return Err(format!(
+            "not timed: this page's clock ticks in {:.1} ms steps (a browser privacy setting?), too coarse for runs \
+             of a few milliseconds",
+            clock_step_s * 1e3
+        ));
+    }
+    match fastest_s {
+        Some(best) if best > 0.0 => Ok(Ceiling::from_pair_rate(pairs_per_run / best / 1e9, runs)),
+        _ => Err("not timed: no run took measurable time".into()),
+    }
+}
+
+/// The coarsest clock step the ceiling is timed with: 1 ms, a ninth of a run.
+const MAX_CLOCK_STEP_S: f64 = 1e-3;
+
 /// How long the page runs the loop before its fastest run counts: the browser first runs a wasm function as
 /// baseline code and swaps in optimised code later, at a call boundary (the first runs here read half of the
 /// optimised rate). A run every frame for this long, so the page keeps drawing meanwhile.
@@ -61,8 +81,16 @@ impl CeilingTimer {
         Self { started: None, runs: 0, fastest: None }
     }
 
-    /// One timed run; then the ceiling once `WARM_UP` has passed (None inside: no run took measurable time).
-    pub fn poll(&mut self) -> Option<Option<Ceiling>> {
+    /// One timed run (the first call also times the clock's step); then, once `WARM_UP` has passed or the clock
+    /// is too coarse, the ceiling or why there is none.
+    pub fn poll(&mut self) -> Option<Result<Ceiling, String>> {
+        let pairs_per_run = ROUNDS as f64 * 12.0;
+        if self.started.is_none() {
+            let step = clock_step_s();
+            if step > MAX_CLOCK_STEP_S {
+                return Some(verdict(None, pairs_per_run, 0, step));
+            }
+        }
         let start = web_time::Instant::now();
         let started = *self.started.get_or_insert(start);
         std::hint::black_box(mul_add_chains(ROUNDS));
@@ -71,9 +99,32 @@ impl CeilingTimer {
         if secs > 0.0 {
             self.fastest = Some(self.fastest.map_or(secs, |f: f64| f.min(secs)));
         }
-        (started.elapsed() >= WARM_UP)
-            .then(|| self.fastest.map(|best| Ceiling::from_pair_rate(ROUNDS as f64 * 12.0 / best / 1e9, self.runs)))
+        (started.elapsed() >= WARM_UP).then(|| verdict(self.fastest, pairs_per_run, self.runs, 0.0))
     }
+}
+
+/// The smallest step the page's clock moves by: the shortest of up to five intervals between its ticks (one
+/// can be stretched by anything that stops the thread — once here a 0.1 ms clock read 2.8 ms), stopping at
+/// the first no longer than `MAX_CLOCK_STEP_S`.
+#[cfg(target_arch = "wasm32")]
+fn clock_step_s() -> f64 {
+    let next_tick = |from: web_time::Instant| loop {
+        let now = web_time::Instant::now();
+        if now > from {
+            return now;
+        }
+    };
+    let mut tick = next_tick(web_time::Instant::now());
+    let mut shortest = f64::INFINITY;
+    for _ in 0..5 {
+        let next = next_tick(tick);
+        shortest = shortest.min((next - tick).as_secs_f64());
+        if shortest <= MAX_CLOCK_STEP_S {
+            break;
+        }
+        tick = next;
+    }
+    shortest
 }
 
 /// `rounds` rounds of c ← c·m + a on twelve 4-lane accumulators; returns a lane so the work is kept. m and a
@@ -96,6 +147,17 @@ fn mul_add_chains(rounds: u32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_coarse_clock_or_no_measurable_run_gives_no_ceiling_and_says_why() {
+        let pairs = 48e6;
+        let c = verdict(Some(0.009), pairs, 60, 0.0001).expect("a fine clock and a timed run");
+        assert!((c.gflops - 4.0 * 2.0 * pairs / 0.009 / 1e9).abs() < 1e-9);
+        let coarse = verdict(Some(0.1), pairs, 60, 0.1).err().expect("a 100 ms clock");
+        assert!(coarse.contains("100.0 ms steps"), "{coarse}");
+        assert!(verdict(None, pairs, 60, 0.0001).err().expect("nothing timed").contains("no run took measurable time"));
+        assert!(verdict(Some(0.0), pairs, 60, 0.0001).is_err());
+    }
 
     #[test]
     fn the_ceiling_is_lanes_times_two_flop_times_the_pair_rate() {

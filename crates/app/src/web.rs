@@ -14,7 +14,7 @@
 //!   measurement) on the CPU engine and, when there is an adapter, on WebGPU (`?bench=cpu`: the CPU engine
 //!   only); the lab is paused meanwhile. First it times the page's own ceiling (page_ceiling.rs), and each
 //!   row gives the case's GFLOP/s (core's `bench_cases::flops_per_step`) and, on the CPU engine, its share of
-//!   that ceiling. Published as `window.spherelab.bench` = {done, ceiling: {gflops, how} | null,
+//!   that ceiling. Published as `window.spherelab.bench` = {done, ceiling: {gflops, how} | {error} | null,
 //!   rows: [{case, backend, stepsPerSecond, gflops, shareOfCeiling | error}]}.
 
 use std::cell::RefCell;
@@ -205,8 +205,8 @@ struct WebApp {
 
 /// `?bench`: the cases to time, the one being timed, and the rows measured so far.
 struct WebBench {
-    /// The page's timed ceiling: None before the first case, and where no run took measurable time.
-    ceiling: Option<crate::page_ceiling::Ceiling>,
+    /// The page's timed ceiling, or why it could not be timed; None until it has been.
+    ceiling: Option<Result<crate::page_ceiling::Ceiling, String>>,
     /// Timing the ceiling (before the first case); None once done.
     ceiling_timer: Option<crate::page_ceiling::CeilingTimer>,
     queue: VecDeque<(&'static str, BenchBackend)>,
@@ -276,7 +276,7 @@ impl WebBench {
     fn advance(&mut self) {
         if let Some(timer) = &mut self.ceiling_timer {
             if let Some(ceiling) = timer.poll() {
-                self.ceiling = ceiling;
+                self.ceiling = Some(ceiling);
                 self.ceiling_timer = None;
             }
             return;
@@ -332,7 +332,7 @@ impl WebBench {
                         let gflops = flops * r / 1e9;
                         put("gflops", JsValue::from_f64(gflops));
                         // The ceiling is the CPU's: a share only for the rows the CPU engine computed.
-                        if let (Some(c), true) = (&self.ceiling, *backend == BenchBackend::Cpu.name()) {
+                        if let (Some(Ok(c)), true) = (&self.ceiling, *backend == BenchBackend::Cpu.name()) {
                             put("shareOfCeiling", JsValue::from_f64(gflops / c.gflops));
                         }
                     }
@@ -343,10 +343,18 @@ impl WebBench {
         }
         let obj = js_sys::Object::new();
         let ceiling = match &self.ceiling {
-            Some(c) => {
+            Some(result) => {
                 let o = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&o, &"gflops".into(), &JsValue::from_f64(c.gflops));
-                let _ = js_sys::Reflect::set(&o, &"how".into(), &c.how.clone().into());
+                let put = |k: &str, v: JsValue| {
+                    let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+                };
+                match result {
+                    Ok(c) => {
+                        put("gflops", JsValue::from_f64(c.gflops));
+                        put("how", c.how.clone().into());
+                    }
+                    Err(why) => put("error", why.clone().into()),
+                }
                 o.into()
             }
             None => JsValue::NULL,
@@ -367,8 +375,11 @@ impl WebBench {
                 Err(e) => format!("{case} on {backend}: {e}"),
             })
             .collect();
-        let ceiling =
-            self.ceiling.as_ref().map_or(String::new(), |c| format!(" (page ceiling {:.1} GFLOP/s)", c.gflops));
+        let ceiling = match &self.ceiling {
+            Some(Ok(c)) => format!(" (page ceiling {:.1} GFLOP/s)", c.gflops),
+            Some(Err(why)) => format!(" (page ceiling {why})"),
+            None => String::new(),
+        };
         format!("bench: {}{ceiling}", cells.join("; "))
     }
 }
