@@ -211,7 +211,7 @@ struct WebBench {
     ceiling_timer: Option<crate::page_ceiling::CeilingTimer>,
     queue: VecDeque<(&'static str, BenchBackend)>,
     running: Option<BenchRun>,
-    rows: Vec<(&'static str, &'static str, Result<f64, String>)>,
+    rows: Vec<(&'static str, BenchBackend, Result<f64, String>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -235,11 +235,11 @@ enum BenchRun {
 }
 
 impl BenchRun {
-    /// The case and the backend's name, for its row.
-    fn names(&self) -> (&'static str, &'static str) {
+    /// The case and the backend, for its row.
+    fn names(&self) -> (&'static str, BenchBackend) {
         match self {
-            BenchRun::Cpu(t) => (t.case, BenchBackend::Cpu.name()),
-            BenchRun::WebGpu(t) => (t.case, BenchBackend::WebGpu.name()),
+            BenchRun::Cpu(t) => (t.case, BenchBackend::Cpu),
+            BenchRun::WebGpu(t) => (t.case, BenchBackend::WebGpu),
         }
     }
 }
@@ -311,7 +311,7 @@ impl WebBench {
         };
         match started {
             Ok(run) => self.running = Some(run),
-            Err(e) => self.rows.push((case, backend.name(), Err(e))),
+            Err(e) => self.rows.push((case, backend, Err(e))),
         }
     }
 
@@ -324,7 +324,7 @@ impl WebBench {
                 let _ = js_sys::Reflect::set(&row, &k.into(), &v);
             };
             put("case", (*case).into());
-            put("backend", (*backend).into());
+            put("backend", backend.name().into());
             match rate {
                 Ok(r) => {
                     put("stepsPerSecond", JsValue::from_f64(*r));
@@ -332,7 +332,7 @@ impl WebBench {
                         let gflops = flops * r / 1e9;
                         put("gflops", JsValue::from_f64(gflops));
                         // The ceiling is the CPU's: a share only for the rows the CPU engine computed.
-                        if let (Some(Ok(c)), true) = (&self.ceiling, *backend == BenchBackend::Cpu.name()) {
+                        if let (Some(Ok(c)), BenchBackend::Cpu) = (&self.ceiling, backend) {
                             put("shareOfCeiling", JsValue::from_f64(gflops / c.gflops));
                         }
                     }
@@ -371,8 +371,8 @@ impl WebBench {
             .rows
             .iter()
             .map(|(case, backend, rate)| match rate {
-                Ok(r) => format!("{case} on {backend}: {r:.1} steps/s"),
-                Err(e) => format!("{case} on {backend}: {e}"),
+                Ok(r) => format!("{case} on {}: {r:.1} steps/s", backend.name()),
+                Err(e) => format!("{case} on {}: {e}", backend.name()),
             })
             .collect();
         let ceiling = match &self.ceiling {
