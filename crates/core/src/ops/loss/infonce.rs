@@ -16,11 +16,12 @@
 // Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
 
-use super::{grad_from_similarity_grad, normalized_gram};
+use super::{THIN_COLUMNS, grad_from_similarity_grad, normalized_gram, thin};
 use crate::backend::LossParams;
 use crate::config::PairMode;
 use crate::float::Float;
 use crate::matrix::Matrix;
+use crate::ops::normalize::{normalize_backward, normalize_forward};
 use crate::parallel::map_row_chunks;
 use crate::selection::PairFlags;
 
@@ -54,6 +55,11 @@ pub fn value_and_grad<F: Float>(
 }
 
 /// The shared InfoNCE/DCL computation; `positive_in_denominator` = true for InfoNCE, false for DCL.
+///
+/// Two paths, the same formula row by row (`SoftmaxRows::similarity_to_gradient`): for d ≥ `THIN_COLUMNS`,
+/// S = ẐẐᵀ as one GEMM, turned into G in place, then (G + Gᵀ)·Ẑ; for a thin Ẑ (the lab's sphere, d = 3) each
+/// anchor's row of S is computed where it is used and spent at once (`contrastive_thin`), so no 2N × 2N matrix
+/// is written or read back.
 pub(crate) fn contrastive<F: Float>(
     z: &Matrix<F>,
     tau: F,
@@ -67,88 +73,22 @@ pub(crate) fn contrastive<F: Float>(
         assert_eq!((f.rows, f.cols), (n2, n2), "InfoNCE/DCL: flags must be 2N × 2N = {n2} × {n2}");
     }
     assert!(positive_in_denominator || n2 >= 4, "DCL needs N ≥ 2 samples: with one, its denominator is empty");
-    let half = n2 / 2;
-    let inv_n2 = F::one() / F::of(n2 as f64);
+    let rows = SoftmaxRows { n2, tau, modifier, flags, positive_in_denominator };
+    if (1..THIN_COLUMNS).contains(&z.cols) {
+        return contrastive_thin(z, &rows);
+    }
     let (zhat, norms, mut g) = normalized_gram(z); // g holds S now; row i becomes G's row i below
-
-    // Per-row scratch: the logit a_ik (then e^{a_ik − max}) and its slope a'_ik = ∂a_ik/∂s_ik.
-    // Members of row i outside the denominator get a_ik = −∞ (so e^{a_ik − max} = 0 and q_ik = 0): the loops
-    // below then run over the whole row without branches.
-    let inv_tau = F::one() / tau;
     // Rows are independent: chunks of 64 rows run on both cores, each returning its Σ ℓ_i in f64.
     let partials = map_row_chunks(
         &mut g.data,
         n2,
         64,
         #[inline(always)]
-        |first, rows| {
-            let mut a = vec![F::zero(); n2];
-            let mut slope = vec![F::zero(); n2];
+        |first, chunk| {
+            let mut scratch = RowScratch::new(n2);
             let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
-            for (r, s_row) in rows.chunks_mut(n2).enumerate() {
-                let i = first + r;
-                let j = (i + half) % n2;
-                // Logits a_ik and slopes a'_ik, branch-free over the row so the loops vectorise: with p ∈ {0, 1},
-                // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
-                let (a, slope, s_row) = (&mut a[..n2], &mut slope[..n2], &mut s_row[..n2]);
-                match flags {
-                    None => {
-                        for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
-                            *ak = sk * inv_tau;
-                        }
-                        slope.fill(inv_tau);
-                    }
-                    Some(f) => {
-                        let p_row = &f.flags[i * n2..(i + 1) * n2];
-                        let flag = |p: bool| if p { F::one() } else { F::zero() };
-                        match modifier {
-                            Modifier::Scale { sigma, rho } => {
-                                let (sigma, inv_tau_flagged) = (F::of(sigma), F::one() / (tau * F::of(rho)));
-                                for (((ak, sl), &sk), &pk) in
-                                    a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
-                                {
-                                    let p = flag(pk);
-                                    *sl = p * inv_tau_flagged + (F::one() - p) * inv_tau;
-                                    *ak = (sk + sigma * p) * *sl;
-                                }
-                            }
-                            Modifier::Remove => {
-                                for (((ak, sl), &sk), &pk) in
-                                    a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row)
-                                {
-                                    *sl = (F::one() - flag(pk)) * inv_tau; // a flagged logit is the constant 0
-                                    *ak = sk * *sl;
-                                }
-                            }
-                        }
-                        // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
-                        for k in [i, j] {
-                            a[k] = s_row[k] * inv_tau;
-                            slope[k] = inv_tau;
-                        }
-                    }
-                }
-                let a_pos = a[j];
-                // Leave self (and, for DCL, the positive) out of the denominator.
-                a[i] = F::neg_infinity();
-                slope[i] = F::zero();
-                if !positive_in_denominator {
-                    a[j] = F::neg_infinity();
-                }
-                // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
-                let max = lanes_max(a);
-                for e in a.iter_mut() {
-                    *e = (*e - max).exp_fast();
-                }
-                let sum = lanes_sum(a);
-                total += (-a_pos + max + sum.ln()).f64();
-                // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
-                let inv_sum = F::one() / sum;
-                let scale = inv_sum * inv_n2;
-                for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
-                    *gk = ek * scale * sl;
-                }
-                s_row[j] = s_row[j] - slope[j] * inv_n2;
+            for (r, s_row) in chunk.chunks_mut(n2).enumerate() {
+                total += rows.similarity_to_gradient(first + r, s_row, &mut scratch);
             }
             total
         },
@@ -156,6 +96,136 @@ pub(crate) fn contrastive<F: Float>(
     let total: f64 = partials.iter().sum();
     let grad = grad_from_similarity_grad(g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
+}
+
+/// InfoNCE/DCL for Ẑ of fewer than `THIN_COLUMNS` columns, fused: per anchor i, s_ik = ẑ_iᵀẑ_k for every k
+/// (d multiply-adds a pair, from Ẑᵀ's rows), that row turned into G's row i, and G's row spent at once on
+/// (G·Ẑ)_i and on this chunk's partial of (Gᵀ·Ẑ) (`thin::accumulate_row`). The same arithmetic as the GEMM
+/// path's except S's row: it is summed over c in order here (s_ik and s_ki are the same bits), and never stored.
+/// At 512 views of 3 dimensions this leaves 1 MB of S unwritten and G unread (docs/benchmarks.md, 2026-12-05).
+fn contrastive_thin<F: Float>(z: &Matrix<F>, rows: &SoftmaxRows<'_, F>) -> (F, Matrix<F>) {
+    let (n, d) = (z.rows, z.cols);
+    let (zhat, norms) = normalize_forward(z);
+    let zhat_t = thin::columns(&zhat);
+    let mut d_zhat = Matrix::zeros(n, d);
+    let partials = crate::parallel::map_row_chunks_weighted(
+        &mut d_zhat.data,
+        d,
+        thin::chunk_rows(n),
+        n * n,
+        #[inline(always)]
+        |first, chunk| {
+            let mut scratch = RowScratch::new(n);
+            let mut g_row = vec![F::zero(); n]; // S's row i, then G's
+            let mut part = vec![F::zero(); d * n]; // this chunk's (Gᵀ·Ẑ)ᵀ partial
+            let mut total = 0.0f64;
+            for (r, out_row) in chunk.chunks_mut(d).enumerate() {
+                let i = first + r;
+                let z_i = &zhat.data[i * d..(i + 1) * d];
+                thin::similarity_row(z_i, &zhat_t, &mut g_row);
+                total += rows.similarity_to_gradient(i, &mut g_row, &mut scratch);
+                thin::accumulate_row(&g_row, z_i, &zhat_t, out_row, &mut part);
+            }
+            (part, total)
+        },
+    );
+    let total: f64 = partials.iter().map(|(_, t)| t).sum();
+    thin::add_partials(&mut d_zhat, partials.iter().map(|(p, _)| p.as_slice()));
+    (F::of(total / n as f64), normalize_backward(&zhat, &norms, &d_zhat))
+}
+
+/// What turns a row of S into the same row of G = ∂L/∂S: the temperature, the modifier, the flags and the
+/// denominator set (InfoNCE or DCL).
+struct SoftmaxRows<'a, F> {
+    n2: usize,
+    tau: F,
+    modifier: Modifier,
+    flags: Option<&'a PairFlags>,
+    positive_in_denominator: bool,
+}
+
+/// Per-row scratch: the logit a_ik (then e^{a_ik − max}) and its slope a'_ik = ∂a_ik/∂s_ik.
+struct RowScratch<F> {
+    a: Vec<F>,
+    slope: Vec<F>,
+}
+
+impl<F: Float> RowScratch<F> {
+    fn new(n2: usize) -> Self {
+        RowScratch { a: vec![F::zero(); n2], slope: vec![F::zero(); n2] }
+    }
+}
+
+impl<F: Float> SoftmaxRows<'_, F> {
+    /// Turns anchor i's row of S (`s_row`, 2N long) into G's row i in place and returns ℓ_i in f64.
+    ///
+    /// Members of row i outside the denominator get a_ik = −∞ (so e^{a_ik − max} = 0 and q_ik = 0): the loops
+    /// then run over the whole row without branches.
+    #[inline(always)]
+    fn similarity_to_gradient(&self, i: usize, s_row: &mut [F], scratch: &mut RowScratch<F>) -> f64 {
+        let n2 = self.n2;
+        let (half, tau) = (n2 / 2, self.tau);
+        let inv_n2 = F::one() / F::of(n2 as f64);
+        let inv_tau = F::one() / tau;
+        let j = (i + half) % n2;
+        // Logits a_ik and slopes a'_ik, branch-free over the row so the loops vectorise: with p ∈ {0, 1},
+        // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
+        let (a, slope, s_row) = (&mut scratch.a[..n2], &mut scratch.slope[..n2], &mut s_row[..n2]);
+        match self.flags {
+            None => {
+                for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
+                    *ak = sk * inv_tau;
+                }
+                slope.fill(inv_tau);
+            }
+            Some(f) => {
+                let p_row = &f.flags[i * n2..(i + 1) * n2];
+                let flag = |p: bool| if p { F::one() } else { F::zero() };
+                match self.modifier {
+                    Modifier::Scale { sigma, rho } => {
+                        let (sigma, inv_tau_flagged) = (F::of(sigma), F::one() / (tau * F::of(rho)));
+                        for (((ak, sl), &sk), &pk) in a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row) {
+                            let p = flag(pk);
+                            *sl = p * inv_tau_flagged + (F::one() - p) * inv_tau;
+                            *ak = (sk + sigma * p) * *sl;
+                        }
+                    }
+                    Modifier::Remove => {
+                        for (((ak, sl), &sk), &pk) in a.iter_mut().zip(slope.iter_mut()).zip(s_row.iter()).zip(p_row) {
+                            *sl = (F::one() - flag(pk)) * inv_tau; // a flagged logit is the constant 0
+                            *ak = sk * *sl;
+                        }
+                    }
+                }
+                // p_ii = p_{i,j(i)} = 0 always, whatever the flags say.
+                for k in [i, j] {
+                    a[k] = s_row[k] * inv_tau;
+                    slope[k] = inv_tau;
+                }
+            }
+        }
+        let a_pos = a[j];
+        // Leave self (and, for DCL, the positive) out of the denominator.
+        a[i] = F::neg_infinity();
+        slope[i] = F::zero();
+        if !self.positive_in_denominator {
+            a[j] = F::neg_infinity();
+        }
+        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+        let max = lanes_max(a);
+        for e in a.iter_mut() {
+            *e = (*e - max).exp_fast();
+        }
+        let sum = lanes_sum(a);
+        let ell = (-a_pos + max + sum.ln()).f64();
+        // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
+        let scale = F::one() / sum * inv_n2;
+        for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
+            *gk = ek * scale * sl;
+        }
+        s_row[j] = s_row[j] - slope[j] * inv_n2;
+        ell
+    }
 }
 
 /// Lanes of the row reductions: eight independent accumulators the compiler keeps in one vector register
@@ -325,6 +395,63 @@ mod tests {
             |z, tau| value_and_grad(z, tau, plain, None),
             reference::value_and_grad,
         );
+    }
+
+    /// The fused thin path (d < `THIN_COLUMNS`: S's rows made and spent one at a time) against the plain
+    /// reference, InfoNCE and DCL in every pair mode, on random flags, in f64 and f32: every thin d (each arm of
+    /// `thin::similarity_row`), one and several 64-row chunks, the worker pool's threshold (2N² ≥ 65,536 from
+    /// 2N = 256), and chunks of 2N/16 rows past 2N = 1,024.
+    #[test]
+    fn the_fused_thin_path_matches_the_reference_in_every_mode() {
+        use crate::ops::parity::{F64, assert_close, at_precision, tols};
+        let mut r = rng(25, stream::TEST);
+        let (tol_value, tol_grad) = tols::<f32>();
+        for (n2, d) in [(4, 1), (6, 2), (70, 3), (130, 4), (300, 3), (1100, 2)] {
+            let z = random_matrix(&mut r, n2, d);
+            let z32 = Matrix::<f32>::from_f64(n2, d, &z.data);
+            let z_at_f32 = at_precision::<f32>(&z);
+            for kind in [LossKind::Infonce, LossKind::Dcl] {
+                for mode in PairMode::ALL {
+                    let p = params(kind, mode);
+                    let flags = random_flags(&mut r, n2, PairLayout::AllViews);
+                    let what = format!("{} {} {n2}×{d}", kind.name(), mode.name());
+                    let (got, got_grad) = loss_and_grad(&p, &z, Some(&flags), None);
+                    let (want, want_grad) = crate::loss::reference::loss_and_grad(&p, &z, Some(&flags), None);
+                    assert_close(&format!("{what} f64 value"), F64, &[got], &[want]);
+                    assert_close(&format!("{what} f64 gradient"), F64, &got_grad.data, &want_grad.data);
+                    let (got, got_grad) = loss_and_grad(&p, &z32, Some(&flags), None);
+                    let (want, want_grad) = crate::loss::reference::loss_and_grad(&p, &z_at_f32, Some(&flags), None);
+                    assert_close(&format!("{what} f32 value"), tol_value, &[f64::from(got)], &[want]);
+                    assert_close(&format!("{what} f32 gradient"), tol_grad, &got_grad.to_f64(), &want_grad.data);
+                }
+            }
+        }
+    }
+
+    /// The fused thin path's chunks are fixed by 2N and their partials added in chunk order: the same bits on
+    /// one, two and three threads, with and without flags, past the pool's threshold.
+    #[test]
+    fn the_fused_thin_path_gives_the_same_bits_on_any_thread_count() {
+        let mut r = rng(26, stream::TEST);
+        let n2 = 1100;
+        let z = Matrix::<f32>::from_f64(n2, 3, &random_matrix(&mut r, n2, 3).data);
+        let flags = random_flags(&mut r, n2, PairLayout::AllViews);
+        for (mode, flags) in
+            [(PairMode::None, None), (PairMode::Combined, Some(&flags)), (PairMode::Removal, Some(&flags))]
+        {
+            let p = params(LossKind::Infonce, mode);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
+                pool.install(|| {
+                    let (l, g) = loss_and_grad(&p, &z, flags, None);
+                    (l.to_bits(), g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                })
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                assert!(run(threads) == one, "{}: the bits on {threads} threads", mode.name());
+            }
+        }
     }
 
     #[test]

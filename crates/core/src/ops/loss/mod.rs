@@ -8,6 +8,9 @@
 //! The similarity losses (InfoNCE, DCL, SupCon) share one shape of computation, written once here:
 //! S = ẐẐᵀ (one GEMM), a row-by-row softmax that turns S into G_ik = ∂L/∂s_ik in place, then
 //! ∂L/∂Ẑ = (G + Gᵀ)Ẑ (one GEMM, since s_ik = s_ki appears in both rows i and k). No per-pair allocation.
+//! For a thin Ẑ (d < `THIN_COLUMNS`, the lab's sphere) (G + Gᵀ)Ẑ is one pass over G's rows (`thin`), and
+//! InfoNCE/DCL go further: each row of S is made, turned into G's row and spent on (G + Gᵀ)Ẑ at once, so no
+//! 2N × 2N matrix is held (`infonce::contrastive`).
 
 pub mod align_uniform;
 pub mod dcl;
@@ -125,56 +128,119 @@ fn symmetric_part_times<F: Float>(mut g: Matrix<F>, zhat: &Matrix<F>) -> Matrix<
     g.matmul(zhat)
 }
 
-/// Ẑ narrower than this takes `symmetric_part_times_thin`. A GEMM kernel runs its vector lanes along the
-/// output's columns, d of them, so at d = 3 (the lab's sphere, T1) an AVX-512 register does 3 lanes of work in
-/// 16 and the two products were a quarter of a T1 step. Timed on one AVX-512 core (docs/benchmarks.md,
-/// 2026-12-04 evening): at n = 512 the thin path took 114 µs for d = 3 and 254 µs for d = 8 against about
-/// 165 µs for the GEMMs at any d up to 16; at n = 1,024, 415 and 1,063 µs against 1,060 µs. Its cost grows with
-/// d and theirs does not, so it is used up to d = 4.
-const THIN_COLUMNS: usize = 5;
+/// Ẑ narrower than this takes `symmetric_part_times_thin` (and InfoNCE/DCL their fused thin path). A GEMM
+/// kernel runs its vector lanes along the output's columns, d of them, so at d = 3 (the lab's sphere, T1) an
+/// AVX-512 register does 3 lanes of work in 16 and the two products were a quarter of a T1 step. Timed on one
+/// AVX-512 core (docs/benchmarks.md, 2026-12-04 evening): at n = 512 the thin path took 114 µs for d = 3 and
+/// 254 µs for d = 8 against about 165 µs for the GEMMs at any d up to 16; at n = 1,024, 415 and 1,063 µs against
+/// 1,060 µs. Its cost grows with d and theirs does not, so it is used up to d = 4.
+pub(crate) const THIN_COLUMNS: usize = 5;
 
-/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows, each loop along a row of G:
-///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
-///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
-/// Rows run in chunks whose size depends on n only (at most 16 of them), each with its own d × n partial of
-/// (GᵀẐ)ᵀ, added afterwards in chunk order: the bits do not depend on the thread count. A special case here
-/// rather than in `gemm`: it reads G once for both products, and turning gemm's lanes along a thin output's
-/// rows made it pack G instead (no gain, docs/benchmarks.md 2026-12-04 evening).
+/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows (`thin::accumulate_row`). Rows run in
+/// chunks whose size depends on n only (`thin::chunk_rows`), each with its own d × n partial of (GᵀẐ)ᵀ, added
+/// afterwards in chunk order: the bits do not depend on the thread count. A special case here rather than in
+/// `gemm`: it reads G once for both products, and turning gemm's lanes along a thin output's rows made it pack
+/// G instead (no gain, docs/benchmarks.md 2026-12-04 evening).
 fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
     let (n, d) = (g.rows, zhat.cols);
-    let zhat_t: Vec<F> = (0..d).flat_map(|c| (0..n).map(move |k| zhat.data[k * d + c])).collect();
+    let zhat_t = thin::columns(zhat);
     let mut out = Matrix::zeros(n, d);
-    let chunk_rows = n.div_ceil(16).max(64);
     let partials = crate::parallel::map_row_chunks_weighted(
         &mut out.data,
         d,
-        chunk_rows,
+        thin::chunk_rows(n),
         n * n,
         #[inline(always)]
         |first, rows| {
-            let mut part = vec![F::zero(); d * n]; // this chunk's Σ_i Ẑ_ic·(G's row i), as d rows of n
+            let mut part = vec![F::zero(); d * n];
             for (r, out_row) in rows.chunks_mut(d).enumerate() {
                 let i = first + r;
-                let g_row = &g.data[i * n..(i + 1) * n];
-                let z_i = &zhat.data[i * d..(i + 1) * d];
-                for c in 0..d {
-                    out_row[c] = infonce::lanes_dot(g_row, &zhat_t[c * n..(c + 1) * n]);
-                    for (p, &gk) in part[c * n..(c + 1) * n].iter_mut().zip(g_row) {
-                        *p = *p + z_i[c] * gk;
-                    }
-                }
+                thin::accumulate_row(
+                    &g.data[i * n..(i + 1) * n],
+                    &zhat.data[i * d..(i + 1) * d],
+                    &zhat_t,
+                    out_row,
+                    &mut part,
+                );
             }
             part
         },
     );
-    for part in &partials {
-        for (i, out_row) in out.data.chunks_mut(d).enumerate() {
-            for (c, o) in out_row.iter_mut().enumerate() {
-                *o = *o + part[c * n + i];
+    thin::add_partials(&mut out, partials.iter().map(Vec::as_slice));
+    out
+}
+
+/// The pieces of (G + Gᵀ)·Ẑ for a thin Ẑ, one row of G at a time, each loop along that row:
+///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
+///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
+/// Shared by `symmetric_part_times_thin` (G given) and InfoNCE/DCL's fused path (G's rows made one at a time).
+pub(crate) mod thin {
+    use crate::float::Float;
+    use crate::matrix::Matrix;
+    use crate::ops::loss::infonce::lanes_dot;
+
+    /// Ẑᵀ as d rows of n: column c of Ẑ is `out[c·n..(c + 1)·n]`.
+    pub(crate) fn columns<F: Float>(zhat: &Matrix<F>) -> Vec<F> {
+        let (n, d) = (zhat.rows, zhat.cols);
+        (0..d).flat_map(|c| (0..n).map(move |k| zhat.data[k * d + c])).collect()
+    }
+
+    /// Rows a chunk holds: from n alone (at most 16 chunks, at least 64 rows), never from the thread count.
+    pub(crate) fn chunk_rows(n: usize) -> usize {
+        n.div_ceil(16).max(64)
+    }
+
+    /// `s_row` (n) = S's row i, s_ik = ẑ_iᵀẑ_k = Σ_c ẑ_ic·Ẑᵀ_ck summed over c in order from 0 (so s_ik and s_ki
+    /// are the same bits), in one pass over the row: d is a constant in each arm, so the c-sum unrolls and the
+    /// loop along k vectorises.
+    #[inline(always)]
+    pub(crate) fn similarity_row<F: Float>(z_i: &[F], zhat_t: &[F], s_row: &mut [F]) {
+        match z_i.len() {
+            1 => similarity_row_of::<F, 1>(z_i, zhat_t, s_row),
+            2 => similarity_row_of::<F, 2>(z_i, zhat_t, s_row),
+            3 => similarity_row_of::<F, 3>(z_i, zhat_t, s_row),
+            4 => similarity_row_of::<F, 4>(z_i, zhat_t, s_row),
+            d => panic!("thin::similarity_row: d = {d} is not thin (1 to 4)"),
+        }
+    }
+
+    #[inline(always)]
+    fn similarity_row_of<F: Float, const D: usize>(z_i: &[F], zhat_t: &[F], s_row: &mut [F]) {
+        let n = s_row.len();
+        let z: [F; D] = std::array::from_fn(|c| z_i[c]);
+        let cols: [&[F]; D] = std::array::from_fn(|c| &zhat_t[c * n..(c + 1) * n]);
+        for (k, s) in s_row.iter_mut().enumerate() {
+            let mut acc = F::zero();
+            for c in 0..D {
+                acc = acc + z[c] * cols[c][k];
+            }
+            *s = acc;
+        }
+    }
+
+    /// Row i of G (`g_row`, n long) spent: `out_row` (d) = (G·Ẑ)_i, and `part` (d × n) += Ẑ_i ⊗ G's row i.
+    #[inline(always)]
+    pub(crate) fn accumulate_row<F: Float>(g_row: &[F], z_i: &[F], zhat_t: &[F], out_row: &mut [F], part: &mut [F]) {
+        let n = g_row.len();
+        for (c, o) in out_row.iter_mut().enumerate() {
+            *o = lanes_dot(g_row, &zhat_t[c * n..(c + 1) * n]);
+            for (p, &gk) in part[c * n..(c + 1) * n].iter_mut().zip(g_row) {
+                *p = *p + z_i[c] * gk;
             }
         }
     }
-    out
+
+    /// `out` (n × d, holding G·Ẑ) += each chunk's (GᵀẐ)ᵀ partial, in chunk order.
+    pub(crate) fn add_partials<'a, F: Float>(out: &mut Matrix<F>, partials: impl Iterator<Item = &'a [F]>) {
+        let (n, d) = (out.rows, out.cols);
+        for part in partials {
+            for (i, out_row) in out.data.chunks_mut(d).enumerate() {
+                for (c, o) in out_row.iter_mut().enumerate() {
+                    *o = *o + part[c * n + i];
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
