@@ -100,37 +100,21 @@ pub(crate) fn contrastive<F: Float>(
 
 /// InfoNCE/DCL for Ẑ of fewer than `THIN_COLUMNS` columns, fused: per anchor i, s_ik = ẑ_iᵀẑ_k for every k
 /// (d multiply-adds a pair, from Ẑᵀ's rows), that row turned into G's row i, and G's row spent at once on
-/// (G·Ẑ)_i and on this chunk's partial of (Gᵀ·Ẑ) (`thin::accumulate_row`). The same arithmetic as the GEMM
+/// (G·Ẑ)_i and on its chunk's partial of (Gᵀ·Ẑ) (`thin::symmetric_part_times_rows`). The same arithmetic as the GEMM
 /// path's except S's row: it is summed over c in order here (s_ik and s_ki are the same bits), and never stored.
 /// At 512 views of 3 dimensions this leaves 1 MB of S unwritten and G unread (docs/benchmarks.md, 2026-12-05).
 fn contrastive_thin<F: Float>(z: &Matrix<F>, rows: &SoftmaxRows<'_, F>) -> (F, Matrix<F>) {
     let (n, d) = (z.rows, z.cols);
     let (zhat, norms) = normalize_forward(z);
-    let zhat_t = thin::columns(&zhat);
-    let mut d_zhat = Matrix::zeros(n, d);
-    let partials = crate::parallel::map_row_chunks_weighted(
-        &mut d_zhat.data,
-        d,
-        thin::chunk_rows(n),
-        n * n,
+    let (d_zhat, total) = thin::symmetric_part_times_rows(
+        &zhat,
+        || RowScratch::new(n),
         #[inline(always)]
-        |first, chunk| {
-            let mut scratch = RowScratch::new(n);
-            let mut g_row = vec![F::zero(); n]; // S's row i, then G's
-            let mut part = vec![F::zero(); d * n]; // this chunk's (Gᵀ·Ẑ)ᵀ partial
-            let mut total = 0.0f64;
-            for (r, out_row) in chunk.chunks_mut(d).enumerate() {
-                let i = first + r;
-                let z_i = &zhat.data[i * d..(i + 1) * d];
-                thin::similarity_row(z_i, &zhat_t, &mut g_row);
-                total += rows.similarity_to_gradient(i, &mut g_row, &mut scratch);
-                thin::accumulate_row(&g_row, z_i, &zhat_t, out_row, &mut part);
-            }
-            (part, total)
+        |i, zhat_t, g_row, scratch| {
+            thin::similarity_row(&zhat.data[i * d..(i + 1) * d], zhat_t, g_row); // S's row i, then G's
+            rows.similarity_to_gradient(i, g_row, scratch)
         },
     );
-    let total: f64 = partials.iter().map(|(_, t)| t).sum();
-    thin::add_partials(&mut d_zhat, partials.iter().map(|(p, _)| p.as_slice()));
     (F::of(total / n as f64), normalize_backward(&zhat, &norms, &d_zhat))
 }
 

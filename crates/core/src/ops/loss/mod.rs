@@ -136,57 +136,42 @@ fn symmetric_part_times<F: Float>(mut g: Matrix<F>, zhat: &Matrix<F>) -> Matrix<
 /// 1,060 µs. Its cost grows with d and theirs does not, so it is used up to d = 4.
 pub(crate) const THIN_COLUMNS: usize = 5;
 
-/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows (`thin::accumulate_row`). Rows run in
-/// chunks whose size depends on n only (`thin::chunk_rows`), each with its own d × n partial of (GᵀẐ)ᵀ, added
-/// afterwards in chunk order: the bits do not depend on the thread count. A special case here rather than in
-/// `gemm`: it reads G once for both products, and turning gemm's lanes along a thin output's rows made it pack
-/// G instead (no gain, docs/benchmarks.md 2026-12-04 evening).
+/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows (`thin::symmetric_part_times_rows`,
+/// each row copied in as it comes). A special case here rather than in `gemm`: it reads G once for both
+/// products, and turning gemm's lanes along a thin output's rows made it pack G instead (no gain,
+/// docs/benchmarks.md 2026-12-04 evening).
 fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
-    let (n, d) = (g.rows, zhat.cols);
-    let zhat_t = thin::columns(zhat);
-    let mut out = Matrix::zeros(n, d);
-    let partials = crate::parallel::map_row_chunks_weighted(
-        &mut out.data,
-        d,
-        thin::chunk_rows(n),
-        n * n,
+    let n = g.rows;
+    let (out, _) = thin::symmetric_part_times_rows(
+        zhat,
+        || (),
         #[inline(always)]
-        |first, rows| {
-            let mut part = vec![F::zero(); d * n];
-            for (r, out_row) in rows.chunks_mut(d).enumerate() {
-                let i = first + r;
-                thin::accumulate_row(
-                    &g.data[i * n..(i + 1) * n],
-                    &zhat.data[i * d..(i + 1) * d],
-                    &zhat_t,
-                    out_row,
-                    &mut part,
-                );
-            }
-            part
+        |i, _, g_row, _| {
+            g_row.copy_from_slice(&g.data[i * n..(i + 1) * n]);
+            0.0
         },
     );
-    thin::add_partials(&mut out, partials.iter().map(Vec::as_slice));
     out
 }
 
 /// The pieces of (G + Gᵀ)·Ẑ for a thin Ẑ, one row of G at a time, each loop along that row:
 ///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
 ///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
-/// Shared by `symmetric_part_times_thin` (G given) and InfoNCE/DCL's fused path (G's rows made one at a time).
+/// One driver, `symmetric_part_times_rows`, for both users: `symmetric_part_times_thin` (G given whole) and
+/// InfoNCE/DCL's fused path (G's rows made one at a time from S's, never stored).
 pub(crate) mod thin {
     use crate::float::Float;
     use crate::matrix::Matrix;
     use crate::ops::loss::infonce::lanes_dot;
 
     /// Ẑᵀ as d rows of n: column c of Ẑ is `out[c·n..(c + 1)·n]`.
-    pub(crate) fn columns<F: Float>(zhat: &Matrix<F>) -> Vec<F> {
+    fn columns<F: Float>(zhat: &Matrix<F>) -> Vec<F> {
         let (n, d) = (zhat.rows, zhat.cols);
         (0..d).flat_map(|c| (0..n).map(move |k| zhat.data[k * d + c])).collect()
     }
 
     /// Rows a chunk holds: from n alone (at most 16 chunks, at least 64 rows), never from the thread count.
-    pub(crate) fn chunk_rows(n: usize) -> usize {
+    fn chunk_rows(n: usize) -> usize {
         n.div_ceil(16).max(64)
     }
 
@@ -218,26 +203,56 @@ pub(crate) mod thin {
         }
     }
 
+    /// (G + Gᵀ)·Ẑ (n × d) with G's rows made one at a time: `g_row_into(i, Ẑᵀ, row, state)` writes G's row i into
+    /// `row` (n long) and returns a number to add up (InfoNCE's ℓ_i; 0 for a G given whole). Rows run in chunks
+    /// of `chunk_rows(n)`, each with its own `state()`, its own row buffer and its own d × n partial of (GᵀẐ)ᵀ;
+    /// the partials and the numbers are added in chunk order afterwards, so the bits do not depend on the thread
+    /// count. Returns the product and the numbers' sum (in f64).
+    pub(crate) fn symmetric_part_times_rows<F: Float, S>(
+        zhat: &Matrix<F>,
+        state: impl Fn() -> S + Sync,
+        g_row_into: impl Fn(usize, &[F], &mut [F], &mut S) -> f64 + Sync,
+    ) -> (Matrix<F>, f64) {
+        let (n, d) = (zhat.rows, zhat.cols);
+        let zhat_t = columns(zhat);
+        let mut out = Matrix::zeros(n, d);
+        let partials = crate::parallel::map_row_chunks_weighted(
+            &mut out.data,
+            d,
+            chunk_rows(n),
+            n * n,
+            #[inline(always)]
+            |first, chunk| {
+                let mut state = state();
+                let mut g_row = vec![F::zero(); n];
+                let mut part = vec![F::zero(); d * n]; // this chunk's Σ_i Ẑ_ic·(G's row i), as d rows of n
+                let mut total = 0.0f64;
+                for (r, out_row) in chunk.chunks_mut(d).enumerate() {
+                    let i = first + r;
+                    total += g_row_into(i, &zhat_t, &mut g_row, &mut state);
+                    accumulate_row(&g_row, &zhat.data[i * d..(i + 1) * d], &zhat_t, out_row, &mut part);
+                }
+                (part, total)
+            },
+        );
+        for (part, _) in &partials {
+            for (i, out_row) in out.data.chunks_mut(d).enumerate() {
+                for (c, o) in out_row.iter_mut().enumerate() {
+                    *o = *o + part[c * n + i];
+                }
+            }
+        }
+        (out, partials.iter().map(|(_, t)| t).sum())
+    }
+
     /// Row i of G (`g_row`, n long) spent: `out_row` (d) = (G·Ẑ)_i, and `part` (d × n) += Ẑ_i ⊗ G's row i.
     #[inline(always)]
-    pub(crate) fn accumulate_row<F: Float>(g_row: &[F], z_i: &[F], zhat_t: &[F], out_row: &mut [F], part: &mut [F]) {
+    fn accumulate_row<F: Float>(g_row: &[F], z_i: &[F], zhat_t: &[F], out_row: &mut [F], part: &mut [F]) {
         let n = g_row.len();
         for (c, o) in out_row.iter_mut().enumerate() {
             *o = lanes_dot(g_row, &zhat_t[c * n..(c + 1) * n]);
             for (p, &gk) in part[c * n..(c + 1) * n].iter_mut().zip(g_row) {
                 *p = *p + z_i[c] * gk;
-            }
-        }
-    }
-
-    /// `out` (n × d, holding G·Ẑ) += each chunk's (GᵀẐ)ᵀ partial, in chunk order.
-    pub(crate) fn add_partials<'a, F: Float>(out: &mut Matrix<F>, partials: impl Iterator<Item = &'a [F]>) {
-        let (n, d) = (out.rows, out.cols);
-        for part in partials {
-            for (i, out_row) in out.data.chunks_mut(d).enumerate() {
-                for (c, o) in out_row.iter_mut().enumerate() {
-                    *o = *o + part[c * n + i];
-                }
             }
         }
     }
