@@ -11,18 +11,16 @@
 //! Gradient, with q_ik = exp(a_ik)/Σ_{k'∈D(i)} exp(a_ik') and a'_ik = ∂a_ik/∂s_ik (1/τ_ik, or 0 for a
 //! removed logit):
 //!   ∂L/∂s_ik = (q_ik·1[k∈D(i)] − 1[k=j(i)]) · a'_ik / 2N
-//! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation (see `super::grad_from_similarity_grad`).
+//! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation (see `super::similarity_loss`).
 
 // Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
 
-use super::{THIN_COLUMNS, grad_from_similarity_grad, normalized_gram, thin};
+use super::similarity_loss;
 use crate::backend::LossParams;
 use crate::config::PairMode;
 use crate::float::Float;
 use crate::matrix::Matrix;
-use crate::ops::normalize::{normalize_backward, normalize_forward};
-use crate::parallel::map_row_chunks;
 use crate::selection::PairFlags;
 
 /// What a flagged pair does to its logit.
@@ -54,12 +52,9 @@ pub fn value_and_grad<F: Float>(
     contrastive(z, tau, modifier, flags, true)
 }
 
-/// The shared InfoNCE/DCL computation; `positive_in_denominator` = true for InfoNCE, false for DCL.
-///
-/// Two paths, the same formula row by row (`SoftmaxRows::similarity_to_gradient`): for d ≥ `THIN_COLUMNS`,
-/// S = ẐẐᵀ as one GEMM, turned into G in place, then (G + Gᵀ)·Ẑ; for a thin Ẑ (the lab's sphere, d = 3) each
-/// anchor's row of S is computed where it is used and spent at once (`contrastive_thin`), so no 2N × 2N matrix
-/// is written or read back.
+/// The shared InfoNCE/DCL computation; `positive_in_denominator` = true for InfoNCE, false for DCL. The rows of
+/// S become G's by `SoftmaxRows::similarity_to_gradient`, inside the similarity losses' shared computation
+/// (`super::similarity_loss`: one GEMM for S, or for a thin Ẑ each row made and spent at once).
 pub(crate) fn contrastive<F: Float>(
     z: &Matrix<F>,
     tau: F,
@@ -74,48 +69,14 @@ pub(crate) fn contrastive<F: Float>(
     }
     assert!(positive_in_denominator || n2 >= 4, "DCL needs N ≥ 2 samples: with one, its denominator is empty");
     let rows = SoftmaxRows { n2, tau, modifier, flags, positive_in_denominator };
-    if (1..THIN_COLUMNS).contains(&z.cols) {
-        return contrastive_thin(z, &rows);
-    }
-    let (zhat, norms, mut g) = normalized_gram(z); // g holds S now; row i becomes G's row i below
-    // Rows are independent: chunks of 64 rows run on both cores, each returning its Σ ℓ_i in f64.
-    let partials = map_row_chunks(
-        &mut g.data,
-        n2,
-        64,
+    // Σ ℓ_i over the rows, accumulated in f64 by chunks.
+    let (total, grad) = similarity_loss(
+        z,
+        || RowScratch::new(n2),
         #[inline(always)]
-        |first, chunk| {
-            let mut scratch = RowScratch::new(n2);
-            let mut total = 0.0f64; // Σ_i ℓ_i over this chunk, accumulated in f64
-            for (r, s_row) in chunk.chunks_mut(n2).enumerate() {
-                total += rows.similarity_to_gradient(first + r, s_row, &mut scratch);
-            }
-            total
-        },
+        |i, row, scratch| rows.similarity_to_gradient(i, row, scratch),
     );
-    let total: f64 = partials.iter().sum();
-    let grad = grad_from_similarity_grad(g, &zhat, &norms);
     (F::of(total / n2 as f64), grad)
-}
-
-/// InfoNCE/DCL for Ẑ of fewer than `THIN_COLUMNS` columns, fused: per anchor i, s_ik = ẑ_iᵀẑ_k for every k
-/// (d multiply-adds a pair, from Ẑᵀ's rows), that row turned into G's row i, and G's row spent at once on
-/// (G·Ẑ)_i and on its chunk's partial of (Gᵀ·Ẑ) (`thin::symmetric_part_times_rows`). The same arithmetic as the GEMM
-/// path's except S's row: it is summed over c in order here (s_ik and s_ki are the same bits), and never stored.
-/// At 512 views of 3 dimensions this leaves 1 MB of S unwritten and G unread (docs/benchmarks.md, 2026-12-05).
-fn contrastive_thin<F: Float>(z: &Matrix<F>, rows: &SoftmaxRows<'_, F>) -> (F, Matrix<F>) {
-    let (n, d) = (z.rows, z.cols);
-    let (zhat, norms) = normalize_forward(z);
-    let (d_zhat, total) = thin::symmetric_part_times_rows(
-        &zhat,
-        || RowScratch::new(n),
-        #[inline(always)]
-        |i, zhat_t, g_row, scratch| {
-            thin::similarity_row(&zhat.data[i * d..(i + 1) * d], zhat_t, g_row); // S's row i, then G's
-            rows.similarity_to_gradient(i, g_row, scratch)
-        },
-    );
-    (F::of(total / n as f64), normalize_backward(&zhat, &norms, &d_zhat))
 }
 
 /// What turns a row of S into the same row of G = ∂L/∂S: the temperature, the modifier, the flags and the

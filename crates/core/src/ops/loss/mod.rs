@@ -5,12 +5,11 @@
 //! that work on ẑ = z/‖z‖ normalise inside and take the gradient back through the normalisation,
 //! ∂L/∂z = (I − ẑẑᵀ)·∂L/∂ẑ / ‖z‖.
 //!
-//! The similarity losses (InfoNCE, DCL, SupCon) share one shape of computation, written once here:
-//! S = ẐẐᵀ (one GEMM), a row-by-row softmax that turns S into G_ik = ∂L/∂s_ik in place, then
-//! ∂L/∂Ẑ = (G + Gᵀ)Ẑ (one GEMM, since s_ik = s_ki appears in both rows i and k). No per-pair allocation.
-//! For a thin Ẑ (d < `THIN_COLUMNS`, the lab's sphere) (G + Gᵀ)Ẑ is one pass over G's rows (`thin`), and
-//! InfoNCE/DCL go further: each row of S is made, turned into G's row and spent on (G + Gᵀ)Ẑ at once, so no
-//! 2N × 2N matrix is held (`infonce::contrastive`).
+//! The similarity losses (InfoNCE, DCL, SupCon) share one shape of computation, written once here
+//! (`similarity_loss`): S = ẐẐᵀ (one GEMM), a row-by-row softmax that turns S into G_ik = ∂L/∂s_ik in place —
+//! the only part each loss writes itself —, then ∂L/∂Ẑ = (G + Gᵀ)Ẑ (one GEMM, since s_ik = s_ki appears in both
+//! rows i and k). No per-pair allocation. For a thin Ẑ (d < `THIN_COLUMNS`, the lab's sphere) each row of S is
+//! made, turned into G's row and spent on (G + Gᵀ)Ẑ at once (`thin`), so no 2N × 2N matrix is held.
 
 pub mod align_uniform;
 pub mod dcl;
@@ -99,66 +98,77 @@ pub mod reference {
     }
 }
 
-/// ẑ = z/‖z‖ per row, S = ẐẐᵀ (2N × 2N), and the norms for the backward pass.
-pub(crate) fn normalized_gram<F: Float>(z: &Matrix<F>) -> (Matrix<F>, Matrix<F>, Matrix<F>) {
-    let (zhat, norms) = normalize_forward(z);
-    let s = zhat.matmul_t(&zhat);
-    (zhat, norms, s)
-}
-
-/// Given G_ik = ∂L/∂s_ik (s_ik = ẑ_iᵀẑ_k), returns ∂L/∂z. G is spent: it may become G + Gᵀ in place.
+/// The computation every similarity loss shares (the module's header): `row_to_gradient(i, row, state)` turns
+/// anchor i's row of S = ẐẐᵀ (2N long, in place) into G's row i, G_ik = ∂L/∂s_ik, and returns what that anchor adds
+/// to the loss (f64); `state()` makes one chunk of rows' scratch. Returns (the sum of what the anchors add, ∂L/∂z).
 ///
-/// s_ik depends on ẑ_i and ẑ_k, so ∂L/∂ẑ = (G + Gᵀ)·Ẑ, then back through the normalisation.
-pub(crate) fn grad_from_similarity_grad<F: Float>(g: Matrix<F>, zhat: &Matrix<F>, norms: &Matrix<F>) -> Matrix<F> {
-    let n = g.rows;
-    assert_eq!((g.cols, zhat.rows), (n, n), "grad_from_similarity_grad: G must be n×n with n = rows of ẑ");
-    normalize_backward(zhat, norms, &symmetric_part_times(g, zhat))
+/// Ẑ with `THIN_COLUMNS` or more columns: S as one GEMM, turned into G in place by chunks of 64 rows, then
+/// (G + Gᵀ)Ẑ. A thin Ẑ (the lab's sphere): each row of S is made where it is used (`thin::similarity_row`),
+/// turned into G's row and spent at once on (G + Gᵀ)Ẑ (`thin::symmetric_part_times_rows`), so no 2N × 2N matrix
+/// is held (at 512 views of 3 dimensions, 1 MB neither written nor read back; docs/benchmarks.md, 2026-12-05).
+/// Either way the sums are added in chunk order over chunks fixed by 2N: the bits do not depend on the thread count.
+pub(crate) fn similarity_loss<F: Float, S>(
+    z: &Matrix<F>,
+    state: impl Fn() -> S + Sync,
+    row_to_gradient: impl Fn(usize, &mut [F], &mut S) -> f64 + Sync,
+) -> (f64, Matrix<F>) {
+    let (n2, d) = (z.rows, z.cols);
+    if (1..THIN_COLUMNS).contains(&d) {
+        let (zhat, norms) = normalize_forward(z);
+        let (d_zhat, total) = thin::symmetric_part_times_rows(
+            &zhat,
+            state,
+            #[inline(always)]
+            |i, zhat_t, row, state| {
+                thin::similarity_row(&zhat.data[i * d..(i + 1) * d], zhat_t, row); // S's row i, then G's
+                row_to_gradient(i, row, state)
+            },
+        );
+        return (total, normalize_backward(&zhat, &norms, &d_zhat));
+    }
+    let (zhat, norms) = normalize_forward(z);
+    let mut g = zhat.matmul_t(&zhat); // S, then G row by row
+    let partials = crate::parallel::map_row_chunks(
+        &mut g.data,
+        n2,
+        64,
+        #[inline(always)]
+        |first, chunk| {
+            let mut state = state();
+            let mut total = 0.0f64;
+            for (r, row) in chunk.chunks_mut(n2).enumerate() {
+                total += row_to_gradient(first + r, row, &mut state);
+            }
+            total
+        },
+    );
+    (partials.iter().sum(), normalize_backward(&zhat, &norms, &symmetric_part_times(g, &zhat)))
 }
 
-/// (G + Gᵀ)·Ẑ for n × n G and n × d Ẑ. Ẑ with fewer columns than `THIN_COLUMNS` takes
-/// `symmetric_part_times_thin`; wider, G + Gᵀ is formed in place and multiplied by Ẑ in one GEMM. The GEMM
-/// with Gᵀ as an operand (G's transposed strides), as this was before, ran at a quarter of G·Ẑ's speed on AVX2
-/// at n = 1,024, d = 32 (2.4 ms against 0.6 on one core): its column walks hit one cache set, the same cause
-/// as `Matrix::add_transpose_in_place` avoids (docs/benchmarks.md, 2026-12-04 night).
+/// (G + Gᵀ)·Ẑ for n × n G and n × d Ẑ: G + Gᵀ formed in place and multiplied by Ẑ in one GEMM (a thin Ẑ never
+/// comes here: `similarity_loss` spends G's rows as they are made). The GEMM with Gᵀ as an operand (G's
+/// transposed strides), as this was before, ran at a quarter of G·Ẑ's speed on AVX2 at n = 1,024, d = 32 (2.4 ms
+/// against 0.6 on one core): its column walks hit one cache set, the same cause as `Matrix::add_transpose_in_place`
+/// avoids (docs/benchmarks.md, 2026-12-04 night).
 fn symmetric_part_times<F: Float>(mut g: Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
-    if zhat.cols < THIN_COLUMNS {
-        return symmetric_part_times_thin(&g, zhat);
-    }
     g.add_transpose_in_place();
     g.matmul(zhat)
 }
 
-/// Ẑ narrower than this takes `symmetric_part_times_thin` (and InfoNCE/DCL their fused thin path). A GEMM
-/// kernel runs its vector lanes along the output's columns, d of them, so at d = 3 (the lab's sphere, T1) an
-/// AVX-512 register does 3 lanes of work in 16 and the two products were a quarter of a T1 step. Timed on one
-/// AVX-512 core (docs/benchmarks.md, 2026-12-04 evening): at n = 512 the thin path took 114 µs for d = 3 and
-/// 254 µs for d = 8 against about 165 µs for the GEMMs at any d up to 16; at n = 1,024, 415 and 1,063 µs against
-/// 1,060 µs. Its cost grows with d and theirs does not, so it is used up to d = 4.
+/// Ẑ narrower than this takes the thin path (`thin`). A GEMM kernel runs its vector lanes along the output's
+/// columns, d of them, so at d = 3 (the lab's sphere, T1) an AVX-512 register does 3 lanes of work in 16 and the
+/// two products were a quarter of a T1 step. Timed on one AVX-512 core (docs/benchmarks.md, 2026-12-04
+/// evening): at n = 512 the thin (G + Gᵀ)·Ẑ took 114 µs for d = 3 and 254 µs for d = 8 against about 165 µs for
+/// the GEMMs at any d up to 16; at n = 1,024, 415 and 1,063 µs against 1,060 µs. Its cost grows with d and
+/// theirs does not, so it is used up to d = 4.
 pub(crate) const THIN_COLUMNS: usize = 5;
-
-/// (G + Gᵀ)·Ẑ for n × n G and a thin n × d Ẑ, in one pass over G's rows (`thin::symmetric_part_times_rows`,
-/// each row copied in as it comes). A special case here rather than in `gemm`: it reads G once for both
-/// products, and turning gemm's lanes along a thin output's rows made it pack G instead (no gain,
-/// docs/benchmarks.md 2026-12-04 evening).
-fn symmetric_part_times_thin<F: Float>(g: &Matrix<F>, zhat: &Matrix<F>) -> Matrix<F> {
-    let n = g.rows;
-    let (out, _) = thin::symmetric_part_times_rows(
-        zhat,
-        || (),
-        #[inline(always)]
-        |i, _, g_row, _| {
-            g_row.copy_from_slice(&g.data[i * n..(i + 1) * n]);
-            0.0
-        },
-    );
-    out
-}
 
 /// The pieces of (G + Gᵀ)·Ẑ for a thin Ẑ, one row of G at a time, each loop along that row:
 ///   (G·Ẑ)_ic  = Σ_k G_ik Ẑ_kc       a dot product of G's row i with column c of Ẑ (Ẑᵀ's row c);
 ///   (Gᵀ·Ẑ)_ic = Σ_k G_ki Ẑ_kc       so (GᵀẐ)ᵀ's row c gains Ẑ_ic · (G's row i) for each row i.
-/// One driver, `symmetric_part_times_rows`, for both users: `symmetric_part_times_thin` (G given whole) and
-/// InfoNCE/DCL's fused path (G's rows made one at a time from S's, never stored).
+/// Driven by `symmetric_part_times_rows`, which `similarity_loss` feeds G's rows as they are made from S's.
+/// A special case rather than a GEMM: one pass over G's row serves both products, and turning gemm's lanes along
+/// a thin output's rows made it pack G instead (no gain, docs/benchmarks.md 2026-12-04 evening).
 pub(crate) mod thin {
     use crate::float::Float;
     use crate::matrix::Matrix;
@@ -204,7 +214,7 @@ pub(crate) mod thin {
     }
 
     /// (G + Gᵀ)·Ẑ (n × d) with G's rows made one at a time: `g_row_into(i, Ẑᵀ, row, state)` writes G's row i into
-    /// `row` (n long) and returns a number to add up (InfoNCE's ℓ_i; 0 for a G given whole). Rows run in chunks
+    /// `row` (n long) and returns a number to add up (a loss's ℓ_i). Rows run in chunks
     /// of `chunk_rows(n)`, each with its own `state()`, its own row buffer and its own d × n partial of (GᵀẐ)ᵀ;
     /// the partials and the numbers are added in chunk order afterwards, so the bits do not depend on the thread
     /// count. Returns the product and the numbers' sum (in f64).
@@ -404,10 +414,20 @@ mod tests {
         }
     }
 
-    /// (G + Gᵀ)·Ẑ on both of its paths (a thin Ẑ in one pass over G's rows, a wider one as G + Gᵀ in place and a GEMM)
-    /// against the f64 triple loop, in f32 and f64, on random non-symmetric G: shapes on either side of
-    /// `THIN_COLUMNS`, across the thin path's 64-row and n/16-row chunks, the pool's threshold and `lanes_dot`'s
-    /// 32 lanes.
+    /// (G + Gᵀ)·Ẑ on the thin path with G given whole (its rows copied in as the driver asks for them).
+    fn thin_times<F: Float>(g: &Matrix<F>, z: &Matrix<F>) -> Vec<F> {
+        let n = g.rows;
+        let copy_row = |i: usize, _: &[F], row: &mut [F], _: &mut ()| {
+            row.copy_from_slice(&g.data[i * n..(i + 1) * n]);
+            0.0
+        };
+        thin::symmetric_part_times_rows(z, || (), copy_row).0.data
+    }
+
+    /// (G + Gᵀ)·Ẑ on both of its paths (the thin one in one pass over G's rows, the other as G + Gᵀ in place
+    /// and a GEMM) against the f64 triple loop, in f32 and f64, on random non-symmetric G: shapes on either side
+    /// of `THIN_COLUMNS`, across the thin path's 64-row and n/16-row chunks, the pool's threshold and
+    /// `lanes_dot`'s 32 lanes.
     #[test]
     fn the_symmetric_part_times_z_hat_on_both_paths() {
         let mut r = rng(73, stream::TEST);
@@ -425,18 +445,22 @@ mod tests {
                 }
             }
             let (g32, z32) = (Matrix::<f32>::from_f64(n, n, &g.data), Matrix::<f32>::from_f64(n, d, &z.data));
-            let got64 = symmetric_part_times(g.clone(), &z).data;
-            let got32 = symmetric_part_times(g32, &z32).data;
-            for e in 0..n * d {
-                let (w, s) = (want[e], scale[e]);
-                assert!((got64[e] - w).abs() <= 1e-13 * s, "f64 {n}×{d} element {e}: {} vs {w}", got64[e]);
-                // f32 inputs are rounded: compare with the f64 product of the rounded inputs' error bound.
-                assert!((f64::from(got32[e]) - w).abs() <= 1e-5 * s, "f32 {n}×{d} element {e}: {} vs {w}", got32[e]);
+            for (path, got64, got32) in [
+                ("thin", thin_times(&g, &z), thin_times(&g32, &z32)),
+                ("GEMM", symmetric_part_times(g.clone(), &z).data, symmetric_part_times(g32.clone(), &z32).data),
+            ] {
+                for e in 0..n * d {
+                    let (w, s) = (want[e], scale[e]);
+                    assert!((got64[e] - w).abs() <= 1e-13 * s, "{path} f64 {n}×{d} element {e}: {} vs {w}", got64[e]);
+                    // f32 inputs are rounded: compare with the f64 product of the rounded inputs' error bound.
+                    let got = f64::from(got32[e]);
+                    assert!((got - w).abs() <= 1e-5 * s, "{path} f32 {n}×{d} element {e}: {got} vs {w}");
+                }
             }
         }
     }
 
-    /// The thin path's chunks are fixed by n, and their partial sums added in chunk order; the wide path's
+    /// The thin path's chunks are fixed by n, and their partial sums added in chunk order; the GEMM path's
     /// tiles of G + Gᵀ are each one thread's, and its GEMM is split only where the bits stay: the same bits on
     /// one, two and three threads on both, with enough rows to run on the pool.
     #[test]
@@ -449,7 +473,8 @@ mod tests {
             let run = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
                 pool.install(|| {
-                    symmetric_part_times(g.clone(), &z).data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                    let bits = |v: Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    (bits(thin_times(&g, &z)), bits(symmetric_part_times(g.clone(), &z).data))
                 })
             };
             let one = run(1);

@@ -11,13 +11,17 @@
 //!   ∂L/∂s_ik = (q_ik − 1[k∈P(i)]/|P(i)|) / (A·τ),
 //! then ∂L/∂ẑ = (G + Gᵀ)Ẑ and back through the normalisation.
 //!
+//! Tuned path: the rows of S become G's in `SupConRows::similarity_to_gradient` (branch-free, so it vectorises),
+//! inside the similarity losses' shared computation (`super::similarity_loss`); the plain reference is below.
+//!
 //! One deliberate difference from PML: PML returns 0 for a batch with no negative pair at all (every label
 //! equal); docs/math.md §1.4's formula, followed here, still gives the mean of ℓ_i over the anchors.
 
-// Index loops on purpose: they read like the formulas above (STYLE.md, llm.c).
+// Index loops on purpose in the reference: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
 
-use super::{grad_from_similarity_grad, normalized_gram};
+use super::infonce::{lanes_dot, lanes_max, lanes_sum};
+use super::similarity_loss;
 use crate::float::Float;
 use crate::matrix::Matrix;
 
@@ -25,50 +29,74 @@ use crate::matrix::Matrix;
 pub fn value_and_grad<F: Float>(z: &Matrix<F>, tau: F, labels: &[usize]) -> (F, Matrix<F>) {
     let n2 = z.rows;
     assert_eq!(labels.len(), n2, "SupCon: one label per view (row of z) is needed");
-    // Anchors with at least one positive, and the mean's divisor A.
-    let positives: Vec<usize> =
-        (0..n2).map(|i| (0..n2).filter(|&p| p != i && labels[p] == labels[i]).count()).collect();
+    // |P(i)| from each class's size, and the anchors (|P(i)| > 0) whose mean L is.
+    let mut class_size = std::collections::HashMap::new();
+    for &y in labels {
+        *class_size.entry(y).or_insert(0usize) += 1;
+    }
+    let positives: Vec<usize> = labels.iter().map(|y| class_size[y] - 1).collect();
     let anchors = positives.iter().filter(|&&c| c > 0).count();
-    let (zhat, norms, mut g) = normalized_gram(z); // g holds S, then G row by row
     if anchors == 0 {
         return (F::zero(), Matrix::zeros(z.rows, z.cols));
     }
-    let inv_a_tau = F::one() / (F::of(anchors as f64) * tau);
-    let mut e = vec![F::zero(); n2];
-    let mut total = 0.0f64;
-    for i in 0..n2 {
-        let row = g.row_mut(i);
-        if positives[i] == 0 {
-            row.iter_mut().for_each(|v| *v = F::zero()); // not an anchor: no value, no gradient
-            continue;
-        }
-        let inv_p = F::one() / F::of(positives[i] as f64);
-        // lse_i = max + log Σ_{k≠i} e^{a_ik − max}
-        let max = (0..n2).filter(|&k| k != i).map(|k| row[k] / tau).fold(F::neg_infinity(), F::max);
-        let mut sum = F::zero();
-        for k in (0..n2).filter(|&k| k != i) {
-            e[k] = (row[k] / tau - max).exp();
-            sum = sum + e[k];
-        }
-        let lse = max + sum.ln();
-        // ℓ_i = −(1/|P|) Σ_p (a_ip − lse_i)
-        let mut li = F::zero();
-        for k in (0..n2).filter(|&k| k != i && labels[k] == labels[i]) {
-            li = li - (row[k] / tau - lse) * inv_p;
-        }
-        total += li.f64();
-        // G_ik = (q_ik − 1[k∈P]/|P|) / (Aτ)
-        for k in 0..n2 {
-            row[k] = if k == i {
-                F::zero()
-            } else {
-                let target = if labels[k] == labels[i] { inv_p } else { F::zero() };
-                (e[k] / sum - target) * inv_a_tau
-            };
-        }
-    }
-    let grad = grad_from_similarity_grad(g, &zhat, &norms);
+    let rows = SupConRows { tau, labels, positives: &positives, anchors };
+    // Σ ℓ_i over the anchors, accumulated in f64 by chunks.
+    let (total, grad) = similarity_loss(
+        z,
+        || (vec![F::zero(); n2], vec![F::zero(); n2]),
+        #[inline(always)]
+        |i, row, (e, target)| rows.similarity_to_gradient(i, row, e, target),
+    );
     (F::of(total / anchors as f64), grad)
+}
+
+/// What turns anchor i's row of S into G's row i for SupCon.
+struct SupConRows<'a, F> {
+    tau: F,
+    labels: &'a [usize],
+    positives: &'a [usize],
+    anchors: usize,
+}
+
+impl<F: Float> SupConRows<'_, F> {
+    /// Turns `s_row` (2N) into G's row i in place and returns ℓ_i (0 for a row that is no anchor). Branch-free over
+    /// the row, so each loop vectorises: `e` holds a_ik = s_ik/τ, then e^{a_ik − max} (e^{−∞} = 0 for k = i);
+    /// `target` holds 1[k∈P(i)].
+    #[inline(always)]
+    fn similarity_to_gradient(&self, i: usize, s_row: &mut [F], e: &mut [F], target: &mut [F]) -> f64 {
+        let n2 = s_row.len();
+        let (e, target) = (&mut e[..n2], &mut target[..n2]);
+        if self.positives[i] == 0 {
+            s_row.fill(F::zero()); // not an anchor: no value, no gradient
+            return 0.0;
+        }
+        let inv_tau = F::one() / self.tau;
+        let inv_p = F::one() / F::of(self.positives[i] as f64);
+        let inv_a_tau = F::one() / (F::of(self.anchors as f64) * self.tau);
+        let y = self.labels[i];
+        for (t, &yk) in target.iter_mut().zip(self.labels) {
+            *t = if yk == y { F::one() } else { F::zero() };
+        }
+        target[i] = F::zero();
+        for (ek, &sk) in e.iter_mut().zip(s_row.iter()) {
+            *ek = sk * inv_tau;
+        }
+        let positive_logits = lanes_dot(target, e); // Σ_{p∈P(i)} a_ip
+        e[i] = F::neg_infinity();
+        // lse_i = max + log Σ_{k≠i} e^{a_ik − max};  ℓ_i = −(1/|P|) Σ_p (a_ip − lse_i) = lse_i − (Σ_p a_ip)/|P|
+        let max = lanes_max(e);
+        for ek in e.iter_mut() {
+            *ek = (*ek - max).exp_fast();
+        }
+        let sum = lanes_sum(e);
+        let ell = max + sum.ln() - positive_logits * inv_p;
+        // G_ik = (q_ik − 1[k∈P]/|P|) / (Aτ), q_ik = e_ik/Σe; G_ii = 0 (e_ii = 0, target_ii = 0).
+        let inv_sum = F::one() / sum;
+        for ((gk, &ek), &tk) in s_row.iter_mut().zip(e.iter()).zip(target.iter()) {
+            *gk = (ek * inv_sum - tk * inv_p) * inv_a_tau;
+        }
+        ell.f64()
+    }
 }
 
 /// The plain formula, untuned: f64, one pair at a time, O(N·d) memory (checks the GPU at 65,536 views).
@@ -199,21 +227,58 @@ mod tests {
 
     #[test]
     fn the_tuned_path_matches_the_plain_reference() {
+        use crate::ops::parity::{assert_close, at_precision, tols};
         let mut r = rng(63, stream::TEST);
-        for (rows, d) in [(6, 2), (70, 33), (130, 5)] {
+        let (tol_value, tol_grad) = tols::<f32>();
+        // Thin Ẑ (the fused path: every d of `thin::similarity_row`, one and several 64-row chunks, the pool's
+        // threshold from 2N = 256, 2N/16-row chunks past 1,024) and wide (the GEMM path), in f64 and f32.
+        for (rows, d) in [(4, 1), (6, 2), (70, 3), (130, 4), (300, 3), (1100, 2), (70, 33), (130, 5)] {
             let z = random_matrix(&mut r, rows, d);
-            // Three classes per view, and one lone sample (no positive but its own other view).
-            let labels: Vec<usize> =
-                (0..rows).map(|i| if i % (rows / 2) == 1 { 9 } else { (i % (rows / 2)) % 3 }).collect();
+            // Three classes per view; sample 1's two views share a class of their own (each other's only
+            // positive); view 0 of sample 0 is alone in its class (no positive: not an anchor).
+            let labels: Vec<usize> = (0..rows)
+                .map(|i| match (i, i % (rows / 2)) {
+                    (0, _) => 100,
+                    (_, 1) => 9,
+                    (_, k) => k % 3,
+                })
+                .collect();
             let (want, want_grad) = reference::value_and_grad(&z, 0.3, &labels);
             let (got, grad) = value_and_grad(&z, 0.3, &labels);
             assert!((got - want).abs() <= 1e-12 * want.abs(), "{rows}×{d}: {got} vs {want}");
             let c = crate::tolerance::Tol { rtol: 1e-9, atol_frac: 1e-9 }.compare(&grad.data, &want_grad.data);
             assert!(c.passed(), "{rows}×{d}: {}", c.describe());
+            let (want, want_grad) = reference::value_and_grad(&at_precision::<f32>(&z), 0.3, &labels);
+            let (got, grad) = value_and_grad(&Matrix::<f32>::from_f64(rows, d, &z.data), 0.3, &labels);
+            assert_close(&format!("f32 {rows}×{d} value"), tol_value, &[f64::from(got)], &[want]);
+            assert_close(&format!("f32 {rows}×{d} gradient"), tol_grad, &grad.to_f64(), &want_grad.data);
         }
         let z = random_matrix(&mut r, 10, 3);
         let labels = [0, 1, 0, 2, 7, 0, 1, 0, 2, 1];
         let (_, grad) = reference::value_and_grad(&z, 0.5, &labels);
         assert_gradient_matches("plain SupCon reference", &z, &grad, |x| reference::value_and_grad(x, 0.5, &labels).0);
+    }
+
+    /// Chunks fixed by 2N, their sums added in chunk order: the same bits on one, two and three threads, on the
+    /// thin and the wide path, past the pool's threshold.
+    #[test]
+    fn the_same_bits_on_any_thread_count() {
+        let mut r = rng(64, stream::TEST);
+        let rows = 1100;
+        let labels: Vec<usize> = (0..rows).map(|i| (i % (rows / 2)) % 7).collect();
+        for d in [3, 33] {
+            let z = Matrix::<f32>::from_f64(rows, d, &random_matrix(&mut r, rows, d).data);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a worker pool");
+                pool.install(|| {
+                    let (l, g) = value_and_grad(&z, 0.3f32, &labels);
+                    (l.to_bits(), g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                })
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                assert!(run(threads) == one, "d = {d}: the bits on {threads} threads");
+            }
+        }
     }
 }
