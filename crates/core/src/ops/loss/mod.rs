@@ -113,8 +113,8 @@ pub(crate) fn similarity_loss<F: Float, S>(
     row_to_gradient: impl Fn(usize, &mut [F], &mut S) -> f64 + Sync,
 ) -> (f64, Matrix<F>) {
     let (n2, d) = (z.rows, z.cols);
+    let (zhat, norms) = normalize_forward(z);
     if (1..THIN_COLUMNS).contains(&d) {
-        let (zhat, norms) = normalize_forward(z);
         let (d_zhat, total) = thin::symmetric_part_times_rows(
             &zhat,
             state,
@@ -126,7 +126,6 @@ pub(crate) fn similarity_loss<F: Float, S>(
         );
         return (total, normalize_backward(&zhat, &norms, &d_zhat));
     }
-    let (zhat, norms) = normalize_forward(z);
     let mut g = zhat.matmul_t(&zhat); // S, then G row by row
     let partials = crate::parallel::map_row_chunks(
         &mut g.data,
