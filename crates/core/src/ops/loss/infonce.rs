@@ -117,12 +117,7 @@ impl<F: Float> SoftmaxRows<'_, F> {
         // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
         let (a, slope, s_row) = (&mut scratch.a[..n2], &mut scratch.slope[..n2], &mut s_row[..n2]);
         match self.flags {
-            None => {
-                for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
-                    *ak = sk * inv_tau;
-                }
-                slope.fill(inv_tau);
-            }
+            None => return self.plain_row_to_gradient(i, j, s_row, a),
             Some(f) => {
                 let p_row = &f.flags[i * n2..(i + 1) * n2];
                 let flag = |p: bool| if p { F::one() } else { F::zero() };
@@ -158,10 +153,7 @@ impl<F: Float> SoftmaxRows<'_, F> {
         }
         // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
         let max = lanes_max(a);
-        for e in a.iter_mut() {
-            *e = (*e - max).exp_fast();
-        }
-        let sum = lanes_sum(a);
+        let sum = lanes_exp_sum(a, max);
         let ell = (-a_pos + max + sum.ln()).f64();
         // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
         let scale = F::one() / sum * inv_n2;
@@ -169,6 +161,35 @@ impl<F: Float> SoftmaxRows<'_, F> {
             *gk = ek * scale * sl;
         }
         s_row[j] = s_row[j] - slope[j] * inv_n2;
+        ell
+    }
+
+    /// `similarity_to_gradient` without flags (T1-plain, the lab's default), the same arithmetic in fewer
+    /// passes over the row: every slope a'_ik is 1/τ (and at k = i, where the slope row holds 0, e_ii = 0
+    /// makes G_ii = 0 either way), so no slope row is written or read. The same bits as the flagged loop with
+    /// no pair flagged (tested).
+    #[inline(always)]
+    fn plain_row_to_gradient(&self, i: usize, j: usize, s_row: &mut [F], a: &mut [F]) -> f64 {
+        let n2 = self.n2;
+        let inv_n2 = F::one() / F::of(n2 as f64);
+        let inv_tau = F::one() / self.tau;
+        let s_row = &mut s_row[..n2];
+        for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
+            *ak = sk * inv_tau;
+        }
+        let a_pos = a[j];
+        a[i] = F::neg_infinity();
+        if !self.positive_in_denominator {
+            a[j] = F::neg_infinity();
+        }
+        let max = lanes_max(a);
+        let sum = lanes_exp_sum(a, max);
+        let ell = (-a_pos + max + sum.ln()).f64();
+        let scale = F::one() / sum * inv_n2;
+        for (gk, &ek) in s_row.iter_mut().zip(a.iter()) {
+            *gk = ek * scale * inv_tau;
+        }
+        s_row[j] = s_row[j] - inv_tau * inv_n2;
         ell
     }
 }
@@ -183,9 +204,40 @@ pub(crate) fn lanes_max<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::neg_infinity(), |m, v| if v > m { v } else { m })
 }
 
-/// Σ of a row, in `LANES` interleaved partial sums added at the end.
+/// Σ of a row, in `LANES` interleaved partial sums added at the end: the order `lanes_exp_sum` keeps.
+#[cfg(test)]
 pub(crate) fn lanes_sum<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::zero(), |s, v| s + v)
+}
+
+/// x_k ← e^{x_k − shift} over a row, and Σ_k of the new x_k in `lanes_sum`'s order (the same bits as the two
+/// loops), summed as they are made: one pass over the row instead of two. Blocks of 2·`LANES` let the
+/// exponential run 16 lanes wide where the machine has them (AVX-512), each block adding its halves in turn.
+#[inline(always)]
+pub(crate) fn lanes_exp_sum<F: Float>(x: &mut [F], shift: F) -> F {
+    let mut acc = [F::zero(); LANES];
+    let mut blocks = x.chunks_exact_mut(2 * LANES);
+    for block in &mut blocks {
+        for v in block.iter_mut() {
+            *v = (*v - shift).exp_fast();
+        }
+        let (low, high) = block.split_at(LANES);
+        for ((s, &l), &h) in acc.iter_mut().zip(low).zip(high) {
+            *s = *s + l;
+            *s = *s + h;
+        }
+    }
+    let rest = blocks.into_remainder();
+    for v in rest.iter_mut() {
+        *v = (*v - shift).exp_fast();
+    }
+    let mut chunks = rest.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (s, &v) in acc.iter_mut().zip(c) {
+            *s = *s + v;
+        }
+    }
+    acc.iter().chain(chunks.remainder()).copied().fold(F::zero(), |s, v| s + v)
 }
 
 /// Lanes of `lanes_dot`: a multiply and an add per element, so more independent sums than `LANES` keep the
@@ -309,7 +361,7 @@ mod tests {
     use crate::loss::test_util::{
         assert_gradient_matches_in_every_mode, assert_tuned_path_matches_reference, params, random_flags,
     };
-    use crate::rng::{rng, stream};
+    use crate::rng::{rng, stream, uniform};
     use crate::testing::random_matrix;
 
     /// The textbook formula in plain double loops, no max shift, no GEMM: the oracle for the fast path.
@@ -395,6 +447,48 @@ mod tests {
             let one = run(1);
             for threads in [2, 3] {
                 assert!(run(threads) == one, "{}: the bits on {threads} threads", mode.name());
+            }
+        }
+    }
+
+    /// `lanes_exp_sum` against its two loops (the exponentials, then `lanes_sum`), bit for bit, on rows that
+    /// end on and off its blocks of 16 and chunks of 8, with −∞ (the anchor's own logit) among the values.
+    #[test]
+    fn the_exponentials_summed_as_made_give_the_two_loops_bits() {
+        let mut r = rng(27, stream::TEST);
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 512, 1000] {
+            let mut row: Vec<f32> = (0..len).map(|_| uniform(&mut r, -12.0, 3.0) as f32).collect();
+            if len > 3 {
+                row[len / 3] = f32::NEG_INFINITY;
+            }
+            let shift = lanes_max(&row);
+            let mut two_loops = row.clone();
+            for v in two_loops.iter_mut() {
+                *v = (*v - shift).exp_fast();
+            }
+            let want = lanes_sum(&two_loops);
+            let got = lanes_exp_sum(&mut row, shift);
+            assert_eq!(got.to_bits(), want.to_bits(), "Σ of {len}");
+            assert!(row.iter().zip(&two_loops).all(|(a, b)| a.to_bits() == b.to_bits()), "e of {len}");
+        }
+    }
+
+    /// The rows without flags (`plain_row_to_gradient`) give the bits of the flagged loop when no pair is
+    /// flagged (σ = 0, ρ = 1), InfoNCE and DCL, on the thin path and the GEMM path, across 64-row chunks and
+    /// the worker pool's threshold.
+    #[test]
+    fn the_plain_rows_give_the_flagged_loops_bits_when_nothing_is_flagged() {
+        let mut r = rng(28, stream::TEST);
+        let plain = Modifier::Scale { sigma: 0.0, rho: 1.0 };
+        for (n2, d) in [(4, 1), (70, 3), (300, 3), (130, 8), (516, 5)] {
+            let z = Matrix::<f32>::from_f64(n2, d, &random_matrix(&mut r, n2, d).data);
+            let none_flagged = PairFlags::from_matrix(&Matrix::<f64>::zeros(n2, n2), PairLayout::AllViews);
+            for positive_in_denominator in [true, false] {
+                let bits = |flags: Option<&PairFlags>| {
+                    let (l, g) = contrastive(&z, 0.2, plain, flags, positive_in_denominator);
+                    (l.to_bits(), g.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                };
+                assert!(bits(None) == bits(Some(&none_flagged)), "{n2}×{d}, positive in D: {positive_in_denominator}");
             }
         }
     }
