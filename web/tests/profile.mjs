@@ -19,9 +19,10 @@ if (!base) {
 // The parts of a step, by the functions on a sample's stack (first match wins).
 const PARTS = [
   ["selection (cosines, thresholds, flags)", /selection::/],
-  ["loss: (G + Gᵀ)·Ẑ", /grad_from_similarity_grad/],
-  ["loss: S = ẐẐᵀ", /infonce::contrastive.*\b(product|gemm)/],
-  ["loss: rows (logits, exp, softmax)", /infonce::contrastive/],
+  // d ≥ 5: S = ẐẐᵀ and (G + Gᵀ)·Ẑ are GEMMs under the loss. A thin Ẑ (T1, d = 3) has none: S's rows, the
+  // softmax and (G + Gᵀ)·Ẑ are one fused loop (ops/loss/mod.rs `thin`), inlined into the loss's own function.
+  ["loss: products (S = ẐẐᵀ, (G + Gᵀ)·Ẑ; d ≥ 5)", /(infonce|dcl|supcon)::.*\b(product|gemm|add_transpose)/],
+  ["loss: rows (for a thin Ẑ with S's rows and (G + Gᵀ)·Ẑ)", /(infonce|dcl|supcon)::|similarity_loss/],
   ["forward: products", /Model<T>::forward.*\b(product|gemm)/],
   ["forward: the rest", /Model<T>::forward/],
   ["backward: products", /\b(product|gemm)/],
