@@ -144,17 +144,8 @@ impl<F: Float> SoftmaxRows<'_, F> {
                 }
             }
         }
-        let a_pos = a[j];
-        // Leave self (and, for DCL, the positive) out of the denominator.
-        a[i] = F::neg_infinity();
         slope[i] = F::zero();
-        if !self.positive_in_denominator {
-            a[j] = F::neg_infinity();
-        }
-        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
-        let max = lanes_max(a);
-        let sum = lanes_exp_sum(a, max);
-        let ell = (-a_pos + max + sum.ln()).f64();
+        let (ell, sum) = self.loss_and_denominator(i, j, a);
         // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
         let scale = F::one() / sum * inv_n2;
         for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
@@ -162,6 +153,20 @@ impl<F: Float> SoftmaxRows<'_, F> {
         }
         s_row[j] = s_row[j] - slope[j] * inv_n2;
         ell
+    }
+
+    /// (ℓ_i, Σ_{k∈D} e^{a_ik − max}) from anchor i's logits `a`, which become e^{a_ik − max}: self (and, for
+    /// DCL, the positive) left out of the denominator first, then ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}.
+    #[inline(always)]
+    fn loss_and_denominator(&self, i: usize, j: usize, a: &mut [F]) -> (f64, F) {
+        let a_pos = a[j];
+        a[i] = F::neg_infinity();
+        if !self.positive_in_denominator {
+            a[j] = F::neg_infinity();
+        }
+        let max = lanes_max(a);
+        let sum = lanes_exp_sum(a, max);
+        ((-a_pos + max + sum.ln()).f64(), sum)
     }
 
     /// `similarity_to_gradient` without flags (T1-plain, the lab's default), the same arithmetic in fewer
@@ -177,14 +182,7 @@ impl<F: Float> SoftmaxRows<'_, F> {
         for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
             *ak = sk * inv_tau;
         }
-        let a_pos = a[j];
-        a[i] = F::neg_infinity();
-        if !self.positive_in_denominator {
-            a[j] = F::neg_infinity();
-        }
-        let max = lanes_max(a);
-        let sum = lanes_exp_sum(a, max);
-        let ell = (-a_pos + max + sum.ln()).f64();
+        let (ell, sum) = self.loss_and_denominator(i, j, a);
         let scale = F::one() / sum * inv_n2;
         for (gk, &ek) in s_row.iter_mut().zip(a.iter()) {
             *gk = ek * scale * inv_tau;
