@@ -117,7 +117,12 @@ impl<F: Float> SoftmaxRows<'_, F> {
         // 1/τ_ik = p/(ρτ) + (1 − p)/τ and a_ik = (s_ik + σp)/τ_ik; removal: a'_ik = (1 − p)/τ, a_ik = s_ik·a'_ik.
         let (a, slope, s_row) = (&mut scratch.a[..n2], &mut scratch.slope[..n2], &mut s_row[..n2]);
         match self.flags {
-            None => return self.plain_row_to_gradient(i, j, s_row, a),
+            None => {
+                for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
+                    *ak = sk * inv_tau;
+                }
+                slope.fill(inv_tau);
+            }
             Some(f) => {
                 let p_row = &f.flags[i * n2..(i + 1) * n2];
                 let flag = |p: bool| if p { F::one() } else { F::zero() };
@@ -144,50 +149,23 @@ impl<F: Float> SoftmaxRows<'_, F> {
                 }
             }
         }
+        let a_pos = a[j];
+        // Leave self (and, for DCL, the positive) out of the denominator.
+        a[i] = F::neg_infinity();
         slope[i] = F::zero();
-        let (ell, sum) = self.loss_and_denominator(i, j, a);
+        if !self.positive_in_denominator {
+            a[j] = F::neg_infinity();
+        }
+        // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
+        let max = lanes_max(a);
+        let sum = lanes_exp_sum(a, max);
+        let ell = (-a_pos + max + sum.ln()).f64();
         // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
         let scale = F::one() / sum * inv_n2;
         for ((gk, &ek), &sl) in s_row.iter_mut().zip(a.iter()).zip(slope.iter()) {
             *gk = ek * scale * sl;
         }
         s_row[j] = s_row[j] - slope[j] * inv_n2;
-        ell
-    }
-
-    /// (ℓ_i, Σ_{k∈D} e^{a_ik − max}) from anchor i's logits `a`, which become e^{a_ik − max}: self (and, for
-    /// DCL, the positive) left out of the denominator first, then ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}.
-    #[inline(always)]
-    fn loss_and_denominator(&self, i: usize, j: usize, a: &mut [F]) -> (f64, F) {
-        let a_pos = a[j];
-        a[i] = F::neg_infinity();
-        if !self.positive_in_denominator {
-            a[j] = F::neg_infinity();
-        }
-        let max = lanes_max(a);
-        let sum = lanes_exp_sum(a, max);
-        ((-a_pos + max + sum.ln()).f64(), sum)
-    }
-
-    /// `similarity_to_gradient` without flags (T1-plain, the lab's default), the same arithmetic in fewer
-    /// passes over the row: every slope a'_ik is 1/τ (and at k = i, where the slope row holds 0, e_ii = 0
-    /// makes G_ii = 0 either way), so no slope row is written or read. The same bits as the flagged loop with
-    /// no pair flagged (tested).
-    #[inline(always)]
-    fn plain_row_to_gradient(&self, i: usize, j: usize, s_row: &mut [F], a: &mut [F]) -> f64 {
-        let n2 = self.n2;
-        let inv_n2 = F::one() / F::of(n2 as f64);
-        let inv_tau = F::one() / self.tau;
-        let s_row = &mut s_row[..n2];
-        for (ak, &sk) in a.iter_mut().zip(s_row.iter()) {
-            *ak = sk * inv_tau;
-        }
-        let (ell, sum) = self.loss_and_denominator(i, j, a);
-        let scale = F::one() / sum * inv_n2;
-        for (gk, &ek) in s_row.iter_mut().zip(a.iter()) {
-            *gk = ek * scale * inv_tau;
-        }
-        s_row[j] = s_row[j] - inv_tau * inv_n2;
         ell
     }
 }
@@ -471,8 +449,8 @@ mod tests {
         }
     }
 
-    /// The rows without flags (`plain_row_to_gradient`) give the bits of the flagged loop when no pair is
-    /// flagged (σ = 0, ρ = 1), InfoNCE and DCL, on the thin path and the GEMM path, across 64-row chunks and
+    /// The rows without flags (the `None` arm: no flag row read) give the bits of the flagged loop when no pair
+    /// is flagged (σ = 0, ρ = 1), InfoNCE and DCL, on the thin path and the GEMM path, across 64-row chunks and
     /// the worker pool's threshold.
     #[test]
     fn the_plain_rows_give_the_flagged_loops_bits_when_nothing_is_flagged() {
