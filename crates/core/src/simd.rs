@@ -149,15 +149,19 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::loss::infonce::{lanes_exp_sum, lanes_max};
+    use crate::float::exp_f32;
+    use crate::ops::loss::infonce::{lanes_max, lanes_sum};
     use crate::rng::{rng, uniform};
 
-    /// The InfoNCE row loop's own pieces, on one row: max, then e^{x − max} summed as made
-    /// (`infonce::lanes_max`, `infonce::lanes_exp_sum` with `exp_f32`).
+    /// The InfoNCE row loop's own pieces, on one row: max, e^{x − max}, Σ (`infonce::lanes_max`, `exp_f32`,
+    /// `infonce::lanes_sum`).
     #[inline(always)]
     fn softmax_row(x: &mut [f32]) -> f32 {
         let max = lanes_max(x);
-        lanes_exp_sum(x, max)
+        for v in x.iter_mut() {
+            *v = exp_f32(*v - max);
+        }
+        lanes_sum(x)
     }
 
     #[test]

@@ -158,7 +158,10 @@ impl<F: Float> SoftmaxRows<'_, F> {
         }
         // ℓ_i = −a_ij + max + log Σ_{k∈D} e^{a_ik − max}
         let max = lanes_max(a);
-        let sum = lanes_exp_sum(a, max);
+        for e in a.iter_mut() {
+            *e = (*e - max).exp_fast();
+        }
+        let sum = lanes_sum(a);
         let ell = (-a_pos + max + sum.ln()).f64();
         // G_ik = ∂L/∂s_ik = (q_ik − 1[k=j]) · a'_ik / 2N with q_ik = e_ik/Σe (0 outside D), over S's row.
         let scale = F::one() / sum * inv_n2;
@@ -180,40 +183,9 @@ pub(crate) fn lanes_max<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::neg_infinity(), |m, v| if v > m { v } else { m })
 }
 
-/// Σ of a row, in `LANES` interleaved partial sums added at the end: the order `lanes_exp_sum` keeps.
-#[cfg(test)]
+/// Σ of a row, in `LANES` interleaved partial sums added at the end.
 pub(crate) fn lanes_sum<F: Float>(x: &[F]) -> F {
     lanes_fold(x, F::zero(), |s, v| s + v)
-}
-
-/// x_k ← e^{x_k − shift} over a row, and Σ_k of the new x_k in `lanes_sum`'s order (the same bits as the two
-/// loops), summed as they are made: one pass over the row instead of two. Blocks of 2·`LANES` let the
-/// exponential run 16 lanes wide where the machine has them (AVX-512), each block adding its halves in turn.
-#[inline(always)]
-pub(crate) fn lanes_exp_sum<F: Float>(x: &mut [F], shift: F) -> F {
-    let mut acc = [F::zero(); LANES];
-    let mut blocks = x.chunks_exact_mut(2 * LANES);
-    for block in &mut blocks {
-        for v in block.iter_mut() {
-            *v = (*v - shift).exp_fast();
-        }
-        let (low, high) = block.split_at(LANES);
-        for ((s, &l), &h) in acc.iter_mut().zip(low).zip(high) {
-            *s = *s + l;
-            *s = *s + h;
-        }
-    }
-    let rest = blocks.into_remainder();
-    for v in rest.iter_mut() {
-        *v = (*v - shift).exp_fast();
-    }
-    let mut chunks = rest.chunks_exact(LANES);
-    for c in &mut chunks {
-        for (s, &v) in acc.iter_mut().zip(c) {
-            *s = *s + v;
-        }
-    }
-    acc.iter().chain(chunks.remainder()).copied().fold(F::zero(), |s, v| s + v)
 }
 
 /// Lanes of `lanes_dot`: a multiply and an add per element, so more independent sums than `LANES` keep the
@@ -337,7 +309,7 @@ mod tests {
     use crate::loss::test_util::{
         assert_gradient_matches_in_every_mode, assert_tuned_path_matches_reference, params, random_flags,
     };
-    use crate::rng::{rng, stream, uniform};
+    use crate::rng::{rng, stream};
     use crate::testing::random_matrix;
 
     /// The textbook formula in plain double loops, no max shift, no GEMM: the oracle for the fast path.
@@ -424,28 +396,6 @@ mod tests {
             for threads in [2, 3] {
                 assert!(run(threads) == one, "{}: the bits on {threads} threads", mode.name());
             }
-        }
-    }
-
-    /// `lanes_exp_sum` against its two loops (the exponentials, then `lanes_sum`), bit for bit, on rows that
-    /// end on and off its blocks of 16 and chunks of 8, with −∞ (the anchor's own logit) among the values.
-    #[test]
-    fn the_exponentials_summed_as_made_give_the_two_loops_bits() {
-        let mut r = rng(27, stream::TEST);
-        for len in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 512, 1000] {
-            let mut row: Vec<f32> = (0..len).map(|_| uniform(&mut r, -12.0, 3.0) as f32).collect();
-            if len > 3 {
-                row[len / 3] = f32::NEG_INFINITY;
-            }
-            let shift = lanes_max(&row);
-            let mut two_loops = row.clone();
-            for v in two_loops.iter_mut() {
-                *v = (*v - shift).exp_fast();
-            }
-            let want = lanes_sum(&two_loops);
-            let got = lanes_exp_sum(&mut row, shift);
-            assert_eq!(got.to_bits(), want.to_bits(), "Σ of {len}");
-            assert!(row.iter().zip(&two_loops).all(|(a, b)| a.to_bits() == b.to_bits()), "e of {len}");
         }
     }
 

@@ -20,7 +20,7 @@
 // Index loops on purpose in the reference: they read like the formulas above (STYLE.md, llm.c).
 #![allow(clippy::needless_range_loop)]
 
-use super::infonce::{lanes_dot, lanes_exp_sum, lanes_max};
+use super::infonce::{lanes_dot, lanes_max, lanes_sum};
 use super::similarity_loss;
 use crate::float::Float;
 use crate::matrix::Matrix;
@@ -85,7 +85,10 @@ impl<F: Float> SupConRows<'_, F> {
         e[i] = F::neg_infinity();
         // lse_i = max + log Σ_{k≠i} e^{a_ik − max};  ℓ_i = −(1/|P|) Σ_p (a_ip − lse_i) = lse_i − (Σ_p a_ip)/|P|
         let max = lanes_max(e);
-        let sum = lanes_exp_sum(e, max);
+        for ek in e.iter_mut() {
+            *ek = (*ek - max).exp_fast();
+        }
+        let sum = lanes_sum(e);
         let ell = max + sum.ln() - positive_logits * inv_p;
         // G_ik = (q_ik − 1[k∈P]/|P|) / (Aτ), q_ik = e_ik/Σe; G_ii = 0 (e_ii = 0, target_ii = 0).
         let inv_sum = F::one() / sum;
