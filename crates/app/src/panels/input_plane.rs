@@ -252,13 +252,9 @@ impl InputPlane {
         } else {
             format!("{} · {} samples · PCA of {} inputs", data.name, data.len(), data.dim)
         };
-        painter.text(
-            view.screen.left_bottom() + Vec2::new(6.0, -6.0),
-            egui::Align2::LEFT_BOTTOM,
-            legend,
-            egui::FontId::proportional(11.0),
-            ui.visuals().weak_text_color(),
-        );
+        // On a plate: the heat map beneath runs from red to blue, and weak grey text vanished on both.
+        let at = view.screen.left_bottom() + Vec2::new(6.0, -6.0);
+        super::plate_text(&painter, at, egui::Align2::LEFT_BOTTOM, legend, 11.0, Color32::from_gray(200));
         out
     }
 

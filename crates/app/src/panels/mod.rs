@@ -38,6 +38,15 @@ pub fn class_color(class: usize) -> Color32 {
 pub const DIFFICULT_COLOR: Color32 = Color32::from_rgb(255, 60, 60);
 pub const SELECTED_COLOR: Color32 = Color32::from_rgb(255, 200, 0);
 
+/// Text on a dark plate, legible over whatever is drawn beneath (a heat map, points): `anchor` places the text
+/// at `at`; the plate is the text's box with 2 points to spare.
+pub fn plate_text(painter: &egui::Painter, at: Pos2, anchor: egui::Align2, text: String, size: f32, color: Color32) {
+    let galley = painter.layout_no_wrap(text, egui::FontId::proportional(size), color);
+    let plate = anchor.anchor_size(at, galley.size()).expand(2.0);
+    painter.rect_filled(plate, 2.0, Color32::from_black_alpha(170));
+    painter.galley(plate.shrink(2.0).min, galley, color);
+}
+
 /// A small "?" that explains a view; the text shows on hover.
 pub fn help(ui: &mut egui::Ui, text: &str) {
     ui.label(egui::RichText::new("(?)").weak()).on_hover_text(text);

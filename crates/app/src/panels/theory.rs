@@ -335,11 +335,7 @@ impl TheoryPanel {
             let right = p.x < rect.center().x;
             let anchor = if right { egui::Align2::LEFT_CENTER } else { egui::Align2::RIGHT_CENTER };
             let at = p + Vec2::new(if right { 9.0 } else { -9.0 }, 0.0);
-            let font = egui::FontId::proportional(11.0);
-            let galley = painter.layout_no_wrap(text.clone(), font.clone(), Color32::WHITE);
-            let bg = anchor.anchor_size(at, galley.size()).expand(2.0);
-            painter.rect_filled(bg, 2.0, Color32::from_black_alpha(170));
-            painter.text(at, anchor, text, font, Color32::WHITE);
+            super::plate_text(&painter, at, anchor, text, 11.0, Color32::WHITE);
         }
         if let Some(pos) = resp.hover_pos() {
             let col = (((pos.x - rect.left()) / cw) as usize).min(map.cols - 1);
