@@ -5,7 +5,7 @@
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use spherelab_app::backend_choice::BackendPreference;
 use spherelab_app::lab::{Command, Lab, Level};
 use spherelab_app::{SpherelabApp, view_part_name};
@@ -323,4 +323,38 @@ fn the_share_links_open_this_step_in_a_browser_an_iframe_and_the_desktop() {
     h.get_by_label_contains("lesson=temperature&step=3&presenter=1");
     h.get_by_label_contains("embed=1\" width=");
     h.get_by_label("cargo run --release -- --lesson temperature --step 3");
+}
+
+/// On a phone, or a page embedding the lab in a narrow frame, every view fits the width: nothing a reader needs
+/// (a slider's name, a lesson's "Next") runs past the right edge, where it would be cut off with no way to
+/// scroll to it. 390 points is a phone; 195 is the narrowest we hold, what headless Chromium lays a 390-pixel
+/// phone out at when it emulates a device pixel ratio of 2 (its ResizeObserver then reports CSS pixels as
+/// device pixels, so eframe divides by 2 twice), which the README's phone screenshot once showed cut off.
+#[test]
+fn on_a_phone_or_a_narrow_frame_every_view_fits_the_width() {
+    for width in [390.0, 240.0, 195.0] {
+        let mut h = harness_sized(egui::vec2(width as f32, 844.0));
+        h.state_mut().lab.open_link(&split_view_keys("lesson=temperature&step=1").0); // the lesson card on top
+        h.state_mut().lab.schedule.playing = true;
+        h.run_steps(6);
+        assert!(h.state().lab.views.batch.is_some(), "the views have a batch to draw");
+        let mut seen = 0;
+        for view in ["Embedding", "Input", "Curves", "Similarity", "Hardness", "Theory", "Pruning", "Export"] {
+            let Some(button) = h.query_by_label(view) else { continue }; // a lesson step shows only some views
+            button.click();
+            h.run_steps(3);
+            seen += 1;
+            // Bounds in the harness's points (its scale is 1); the window's root has none.
+            let over: Vec<String> = h
+                .query_all(egui_kittest::kittest::By::new().predicate(|n| n.bounding_box().is_some()))
+                .map(|n| n.accesskit_node())
+                .filter_map(|a| a.bounding_box().filter(|b| b.x1 > width + 0.5).map(|b| (a, b)))
+                .map(|(a, b)| {
+                    format!("{:?} {:?} ends at x = {:.0}", a.role(), a.label().or(a.value()).unwrap_or_default(), b.x1)
+                })
+                .collect();
+            assert!(over.is_empty(), "{view} on a {width}-point screen: {over:#?}");
+        }
+        assert!(seen >= 3, "the lesson step shows its views ({seen} seen)");
+    }
 }

@@ -15,6 +15,10 @@ use spherelab_core::config::{LossKind, PairMode};
 /// Bars shown: the hardest negatives only, so they stay readable.
 const MAX_BARS: usize = 40;
 
+/// What the compare slider needs beside its bar: the value box and "× τ to compare" (points, measured at the
+/// default font; the phone test holds it).
+const COMPARE_LABEL_WIDTH: f32 = 145.0;
+
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
 pub struct HardnessView {
@@ -81,11 +85,16 @@ impl HardnessView {
                 RichText::new(format!("Note: {}.", caveats.join("; "))).small().color(Color32::from_rgb(230, 159, 0)),
             );
         }
-        ui.add(egui::Slider::new(&mut self.compare_factor, 0.1..=10.0).logarithmic(true).text("× τ to compare"))
-            .on_hover_text(
-                "Draw the weights at this multiple of τ too (the line): above 1 the push spreads over many \
-                 negatives, below 1 it concentrates on the hardest few.",
-            );
+        // The slider gives up width to its value and name on a narrow view, so they stay on screen.
+        ui.scope(|ui| {
+            let room = ui.available_width() - COMPARE_LABEL_WIDTH;
+            ui.spacing_mut().slider_width = room.clamp(30.0, ui.spacing().slider_width);
+            ui.add(egui::Slider::new(&mut self.compare_factor, 0.1..=10.0).logarithmic(true).text("× τ to compare"))
+                .on_hover_text(
+                    "Draw the weights at this multiple of τ too (the line): above 1 the push spreads over many \
+                     negatives, below 1 it concentrates on the hardest few.",
+                );
+        });
         if self.compare_factor != lab.views.hardness_compare {
             out.push(Command::SetHardnessCompare(self.compare_factor));
         }

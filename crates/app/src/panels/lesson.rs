@@ -29,8 +29,8 @@ impl LessonCard {
             ui.label(RichText::new(format!("Goal: {}", lesson.goal)).weak().small());
         }
         ui.add_space(4.0);
-        // Progress: one dot a step (the current one larger; observed ones ticked).
-        ui.horizontal(|ui| {
+        // Progress: one dot a step (the current one larger; observed ones ticked), wrapped when the card is narrow.
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(format!("Step {} of {n}", p.step + 1)).strong());
             for k in 0..n {
                 let text = if p.observed[k] {
@@ -115,7 +115,8 @@ impl LessonCard {
             }
         }
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        // Wrapped, as the dots above: on a narrow card (an embed, a small phone) the buttons take two lines.
+        ui.horizontal_wrapped(|ui| {
             if ui.add_enabled(p.step > 0, egui::Button::new("◀ Back")).clicked() {
                 out.push(Command::LessonStep(p.step - 1));
             }
