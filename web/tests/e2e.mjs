@@ -339,7 +339,10 @@ async function lessonChecks(browser) {
   check(px.colours > 50 && px.dominant < 0.9, `presenter mode is drawn: ${px.colours} colours`);
   await page.close();
 
-  const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  // Device scale 1: at an emulated scale of 2 headless Chromium's ResizeObserver reports CSS pixels as device
+  // pixels, so eframe would lay this phone out 195 points wide, not the 390 a real phone gets (the narrow
+  // widths themselves are held by crates/app/tests/lessons.rs).
+  const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
   page = await open("#lesson=temperature&step=1", phone);
   s = await waitFor(page, (s) => s.step > 20, 30_000);
   check(s.narrow === true && s.lesson?.step === 1 && s.step > 20, `a phone lays the lesson out narrow and trains: step ${s.step}`);
