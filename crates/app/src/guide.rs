@@ -119,11 +119,12 @@ impl Guide {
     /// `step` counts the steps since the step's settings were applied, and only evaluations taken since count.
     pub fn observe(&mut self, step_count: usize, latest: Option<&MetricRecord>) -> bool {
         let Some(p) = self.active.as_mut() else { return false };
-        let Some(cond) = self.lessons[p.lesson].steps[p.step].until else { return false };
+        let Some(cond) = self.lessons[p.lesson].steps[p.step].until.as_ref() else { return false };
         // A run that restarted counts from 0 again.
         p.entered_at = p.entered_at.min(step_count);
         let latest = latest.filter(|r| r.step > p.entered_at);
-        if p.observed[p.step] || !cond.holds(metric_value(cond.metric, step_count - p.entered_at, latest)) {
+        let steps = step_count - p.entered_at;
+        if p.observed[p.step] || !cond.holds(|metric| metric_value(metric, steps, latest)) {
             return false;
         }
         p.observed[p.step] = true;

@@ -7,9 +7,10 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use spherelab_app::backend_choice::BackendPreference;
+use spherelab_app::guide::metric_value;
 use spherelab_app::lab::{Command, Lab, Level};
 use spherelab_app::{SpherelabApp, view_part_name};
-use spherelab_core::lesson::{LESSON_IDS, Panel};
+use spherelab_core::lesson::{LESSON_IDS, Metric, Panel};
 use spherelab_core::url_state::{ViewLink, split_view_keys};
 use web_time::Instant;
 
@@ -137,11 +138,30 @@ fn every_condition_is_reached_where_the_lesson_says() {
         lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
         for (k, step) in lesson.steps.iter().enumerate() {
             lab.apply(Command::LessonStep(k));
-            let Some(cond) = step.until else { continue };
+            let Some(cond) = &step.until else { continue };
             lab.schedule.playing = true;
             let entered = lab.step_count();
             let observed = |lab: &Lab| lab.guide.active.as_ref().unwrap().observed[k];
             assert!(!observed(&lab), "{} step {}: observed before training", lesson.id, k + 1);
+            // The selection's precision and flagged fraction follow from the settings at once (flag every pair
+            // and precision is the base rate); the other metrics are learnt.
+            let learnt =
+                cond.clauses.iter().any(|c| !matches!(c.metric, Metric::Step | Metric::Precision | Metric::Flagged));
+            if step.restart && learnt {
+                // A step that starts the run again reads what training does from there: a fresh run's first
+                // evaluation (accuracy still low, pairs still loose) must not already show what it looks for.
+                while lab.session().unwrap().history().metrics.is_empty() {
+                    lab.tick();
+                }
+                let first = lab.session().unwrap().history().metrics[0].clone();
+                assert!(
+                    !cond.holds(|m| metric_value(m, first.step, Some(&first))),
+                    "{} step {}: `{cond}` holds at the restarted run's first evaluation (step {})",
+                    lesson.id,
+                    k + 1,
+                    first.step
+                );
+            }
             let start = Instant::now();
             while !observed(&lab) && lab.step_count() <= entered + MAX_STEPS {
                 lab.tick();

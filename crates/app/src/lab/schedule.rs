@@ -182,7 +182,7 @@ impl Lab {
         let step = self.step_count();
         let latest = self.session.as_deref().and_then(|s| s.history().metrics.last().cloned());
         if self.guide.observe(step, latest.as_ref())
-            && let Some(c) = self.guide.step().and_then(|s| s.until)
+            && let Some(c) = self.guide.step().and_then(|s| s.until.as_ref())
         {
             self.notify(Notice::info(format!("Observed: {c} at step {step} ✓")));
         }

@@ -75,7 +75,7 @@ impl LessonCard {
                 if !step.watch_text.is_empty() {
                     ui.label(&step.watch_text);
                 }
-                if let Some(c) = step.until {
+                if let Some(c) = &step.until {
                     let (mark, note) = if p.observed[p.step] {
                         ("✅", "observed")
                     } else {

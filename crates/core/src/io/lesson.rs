@@ -175,15 +175,23 @@ pub enum Comparison {
 
 /// "uniformity < -1.2": a metric of the live run against a number.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Condition {
+pub struct Clause {
     pub metric: Metric,
     pub comparison: Comparison,
     pub value: f64,
 }
 
-impl Condition {
-    pub fn parse(text: &str) -> Result<Condition> {
-        let bad = |why: &str| Error::invalid(format!("condition {}: {why}", shown(text)));
+/// A step's condition: one clause, or several joined by "and" that must all hold at once. "step >= 500 and
+/// knn < 0.95" reads what the run does after 500 steps, where a fresh run's first evaluations (low accuracy,
+/// loose pairs) would satisfy "knn < 0.95" alone before anything is learnt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub clauses: Vec<Clause>,
+}
+
+impl Clause {
+    fn parse(text: &str, whole: &str) -> Result<Clause> {
+        let bad = |why: &str| Error::invalid(format!("condition {}: {why}", shown(whole)));
         let t = text.trim();
         let ops = [
             ("<=", Comparison::LessOrEqual),
@@ -195,7 +203,7 @@ impl Condition {
             .iter()
             .filter_map(|(op, c)| t.find(op).map(|at| (at, *op, *c)))
             .min_by_key(|(at, op, _)| (*at, usize::MAX - op.len()))
-            .ok_or_else(|| bad("expected `metric < number` (or <=, >, >=)"))?;
+            .ok_or_else(|| bad("expected `metric < number` (or <=, >, >=), clauses joined by `and`"))?;
         let name = t[..at].trim().to_ascii_lowercase();
         let metric = Metric::ALL.iter().find(|(_, n)| *n == name).map(|(m, _)| *m).ok_or_else(|| {
             let names: Vec<&str> = Metric::ALL.iter().map(|(_, n)| *n).collect();
@@ -206,12 +214,10 @@ impl Condition {
         if !value.is_finite() {
             return Err(bad("expected a finite number"));
         }
-        Ok(Condition { metric, comparison, value })
+        Ok(Clause { metric, comparison, value })
     }
 
-    /// Whether it holds for the metric's value on the run now (false while it has none: before the first
-    /// evaluation, or precision and flagged with the selection off). The app reads the value from the run's
-    /// latest evaluation (io does not depend on training).
+    /// Whether it holds for the metric's value (false while there is none).
     pub fn holds(&self, value: Option<f64>) -> bool {
         let Some(v) = value else { return false };
         match self.comparison {
@@ -223,7 +229,21 @@ impl Condition {
     }
 }
 
-impl std::fmt::Display for Condition {
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition> {
+        let clauses = text.split(" and ").map(|c| Clause::parse(c, text)).collect::<Result<Vec<_>>>()?;
+        Ok(Condition { clauses })
+    }
+
+    /// Whether every clause holds on the run now, `value` giving each metric's value (None while it has none:
+    /// before the first evaluation, or precision and flagged with the selection off). The app reads the values
+    /// from the run's latest evaluation (io does not depend on training).
+    pub fn holds(&self, value: impl Fn(Metric) -> Option<f64>) -> bool {
+        self.clauses.iter().all(|c| c.holds(value(c.metric)))
+    }
+}
+
+impl std::fmt::Display for Clause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let op = match self.comparison {
             Comparison::Less => "<",
@@ -232,6 +252,13 @@ impl std::fmt::Display for Condition {
             Comparison::GreaterOrEqual => "≥",
         };
         write!(f, "{} {op} {}", self.metric.name(), self.value)
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let clauses: Vec<String> = self.clauses.iter().map(|c| c.to_string()).collect();
+        write!(f, "{}", clauses.join(" and "))
     }
 }
 
@@ -507,7 +534,7 @@ watch = "embedding"
         assert_eq!(l.step_config(2).model.encoder, vec![8, 4]);
         assert_eq!(l.step_config(2).data.noise, 0.2);
         assert_eq!(l.steps[1].question.as_ref().unwrap().answer, 1);
-        assert_eq!(l.steps[0].until.unwrap().to_string(), "step ≥ 10");
+        assert_eq!(l.steps[0].until.as_ref().unwrap().to_string(), "step ≥ 10");
     }
 
     #[test]
@@ -546,17 +573,38 @@ watch = "embedding"
 
     #[test]
     fn conditions_parse_and_hold_on_the_run() {
-        let c = Condition::parse(" knn >= 0.9 ").unwrap();
+        let one = |text: &str| Condition::parse(text).unwrap().clauses[0];
+        let c = one(" knn >= 0.9 ");
         assert_eq!((c.metric, c.comparison, c.value), (Metric::Knn, Comparison::GreaterOrEqual, 0.9));
-        let c = Condition::parse("uniformity<-1.2").unwrap();
+        let c = one("uniformity<-1.2");
         assert_eq!((c.metric, c.comparison, c.value), (Metric::Uniformity, Comparison::Less, -1.2));
-        assert!(Condition::parse("step > 500").unwrap().holds(Some(501.0)));
-        assert!(!Condition::parse("step > 500").unwrap().holds(Some(500.0)));
+        assert!(one("step > 500").holds(Some(501.0)));
+        assert!(!one("step > 500").holds(Some(500.0)));
         assert!(c.holds(Some(-1.3)) && !c.holds(Some(-1.2)));
         assert!(!c.holds(None), "no value yet: not observed");
-        for bad in ["", "knn", "knn ~ 3", "knn > nan", "foo > 1"] {
+        for bad in
+            ["", "knn", "knn ~ 3", "knn > nan", "foo > 1", "knn > 0.9 and", "and knn > 0.9", "step > 5 and x < 1"]
+        {
             assert!(Condition::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn clauses_joined_by_and_must_all_hold() {
+        let c = Condition::parse("step >= 500 and knn < 0.95").unwrap();
+        assert_eq!(c.clauses.len(), 2);
+        assert_eq!(c.to_string(), "step ≥ 500 and knn < 0.95");
+        let run = |step: f64, knn: Option<f64>| {
+            move |m: Metric| match m {
+                Metric::Step => Some(step),
+                Metric::Knn => knn,
+                _ => None,
+            }
+        };
+        assert!(c.holds(run(500.0, Some(0.9))));
+        assert!(!c.holds(run(499.0, Some(0.9))), "too early");
+        assert!(!c.holds(run(600.0, Some(0.97))), "accuracy too high");
+        assert!(!c.holds(run(600.0, None)), "no evaluation yet");
     }
 
     #[test]
