@@ -10,7 +10,7 @@ use spherelab_app::backend_choice::BackendPreference;
 use spherelab_app::guide::metric_value;
 use spherelab_app::lab::{Command, Lab, Level};
 use spherelab_app::{SpherelabApp, view_part_name};
-use spherelab_core::lesson::{LESSON_IDS, Metric, Panel};
+use spherelab_core::lesson::{Condition, LESSON_IDS, Metric, Panel};
 use spherelab_core::url_state::{ViewLink, split_view_keys};
 use web_time::Instant;
 
@@ -122,6 +122,66 @@ fn a_wrong_answer_says_so_and_gives_the_right_one() {
     h.get_by_label(&format!("✗ Not quite: the answer is {}.", q.answer + 1));
 }
 
+/// Whether a condition reads something training learns. The selection's precision and flagged fraction follow
+/// from the settings at once (flag every pair and precision is the base rate).
+fn reads_a_learnt_metric(cond: &Condition) -> bool {
+    cond.clauses.iter().any(|c| !matches!(c.metric, Metric::Step | Metric::Precision | Metric::Flagged))
+}
+
+/// A lab trained by the test: the CPU engine, 50 steps a tick.
+fn test_lab() -> Lab {
+    let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
+    lab.schedule.frame_budget_ms = 200.0;
+    lab.schedule.steps_per_frame = 50;
+    lab
+}
+
+/// A step that starts the run again with new settings looks for what those settings do: the lesson's first
+/// step, restarted from the same seed and trained as long as the step took to show it, never shows it at any
+/// evaluation.
+#[test]
+fn a_restarted_steps_condition_tells_its_settings_from_the_lessons_first_step() {
+    let lessons = Lab::new(Lab::default_config(), BackendPreference::Cpu).guide.lessons;
+    let mut checked = 0;
+    for lesson in &lessons {
+        for (k, step) in lesson.steps.iter().enumerate() {
+            let Some(cond) = step.until.as_ref().filter(|c| step.restart && reads_a_learnt_metric(c)) else {
+                continue;
+            };
+            let mut lab = test_lab();
+            lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
+            lab.apply(Command::LessonStep(k));
+            while !lab.guide.active.as_ref().unwrap().observed[k] && lab.step_count() <= 2000 {
+                lab.schedule.playing = true;
+                lab.tick();
+            }
+            let took = lab.step_count();
+            assert!(took <= 2000, "{} step {}: `{cond}` not reached", lesson.id, k + 1);
+            let mut first = test_lab();
+            first.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
+            first.apply(Command::Reset);
+            while first.step_count() < took {
+                first.schedule.playing = true;
+                first.tick();
+            }
+            let history = first.session().unwrap().history();
+            for r in history.metrics.iter().filter(|r| r.step <= took) {
+                assert!(
+                    !cond.holds(|m| metric_value(m, r.step, Some(r))),
+                    "{} step {}: `{cond}` (reached after {took} steps) also holds for the lesson's first step's \
+                     settings at step {}",
+                    lesson.id,
+                    k + 1,
+                    r.step
+                );
+            }
+            println!("{} step {}: `{cond}` after {took} steps; the first step's run never met it", lesson.id, k + 1);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "the restarted steps with learnt conditions ({checked})");
+}
+
 /// Every condition is reached on a short run where the lesson says it will be, taken as a student takes
 /// the lesson: from its first step, each step continuing the run the previous one left (the CPU engine, the
 /// app's own default run), training until the condition holds. None holds the moment its step opens: it
@@ -143,11 +203,7 @@ fn every_condition_is_reached_where_the_lesson_says() {
             let entered = lab.step_count();
             let observed = |lab: &Lab| lab.guide.active.as_ref().unwrap().observed[k];
             assert!(!observed(&lab), "{} step {}: observed before training", lesson.id, k + 1);
-            // The selection's precision and flagged fraction follow from the settings at once (flag every pair
-            // and precision is the base rate); the other metrics are learnt.
-            let learnt =
-                cond.clauses.iter().any(|c| !matches!(c.metric, Metric::Step | Metric::Precision | Metric::Flagged));
-            if step.restart && learnt {
+            if step.restart && reads_a_learnt_metric(cond) {
                 // A step that starts the run again reads what training does from there: a fresh run's first
                 // evaluation (accuracy still low, pairs still loose) must not already show what it looks for.
                 while lab.session().unwrap().history().metrics.is_empty() {
