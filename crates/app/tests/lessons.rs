@@ -192,9 +192,7 @@ fn every_condition_is_reached_where_the_lesson_says() {
     let lessons = Lab::new(Lab::default_config(), BackendPreference::Cpu).guide.lessons;
     let mut checked = 0;
     for lesson in &lessons {
-        let mut lab = Lab::new(Lab::default_config(), BackendPreference::Cpu);
-        lab.schedule.frame_budget_ms = 200.0;
-        lab.schedule.steps_per_frame = 50;
+        let mut lab = test_lab();
         lab.apply(Command::OpenLesson { id: lesson.id.clone(), step: 0 });
         for (k, step) in lesson.steps.iter().enumerate() {
             lab.apply(Command::LessonStep(k));
