@@ -106,7 +106,20 @@ impl Toolbar {
                     .on_hover_text("Training steps per second of wall-clock time, drawing included.");
             }
             ui.separator();
-            ui.label(RichText::new(format!("backend: {}", lab.backend_line)).weak()).on_hover_text(
+            // The rest of the row, cut where the window ends: the reason the CPU was chosen over a software
+            // renderer runs to ~230 characters and wrapped the toolbar onto a second row (a truncated label in a
+            // wrapping row starts a row of its own, so it gets a non-wrapping child as wide as what is left).
+            // The whole line shows on hover. A row with less room than a few words left takes the next row.
+            let backend = egui::Label::new(RichText::new(format!("backend: {}", lab.backend_line)).weak()).truncate();
+            let room = ui.available_size_before_wrap().x;
+            let backend = if room >= 200.0 {
+                let size = egui::vec2(room, ui.spacing().interact_size.y);
+                ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| ui.add(backend))
+                    .inner
+            } else {
+                ui.add(backend)
+            };
+            backend.on_hover_text(
                 "Where the training math runs: the GPU engine (WGSL shaders) when a compute-capable GPU is usable, \
                  otherwise the CPU engine. Both compute the same formulas and agree to rounding (about 1e-4), \
                  not bit for bit; the CPU engine is the one that repeats a seed exactly.",

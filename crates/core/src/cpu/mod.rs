@@ -100,11 +100,10 @@ impl<F: Float> Backend for Cpu<F> {
     type Tensor = Matrix<F>;
 
     fn info(&self) -> BackendInfo {
-        #[cfg(not(target_arch = "wasm32"))]
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        #[cfg(target_arch = "wasm32")]
-        let threads = 1;
-        BackendInfo { kind: format!("cpu-{}", F::NAME), adapter: format!("CPU, {threads} thread(s)") }
+        // The worker pool's size, which RAYON_NUM_THREADS can make smaller than the machine.
+        let threads = crate::parallel::thread_count();
+        let plural = if threads == 1 { "" } else { "s" };
+        BackendInfo { kind: format!("cpu-{}", F::NAME), adapter: format!("CPU, {threads} thread{plural}") }
     }
 
     fn upload(&self, rows: usize, cols: usize, data: &[f32]) -> Matrix<F> {
