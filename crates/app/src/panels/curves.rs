@@ -63,7 +63,7 @@ impl Curves {
                          should fall. It is not comparable between losses: compare the metrics instead.",
                     );
                 });
-                Plot::new("loss").height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                super::axis::readable(Plot::new("loss"), None, None).height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
                     for r in &runs {
                         let raw: PlotPoints = r.history.steps.iter().map(|s| [s.step as f64, s.loss as f64]).collect();
                         p.line(style(Line::new(format!("loss{}", r.suffix), raw).color(LOSS.gamma_multiply(0.35)), r.dashed));
@@ -94,7 +94,7 @@ impl Curves {
                          Tolerance: mean cosine similarity of same-class pairs (higher = classes kept together).",
                     );
                 });
-                Plot::new("align-unif").height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+                super::axis::readable(Plot::new("align-unif"), None, None).height(plot_height).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
                     for r in &runs {
                         let m = &r.history.metrics;
                         let series = |f: &dyn Fn(&spherelab_core::trainer::MetricRecord) -> f64| -> PlotPoints {
@@ -122,7 +122,7 @@ impl Curves {
                          the fraction of flagged pairs, on held-out views, whose two samples are of different classes.",
                     );
                 });
-                Plot::new("accuracy")
+                super::axis::readable(Plot::new("accuracy"), None, None)
                     .height(plot_height)
                     .legend(Legend::default())
                     .include_y(0.0)
@@ -154,10 +154,8 @@ impl Curves {
                          low-left: small alignment and low uniformity.",
                     );
                 });
-                Plot::new("trajectory")
+                super::axis::readable(Plot::new("trajectory"), Some("uniformity"), Some("alignment"))
                     .height(plot_height)
-                    .x_axis_label("uniformity")
-                    .y_axis_label("alignment")
                     .allow_scroll(false)
                     .show(ui, |p| {
                         for r in &runs {

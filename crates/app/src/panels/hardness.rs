@@ -131,10 +131,9 @@ impl HardnessView {
             })
             .collect();
         let line: PlotPoints = order.iter().take(MAX_BARS).enumerate().map(|(rank, &k)| [rank as f64, w2[k]]).collect();
-        Plot::new("hardness")
+        super::axis::readable(Plot::new("hardness"), Some("negatives, hardest first"), None)
             .height(ui.available_height().max(80.0))
             .legend(Legend::default())
-            .x_axis_label("negatives, hardest first")
             .allow_scroll(false)
             .show(ui, |p| {
                 p.bar_chart(BarChart::new(format!("weight at τ = {tau:.3}"), bars));

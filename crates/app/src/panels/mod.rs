@@ -1,6 +1,8 @@
-//! One file per panel. Each panel is a state struct (`Default`, its persisted parts `#[serde(default)]`) with
-//! a `ui` method that reads the shared `Lab` and returns the `Command`s it wants applied after drawing.
+//! One file per panel (and axis.rs, the axes their plots share). Each panel is a state struct (`Default`, its
+//! persisted parts `#[serde(default)]`) with a `ui` method that reads the shared `Lab` and returns the
+//! `Command`s it wants applied after drawing.
 
+pub mod axis;
 pub mod controls;
 pub mod curves;
 pub mod embedding;

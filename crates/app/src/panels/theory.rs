@@ -266,11 +266,10 @@ impl TheoryPanel {
         });
         let ev = &lab.views.theory.spectrum;
         let pts: Vec<[f64; 2]> = ev.iter().enumerate().map(|(i, &v)| [i as f64, v]).collect();
-        Plot::new("spectrum")
+        super::axis::readable(Plot::new("spectrum"), Some("index (descending)"), None)
             .height(ui.available_height().max(140.0))
             .legend(Legend::default())
             .allow_scroll(false)
-            .x_axis_label("index (descending)")
             .show(ui, |p| {
                 p.points(Points::new("eigenvalues", pts).radius(2.5).color(Color32::from_rgb(86, 180, 233)));
                 p.hline(HLine::new("λ_wo", rep.lambda_wo).color(Color32::from_rgb(80, 200, 120)));
