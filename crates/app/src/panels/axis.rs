@@ -18,6 +18,9 @@ const GRID_MIN_POINTS: f32 = 8.0;
 const X_LABEL_POINTS: f32 = 55.0;
 /// The same up a y axis, where a label is one line (~14 points) tall.
 const Y_LABEL_POINTS: f32 = 26.0;
+/// A long axis is not cut finer than this many labels: a 700-point hardness plot read 0.000 to 0.017 in
+/// eighteen labels at the label room alone.
+const MOST_LABELS: f64 = 8.0;
 
 /// `plot` with readable x and y axes, named `x_name` and `y_name` (None: no name beside the axis).
 pub fn readable<'a>(plot: Plot<'a>, x_name: Option<&str>, y_name: Option<&str>) -> Plot<'a> {
@@ -35,23 +38,29 @@ pub fn readable<'a>(plot: Plot<'a>, x_name: Option<&str>, y_name: Option<&str>) 
         .y_grid_spacer(|input| marks(input, Y_LABEL_POINTS))
 }
 
-/// The labelled step (1, 2 or 5 × 10ᵏ, at least `label_points` apart) and a finer one for the grid between labels
-/// (a fifth, or a quarter of a 2); each mark carries the coarser step it lies on, which egui_plot uses for its
-/// line's weight and for whether it gets a label. No coarser tier: every label then has the labelled step's
-/// decimals ("0.0 0.5 1.0", not "0 0.5 1.0").
+/// The labelled step (1, 2 or 5 × 10ᵏ, at least `label_points` apart and at most `MOST_LABELS` to the axis's
+/// length) and a finer one for the grid between labels (a fifth, or a quarter of a 2, halved until its marks
+/// are too close for egui_plot to label them); each mark carries the coarser step it lies on, which egui_plot
+/// uses for its line's weight and for whether it gets a label. No coarser tier: every label then has the
+/// labelled step's decimals ("0.0 0.5 1.0", not "0 0.5 1.0").
 pub fn marks(input: GridInput, label_points: f32) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
     let per_point = input.base_step_size / GRID_MIN_POINTS as f64;
     if !(per_point > 0.0 && per_point.is_finite() && lo.is_finite() && hi.is_finite() && hi > lo) {
         return Vec::new();
     }
-    let least = per_point * label_points as f64;
+    let least = (per_point * label_points as f64).max((hi - lo) / MOST_LABELS);
     let decade = 10f64.powf(least.log10().floor());
-    let (labelled, fine_per_label) = [(1.0, 5), (2.0, 4), (5.0, 5), (10.0, 5)]
+    let (labelled, mut fine_per_label) = [(1.0, 5), (2.0, 4), (5.0, 5), (10.0, 5)]
         .into_iter()
         .map(|(m, f)| (m * decade, f))
         .find(|&(s, _)| s >= least * (1.0 - 1e-9))
         .unwrap_or((10.0 * decade, 5));
+    // egui_plot labels any mark whose step is `label_points - 10` apart or more (faintly below `label_points`).
+    // (Bounded: an axis millions of points long gives up below, on its count of marks.)
+    while labelled / fine_per_label as f64 >= per_point * (label_points - 10.0) as f64 && fine_per_label < 1 << 16 {
+        fine_per_label *= 2;
+    }
     let fine = labelled / fine_per_label as f64;
     let first = (lo / fine).ceil() as i64;
     let last = (hi / fine).floor() as i64;
@@ -82,7 +91,9 @@ mod tests {
     }
 
     fn labelled(marks: &[GridMark], points_per_value: f64, label_points: f32) -> Vec<f64> {
-        marks.iter().filter(|m| m.step_size * points_per_value >= label_points as f64 - 1e-6).map(|m| m.value).collect()
+        // egui_plot's rule: a mark is labelled (faintly at first) when its step is more than `label_points - 10` apart.
+        let painted = |m: &&GridMark| m.step_size * points_per_value > label_points as f64 - 10.0;
+        marks.iter().filter(painted).map(|m| m.value).collect()
     }
 
     #[test]
@@ -98,12 +109,14 @@ mod tests {
                     let m = marks_for(bounds, points, label_points);
                     let per_value = points / (bounds.1 - bounds.0);
                     let labels = labelled(&m, per_value, label_points);
-                    let (least_apart, most_apart) = (label_points as f64, 2.5 * label_points as f64);
-                    // Labelled steps are at most 2.5 label rooms apart: an axis k times that long holds k labels.
+                    let least_apart = (label_points as f64).max(points / MOST_LABELS);
+                    let most_apart = 2.5 * least_apart;
+                    // Labelled steps are at most 2.5 times their least apart: an axis k times that long holds k
+                    // labels.
                     let least = (points / most_apart).floor() as usize;
                     let at = format!("{bounds:?} over {points} points, labels {label_points} apart: {labels:?}");
                     assert!(labels.len() >= least, "{at}");
-                    assert!(labels.len() as f64 <= points / least_apart + 1.0, "{at}");
+                    assert!(labels.len() as f64 <= (points / least_apart + 1.0).min(MOST_LABELS + 1.0), "{at}");
                     for pair in labels.windows(2) {
                         let apart = (pair[1] - pair[0]) * per_value;
                         assert!((least_apart - 1e-6..=most_apart + 1e-6).contains(&apart), "{at}: {apart} apart");
