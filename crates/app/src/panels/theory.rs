@@ -359,11 +359,13 @@ impl TheoryPanel {
             if !map.cells.contains(&cell) {
                 continue;
             }
+            // The map's key, at the body's size: in small type it was the hardest text of the tab to read, and
+            // it is what the colours mean.
             ui.horizontal(|ui| {
-                ui.spacing_mut().item_spacing.x = 4.0;
-                let (swatch, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
+                ui.spacing_mut().item_spacing.x = 6.0;
+                let (swatch, _) = ui.allocate_exact_size(Vec2::splat(12.0), Sense::hover());
                 ui.painter().rect_filled(swatch, 2.0, cell_color(cell));
-                ui.label(RichText::new(cell.describe()).small());
+                ui.label(cell.describe());
             });
         }
     }
