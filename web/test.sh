@@ -36,8 +36,10 @@ if [ "${SPHERELAB_WEB_BENCH:-1}" != 0 ]; then
         # Native against one core's peak, as the page's table is against its own ceiling.
         echo "==> native, one thread (RAYON_NUM_THREADS=1 spherelab bench --backend cpu --no-peer)"
         cargo build --release --locked -q -p spherelab-cli
+        # Warmed up for 1 s as the page is (web.rs BENCH_CPU_WARM_UP): after 3 steps only, 100 timed steps read
+        # 816-1160 steps/s on T1-plain where 3,000 read 1,116-1,168 (AMD EPYC, 2026-12-06), flattering the page.
         RAYON_NUM_THREADS=1 "${CARGO_TARGET_DIR:-target}/release/spherelab" bench --backend cpu \
-            --cases T1-plain,T1-selected --steps 100 --no-peer 2>/dev/null |
+            --cases T1-plain,T1-selected --steps 100 --warm-up 1 --no-peer 2>/dev/null |
             awk -F'|' '/^cpu peak/ { print; next } /^\| (case|T1)/ { print "|" $2 "|" $3 "|" $(NF-2) "|" $(NF-1) "|" }'
     fi
 fi

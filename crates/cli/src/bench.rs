@@ -4,12 +4,12 @@
 //!
 //! The cases are spherelab_core::bench_cases (one definition).
 //!
-//! Timing: a few warm-up steps, then wall-clock over `--steps` steps; a GPU run ends with a blocking read of
-//! the last loss so that queued work is counted.
+//! Timing: a few warm-up steps (on the CPU, more until `--warm-up` seconds have passed), then wall-clock over
+//! `--steps` steps; a GPU run ends with a blocking read of the last loss so that queued work is counted.
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -37,6 +37,12 @@ pub struct BenchArgs {
     /// Timed training steps per T1 case (T2 and the loss cases scale this down).
     #[arg(long, default_value_t = 100)]
     pub steps: usize,
+    /// Seconds of untimed steps before each CPU training case's clock starts (3 steps at the least). The
+    /// browser's `?bench` warms up for 1 s, for its JIT; `./web/test.sh` gives the native figure beside it the
+    /// same 1 s, so that neither side's first steps (page faults, the clock ramping up) are timed and not the
+    /// other's.
+    #[arg(long, default_value_t = 0.0, value_parser = warm_up_seconds)]
+    pub warm_up: f64,
     /// Skip the PyTorch peer.
     #[arg(long)]
     pub no_peer: bool,
@@ -59,6 +65,14 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
 }
 
+/// `--warm-up`: a finite number of seconds, 0 to 600.
+fn warm_up_seconds(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds from 0 to 600")),
+    }
+}
+
 /// One measured cell of the table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Measurement {
@@ -68,15 +82,20 @@ pub struct Measurement {
 }
 
 /// Times one case on backend `b`.
-pub fn time_case<B: Backend>(backend: B, case: &str, base_steps: usize) -> Result<f64> {
+/// `warm_up`: steps past the first three until it has passed (give the GPU zero: its steps are queued, not
+/// finished, when `step` returns).
+pub fn time_case<B: Backend>(backend: B, case: &str, base_steps: usize, warm_up: Duration) -> Result<f64> {
     let steps = steps_for(case, base_steps);
     if let Some(views) = loss_case_views(case) {
         return Ok(time_loss(&backend, views, 128, steps));
     }
     let cfg = case_config(case).with_context(|| format!("unknown bench case '{case}'"))?;
     let mut t = Trainer::new(backend, cfg)?;
-    for _ in 0..3 {
+    let warming = Instant::now();
+    let mut warm_steps = 0;
+    while warm_steps < 3 || warming.elapsed() < warm_up {
         t.step()?;
+        warm_steps += 1;
     }
     t.collect_losses(true)?;
     let start = Instant::now();
@@ -256,7 +275,10 @@ pub fn run(args: &BenchArgs, mut gpu: Option<GpuRunner<'_>>, gpu_adapter: Option
     for case in &args.cases {
         for be in &args.backend {
             let timed: Vec<(String, f64)> = match be.as_str() {
-                "cpu" => vec![(be.clone(), time_case(Cpu::<f32>::new(), case, args.steps)?)],
+                "cpu" => {
+                    let warm_up = Duration::from_secs_f64(args.warm_up);
+                    vec![(be.clone(), time_case(Cpu::<f32>::new(), case, args.steps, warm_up)?)]
+                }
                 "gpu" | "auto" => match gpu.as_mut() {
                     Some(f) => {
                         versions.iter().map(|&v| Ok((gpu_label(v), f(case, args.steps, v)?))).collect::<Result<_>>()?

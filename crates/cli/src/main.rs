@@ -84,7 +84,7 @@ fn run_bench(args: &bench::BenchArgs) -> anyhow::Result<()> {
     let mut on_gpu = |case: &str, steps: usize, version: spherelab_gpu::ops::linear::MatmulVersion| {
         let gpu = spherelab_gpu::Gpu::new()?;
         gpu.set_matmul_version(version);
-        bench::time_case(gpu, case, steps)
+        bench::time_case(gpu, case, steps, std::time::Duration::ZERO)
     };
     let gpu: Option<bench::GpuRunner<'_>> = if adapter.is_some() { Some(&mut on_gpu) } else { None };
     bench::run(args, gpu, adapter)

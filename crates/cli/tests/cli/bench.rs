@@ -24,6 +24,30 @@ fn a_tiny_cpu_bench_prints_a_row_per_case() {
     assert!((gflops - sps * gflop_per_step).abs() <= rounding + 0.01 * gflops, "{row}");
 }
 
+/// `--warm-up` runs untimed steps for that long before a CPU case's clock starts (the browser's `?bench` does
+/// for its JIT; ./web/test.sh gives the native figure the same): the run takes at least that long per case.
+#[test]
+fn a_warm_up_runs_its_seconds_before_the_clock_starts() {
+    let run = |warm: &str| {
+        let warm = format!("--warm-up={warm}");
+        spherelab(&["bench", "--backend", "cpu", "--cases", "T1-plain,T1-selected", "--steps", "3", "--no-peer", &warm])
+    };
+    let started = std::time::Instant::now();
+    let o = run("0.6");
+    let took = started.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(took >= 1.2, "two cases warmed up 0.6 s each in {took:.2} s");
+    for case in ["T1-plain", "T1-selected"] {
+        assert!(stdout(&o).lines().any(|l| l.starts_with(&format!("| {case} |"))), "{}", stdout(&o));
+    }
+    for bad in ["-1", "601", "NaN", "soon"] {
+        let o = run(bad);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(&format!("'{bad}' is not a number of seconds from 0 to 600")), "{bad}: {err}");
+    }
+}
+
 #[test]
 fn an_unknown_bench_case_is_named() {
     let o = spherelab(&["bench", "--backend", "cpu", "--cases", "T9", "--steps", "5", "--no-peer"]);
