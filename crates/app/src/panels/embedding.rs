@@ -3,7 +3,7 @@
 //! (PCA). Hovering a sample (here or in the input plane) draws its positive pairs: the embeddings of its
 //! augmented views, joined two by two.
 
-use egui::{Color32, Pos2, RichText, Sense, Shape, Stroke, Vec2};
+use egui::{Pos2, RichText, Sense, Shape, Stroke, Vec2};
 use serde::{Deserialize, Serialize};
 
 use super::{View, bounds, class_color};
@@ -173,15 +173,15 @@ impl EmbeddingView {
                         })
                         .collect();
                     if pts.len() == 2 {
-                        painter.line_segment([pts[0], pts[1]], Stroke::new(2.0, Color32::WHITE));
+                        painter.line_segment([pts[0], pts[1]], Stroke::new(2.0, super::mark_color(ui.visuals())));
                     }
                     for p in pts {
-                        painter.circle(p, 4.0, col, Stroke::new(1.5, Color32::WHITE));
+                        painter.circle(p, 4.0, col, Stroke::new(1.5, super::mark_color(ui.visuals())));
                     }
                 }
                 if resp.hovered() {
                     resp.clone().on_hover_text_at_pointer(format!(
-                        "sample {i}, class {}: white lines join the two views of a positive pair. Alignment (in \
+                        "sample {i}, class {}: the lines join the two views of a positive pair. Alignment (in \
                          the curves) is the mean squared length of such lines over held-out samples.",
                         data.labels[i]
                     ));

@@ -43,7 +43,7 @@ impl HardnessView {
                  r_k = exp(s_k/τ) / Σ_{k'≠anchor} exp(s_k'/τ) over the anchor's other 2N − 1 views, with s the \
                  cosine similarity of the embeddings z and τ the base temperature. Plain InfoNCE pushes each \
                  negative away in proportion to its r (Wang & Liu 2021). Bars: the negatives, largest weight \
-                 first, coloured by class; a white outline marks a negative of the anchor's own class, which is \
+                 first, coloured by class; an outline (white on the dark theme, black on the light) marks a negative of the anchor's own class, which is \
                  pushed away too (the uniformity–tolerance dilemma). Lower τ concentrates the push on the nearest \
                  negatives. Not drawn: the selection's changes to flagged pairs (margin σ, temperature ρτ, \
                  removal), and other losses' weights (DCL leaves the positive out of the sum, SupCon counts \
@@ -117,6 +117,7 @@ impl HardnessView {
              push, the number of negatives when all are pushed equally. Same-class share: the part of the \
              negatives' weight on views of the anchor's own class.",
         );
+        let mark = super::mark_color(ui.visuals());
         let bars: Vec<Bar> = order
             .iter()
             .take(MAX_BARS)
@@ -125,7 +126,7 @@ impl HardnessView {
                 let c = labels[batch.indices[k % n]];
                 let mut b = Bar::new(rank as f64, w[k]).width(0.8).fill(class_color(c));
                 if c == anchor_class {
-                    b = b.stroke(egui::Stroke::new(1.5, Color32::WHITE));
+                    b = b.stroke(egui::Stroke::new(1.5, mark));
                 }
                 b
             })

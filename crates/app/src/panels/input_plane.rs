@@ -208,7 +208,8 @@ impl InputPlane {
             let centre = view.to_screen(pos[hv.sample]);
             for x in &hv.x {
                 let sp = view.to_screen([x[0], x[1]]);
-                painter.line_segment([centre, sp], Stroke::new(1.0, Color32::from_white_alpha(120)));
+                painter
+                    .line_segment([centre, sp], Stroke::new(1.0, super::mark_color(ui.visuals()).gamma_multiply(0.5)));
                 painter.circle_stroke(sp, 3.5, Stroke::new(1.5, class_color(data.labels[hv.sample])));
             }
         }

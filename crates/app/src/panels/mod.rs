@@ -40,6 +40,13 @@ pub fn class_color(class: usize) -> Color32 {
 pub const DIFFICULT_COLOR: Color32 = Color32::from_rgb(255, 60, 60);
 pub const SELECTED_COLOR: Color32 = Color32::from_rgb(255, 200, 0);
 
+/// Marks that must stand out on a view's background (the embedding's positive pairs, the hardness panel's
+/// same-class outlines, the experiment's means): white on the dark theme, near-black on the light one, which a
+/// browser picks from the system's preference. White alone vanished on the light theme's white views.
+pub fn mark_color(visuals: &egui::Visuals) -> Color32 {
+    visuals.strong_text_color()
+}
+
 /// Text on a dark plate, legible over whatever is drawn beneath (a heat map, points): `anchor` places the text
 /// at `at`; the plate is the text's box with 2 points to spare.
 pub fn plate_text(painter: &egui::Painter, at: Pos2, anchor: egui::Align2, text: String, size: f32, color: Color32) {
@@ -135,4 +142,23 @@ pub fn sequential(v: f32) -> Color32 {
         }
     }
     Color32::from_rgb(253, 231, 37)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lightness(c: Color32) -> f32 {
+        (c.r() as f32 + c.g() as f32 + c.b() as f32) / 3.0
+    }
+
+    #[test]
+    fn marks_stand_out_on_the_views_of_both_themes() {
+        for visuals in [egui::Visuals::dark(), egui::Visuals::light()] {
+            let apart = (lightness(mark_color(&visuals)) - lightness(visuals.extreme_bg_color)).abs();
+            assert!(apart > 150.0, "dark_mode {}: the mark is {apart} from the views' background", visuals.dark_mode);
+        }
+        // The white the marks were before stood out on the dark theme only.
+        assert!((lightness(Color32::WHITE) - lightness(egui::Visuals::light().extreme_bg_color)).abs() < 20.0);
+    }
 }

@@ -89,8 +89,8 @@ impl PruningPanel {
                  settings without selection (the baseline) and k with the remedy, in the background, and scores \
                  each final model by its linear-probe accuracy on h (a linear classifier fitted on the encoder \
                  features of the clean training samples) on the clean test split. Each dot is one seed, a grey \
-                 line joins a seed's two runs; the white bar is the mean with its 95 % interval; the difference \
-                 is paired by seed. As in docs/study.md, a difference is called an effect only when its interval \
+                 line joins a seed's two runs; the bar beside them (white on the dark theme, black on the light) \
+                 is the mean with its 95 % interval; the difference is paired by seed. As in docs/study.md, a difference is called an effect only when its interval \
                  excludes 0 with at least 10 seeds.",
             );
         });
@@ -174,6 +174,7 @@ impl PruningPanel {
                 .collect()
         };
         let summary = e.summary();
+        let mark = super::mark_color(ui.visuals());
         Plot::new("experiment")
             .height(180.0)
             .legend(Legend::default())
@@ -206,11 +207,9 @@ impl PruningPanel {
                         plot.line(
                             Line::new("", PlotPoints::from(vec![[x + 0.15, lo], [x + 0.15, hi]]))
                                 .width(2.5)
-                                .color(Color32::WHITE),
+                                .color(mark),
                         );
-                        plot.points(
-                            Points::new("", vec![[x + 0.15, 100.0 * d.mean]]).radius(5.0).color(Color32::WHITE),
-                        );
+                        plot.points(Points::new("", vec![[x + 0.15, 100.0 * d.mean]]).radius(5.0).color(mark));
                     }
                 }
             });
