@@ -5,8 +5,8 @@
 //! most of a run the step axis read "0" and nothing else: at step 675 the 100-step marks are 24 points apart and
 //! the next power, 1,000, is off the range. The alignment-versus-uniformity plot lost its y labels the same way
 //! once its x axis had labels to make room for (0.01 apart became under 20 points). Here the labelled step is the
-//! smallest 1, 2 or 5 × 10ᵏ whose marks are a label's room apart, so a plot of any size and range gets a label
-//! every 55–140 points across and 26–65 points up.
+//! smallest 1, 2 or 5 × 10ᵏ whose marks are a label's room apart (55 points across, 26 up) and that cuts the
+//! axis into at most eight, so a plot of any size and range gets labels, neither crowded nor sparse.
 
 use egui_plot::{AxisHints, GridInput, GridMark, Plot};
 
