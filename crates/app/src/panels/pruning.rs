@@ -235,14 +235,14 @@ impl PruningPanel {
                 };
                 ui.label(format!(
                     "baseline {:.1} %, remedy {:.1} %; remedy − baseline {:+.1} points [{:+.1}, {:+.1}] (95 %, paired \
-                     over {} seeds, p = {:.2}): {verdict}",
+                     over {} seeds, {}): {verdict}",
                     100.0 * b.mean,
                     100.0 * r.mean,
                     100.0 * d.mean_diff,
                     100.0 * d.ci95[0],
                     100.0 * d.ci95[1],
                     d.n,
-                    d.p_value
+                    p_text(d.p_value)
                 ));
             }
             None => {
@@ -362,5 +362,33 @@ impl PruningPanel {
         }
         self.experiment_ui(ui, lab, &mut out);
         out
+    }
+}
+
+/// A p-value as read beside an interval: two decimals, three below 0.01, and "p < 0.001" rather than a
+/// "p = 0.00" that two nearly equal seeds' differences gave (the t-test's p is never exactly 0 there).
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else if p < 0.01 {
+        format!("p = {p:.3}")
+    } else {
+        format!("p = {p:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p_text;
+
+    #[test]
+    fn a_small_p_value_is_not_printed_as_zero() {
+        assert_eq!(p_text(0.62), "p = 0.62");
+        assert_eq!(p_text(0.0123), "p = 0.01");
+        assert_eq!(p_text(0.0093), "p = 0.009");
+        assert_eq!(p_text(0.004), "p = 0.004");
+        assert_eq!(p_text(0.0004), "p < 0.001");
+        assert_eq!(p_text(0.0), "p < 0.001");
+        assert_eq!(p_text(1.0), "p = 1.00");
     }
 }
