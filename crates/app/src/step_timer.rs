@@ -15,9 +15,6 @@ use spherelab_core::bench_cases::case_config;
 use spherelab_core::{Backend, Result, Trainer};
 use web_time::{Duration, Instant};
 
-/// Warm-up steps before the clock starts (pipelines compiled, buffers allocated), at the least.
-const WARM_UP: usize = 3;
-
 /// One case being timed on one backend.
 pub struct StepTimer<B: Backend> {
     pub case: &'static str,
@@ -35,7 +32,7 @@ enum State {
 }
 
 impl<B: Backend> StepTimer<B> {
-    /// Takes the warm-up steps of `case` (a T case of spherelab_core::bench_cases): `WARM_UP` of them, and more
+    /// Takes the warm-up steps of `case` (a T case of spherelab_core::bench_cases): `WARM_UP_STEPS` of them, and more
     /// until `warm_up_for` has passed. Only a backend whose steps finish when `step` returns (the CPU engine)
     /// should be given a duration: on the GPU the loop would only queue steps.
     pub fn start(backend: B, case: &'static str, steps: usize, warm_up_for: Duration) -> Result<Self> {
@@ -43,11 +40,7 @@ impl<B: Backend> StepTimer<B> {
             .ok_or_else(|| spherelab_core::Error::Invalid(format!("'{case}' is not a training bench case")))?;
         let mut trainer = Trainer::new(backend, cfg)?;
         let started = Instant::now();
-        let mut warm_up_steps = 0;
-        while warm_up_steps < WARM_UP || started.elapsed() < warm_up_for {
-            trainer.step()?;
-            warm_up_steps += 1;
-        }
+        let warm_up_steps = spherelab_core::bench_cases::warm_up(&mut trainer, || started.elapsed() < warm_up_for)?;
         Ok(Self { case, trainer, warm_up_steps, steps: steps.max(1), state: State::WarmingUp })
     }
 
@@ -78,6 +71,7 @@ impl<B: Backend> StepTimer<B> {
 mod tests {
     use super::*;
     use spherelab_core::Cpu;
+    use spherelab_core::bench_cases::WARM_UP_STEPS as WARM_UP;
 
     /// On the CPU engine the read-back lands at once: one poll times the case, and every step was taken.
     #[test]

@@ -92,11 +92,7 @@ pub fn time_case<B: Backend>(backend: B, case: &str, base_steps: usize, warm_up:
     let cfg = case_config(case).with_context(|| format!("unknown bench case '{case}'"))?;
     let mut t = Trainer::new(backend, cfg)?;
     let warming = Instant::now();
-    let mut warm_steps = 0;
-    while warm_steps < 3 || warming.elapsed() < warm_up {
-        t.step()?;
-        warm_steps += 1;
-    }
+    spherelab_core::bench_cases::warm_up(&mut t, || warming.elapsed() < warm_up)?;
     t.collect_losses(true)?;
     let start = Instant::now();
     for _ in 0..steps {

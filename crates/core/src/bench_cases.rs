@@ -6,7 +6,10 @@
 //!   each plain and with selection (posHigh 0.25, posLow 1.0, σ = 0.1, ρ = 0.7, combined mode);
 //! - loss-4096, loss-16384: InfoNCE forward + backward alone on 4,096 / 16,384 views, d = 128.
 
+use crate::Result;
+use crate::backend::Backend;
 use crate::config::{DatasetKind, LossKind, PairMode, RunConfig};
+use crate::training::trainer::Trainer;
 
 /// Every case, in the order the table lists them.
 pub const CASES: [&str; 6] = ["T1-plain", "T1-selected", "T2-plain", "T2-selected", "loss-4096", "loss-16384"];
@@ -81,6 +84,22 @@ pub fn flops_per_step(case: &str) -> Option<f64> {
 /// The views of a loss-only case ("loss-4096" → 4096).
 pub fn loss_case_views(case: &str) -> Option<usize> {
     case.strip_prefix("loss-").and_then(|v| v.parse().ok())
+}
+
+/// Untimed steps a training case takes before its clock starts, at the least (pipelines compiled, buffers
+/// allocated).
+pub const WARM_UP_STEPS: usize = 3;
+
+/// Takes a case's untimed steps: `WARM_UP_STEPS`, and more while `more()` holds — the caller's time budget on
+/// its own clock (std's natively, web_time's in the browser, whose JIT needs a second; crates/app's
+/// step_timer.rs). Returns how many steps it took.
+pub fn warm_up<B: Backend>(trainer: &mut Trainer<B>, mut more: impl FnMut() -> bool) -> Result<usize> {
+    let mut steps = 0;
+    while steps < WARM_UP_STEPS || more() {
+        trainer.step()?;
+        steps += 1;
+    }
+    Ok(steps)
 }
 
 /// Timed steps for `case` when T1 gets `base`: the larger cases take fewer.
