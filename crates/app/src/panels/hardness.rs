@@ -43,9 +43,9 @@ impl HardnessView {
                  r_k = exp(s_k/τ) / Σ_{k'≠anchor} exp(s_k'/τ) over the anchor's other 2N − 1 views, with s the \
                  cosine similarity of the embeddings z and τ the base temperature. Plain InfoNCE pushes each \
                  negative away in proportion to its r (Wang & Liu 2021). Bars: the negatives, largest weight \
-                 first, coloured by class; an outline (white on the dark theme, black on the light) marks a negative of the anchor's own class, which is \
-                 pushed away too (the uniformity–tolerance dilemma). Lower τ concentrates the push on the nearest \
-                 negatives. Not drawn: the selection's changes to flagged pairs (margin σ, temperature ρτ, \
+                 first, coloured by class; an outline (white on the dark theme, black on the light) marks a \
+                 negative of the anchor's own class, which is pushed away too (the uniformity–tolerance \
+                 dilemma). Lower τ concentrates the push on the nearest negatives. Not drawn: the selection's changes to flagged pairs (margin σ, temperature ρτ, \
                  removal), and other losses' weights (DCL leaves the positive out of the sum, SupCon counts \
                  same-class views as positives, the spectral and alignment + uniformity losses have no τ).",
             );

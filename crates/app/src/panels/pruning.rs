@@ -90,8 +90,8 @@ impl PruningPanel {
                  each final model by its linear-probe accuracy on h (a linear classifier fitted on the encoder \
                  features of the clean training samples) on the clean test split. Each dot is one seed, a grey \
                  line joins a seed's two runs; the bar beside them (white on the dark theme, black on the light) \
-                 is the mean with its 95 % interval; the difference is paired by seed. As in docs/study.md, a difference is called an effect only when its interval \
-                 excludes 0 with at least 10 seeds.",
+                 is the mean with its 95 % interval; the difference is paired by seed. As in docs/study.md, a \
+                 difference is called an effect only when its interval excludes 0 with at least 10 seeds.",
             );
         });
         egui::ComboBox::from_label("remedy")
